@@ -1,0 +1,704 @@
+"""The sync and async base clients.
+
+:class:`BaseClient` holds every decision that needs no I/O: options, building
+requests, the retry verdict (through :class:`RetryPolicy` and tenacity),
+turning responses into models or typed errors, logging. :class:`SyncAPIClient`
+and :class:`AsyncAPIClient` only send and sleep.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import platform
+import random as _random
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any, ClassVar, Generic, Self, TypeVar, cast
+
+import attrs
+import httpx
+import pydantic
+import tenacity
+
+from ._clock import (
+    SYSTEM_CLOCK,
+    AsyncSleep,
+    Clock,
+    Sleep,
+    default_async_sleep,
+    default_sleep,
+)
+from ._exceptions import (
+    DEFAULT_REQUEST_ID_HEADERS,
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    ResponseValidationError,
+    make_status_error,
+    request_id_of,
+)
+from ._logging import get_logger
+from ._rate_limit import RateLimitInfo
+from ._response import APIResponse, RawResponseProxy, record
+from ._retry import Decision, RetryPolicy
+from ._secrets import redact_url
+from ._version import __version__
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "NOT_GIVEN",
+    "AsyncAPIClient",
+    "AsyncAPIResource",
+    "BaseClient",
+    "NotGiven",
+    "RequestOptions",
+    "SyncAPIClient",
+    "SyncAPIResource",
+]
+
+T = TypeVar("T")
+HttpxClientT = TypeVar("HttpxClientT", httpx.Client, httpx.AsyncClient)
+
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+DEFAULT_MAX_RETRIES = 2
+
+
+class NotGiven:
+    """Marks an option the caller left out (``None`` can be a real value)."""
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN = NotGiven()
+
+
+@attrs.frozen(kw_only=True)
+class RequestOptions:
+    """Everything about one call, before it becomes an ``httpx.Request``."""
+
+    method: str
+    url: str
+    params: Mapping[str, Any] | None = None
+    json: Any = None
+    content: Any = None
+    data: Mapping[str, Any] | None = None
+    files: Any = None
+    headers: Mapping[str, str] | None = None
+    timeout: httpx.Timeout | float | None | NotGiven = NOT_GIVEN
+    idempotent: bool | None = None
+    """``True`` for a read-only POST; ``None`` follows the method."""
+    idempotency_key: str | None = None
+    stream: bool = False
+    authenticated: bool = True
+
+
+@attrs.frozen(kw_only=True)
+class _ClientOptions:
+    base_url: httpx.URL
+    timeout: httpx.Timeout
+    retry: RetryPolicy
+    default_headers: Mapping[str, str]
+
+
+class _Run:
+    """The state of one call across its attempts."""
+
+    __slots__ = ("decision", "idempotent", "request", "retries", "start")
+
+    def __init__(self, start: float, idempotent: bool) -> None:
+        self.start = start
+        self.idempotent = idempotent
+        self.retries = 0
+        self.request: httpx.Request | None = None
+        self.decision = Decision(False)
+
+
+def _as_timeout(value: httpx.Timeout | float | None) -> httpx.Timeout:
+    return value if isinstance(value, httpx.Timeout) else httpx.Timeout(value)
+
+
+def _cap_timeout(timeout: httpx.Timeout, remaining: float) -> httpx.Timeout:
+    def cap(v: float | None) -> float:
+        return remaining if v is None else min(v, remaining)
+
+    return httpx.Timeout(
+        connect=cap(timeout.connect),
+        read=cap(timeout.read),
+        write=cap(timeout.write),
+        pool=cap(timeout.pool),
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _adapter(tp: Any) -> pydantic.TypeAdapter[Any]:
+    return pydantic.TypeAdapter(tp)
+
+
+class BaseClient(Generic[HttpxClientT]):
+    """Options and every I/O-free decision, shared by both client flavours.
+
+    Subclasses set ``package_name`` / ``package_version`` (for the
+    User-Agent and the logger) and may change the header names below.
+    """
+
+    package_name: ClassVar[str] = "sdk_core"
+    package_version: ClassVar[str] = __version__
+    retry_count_header: ClassVar[str] = "X-Retry-Count"
+    idempotency_header: ClassVar[str] = "Idempotency-Key"
+    request_id_headers: ClassVar[tuple[str, ...]] = DEFAULT_REQUEST_ID_HEADERS
+
+    _http: HttpxClientT
+    _owns_http: bool
+    _options: _ClientOptions
+    _auth: httpx.Auth | None
+
+    def __init__(
+        self,
+        *,
+        base_url: str | httpx.URL,
+        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        deadline: float | None = None,
+        max_retry_wait: float = 60.0,
+        retry_policy: RetryPolicy | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        auth: httpx.Auth | None = None,
+        clock: Clock | None = None,
+        rand: Callable[[], float] | None = None,
+    ) -> None:
+        policy = retry_policy or RetryPolicy()
+        policy = policy.replace(
+            max_retries=max_retries, deadline=deadline, max_server_wait=max_retry_wait
+        )
+        self._options = _ClientOptions(
+            base_url=self._normalize_base_url(base_url),
+            timeout=_as_timeout(timeout),
+            retry=policy,
+            default_headers=dict(default_headers or {}),
+        )
+        self._auth = auth
+        self._clock: Clock = clock or SYSTEM_CLOCK
+        self._rand: Callable[[], float] = rand or _random.random
+        self._log = get_logger(self.package_name)
+
+    # -- options ---------------------------------------------------------------
+    @staticmethod
+    def _normalize_base_url(url: str | httpx.URL) -> httpx.URL:
+        parsed = httpx.URL(url)
+        if not parsed.raw_path.endswith(b"/"):
+            parsed = parsed.copy_with(raw_path=parsed.raw_path + b"/")
+        return parsed
+
+    @property
+    def base_url(self) -> httpx.URL:
+        return self._options.base_url
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        return self._options.timeout
+
+    @property
+    def max_retries(self) -> int:
+        return self._options.retry.max_retries
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self._options.retry
+
+    @property
+    def auth(self) -> httpx.Auth | None:
+        return self._auth
+
+    @property
+    def user_agent(self) -> str:
+        return (
+            f"{self.package_name}/{self.package_version} "
+            f"(sdk_core/{__version__}; python/{platform.python_version()}; "
+            f"httpx/{httpx.__version__})"
+        )
+
+    def with_options(
+        self: Self,
+        *,
+        base_url: str | httpx.URL | NotGiven = NOT_GIVEN,
+        timeout: httpx.Timeout | float | None | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | None | NotGiven = NOT_GIVEN,
+        max_retry_wait: float | NotGiven = NOT_GIVEN,
+        default_headers: Mapping[str, str] | NotGiven = NOT_GIVEN,
+    ) -> Self:
+        """A cheap copy with some options changed; it shares the connection pool
+        and the credentials (closing the copy leaves the pool open)."""
+        retry = self._options.retry
+        if not isinstance(max_retries, NotGiven):
+            retry = retry.replace(max_retries=max_retries)
+        if not isinstance(deadline, NotGiven):
+            retry = retry.replace(deadline=deadline)
+        if not isinstance(max_retry_wait, NotGiven):
+            retry = retry.replace(max_server_wait=max_retry_wait)
+        options = attrs.evolve(
+            self._options,
+            retry=retry,
+            base_url=(
+                self._options.base_url
+                if isinstance(base_url, NotGiven)
+                else self._normalize_base_url(base_url)
+            ),
+            timeout=self._options.timeout if isinstance(timeout, NotGiven) else _as_timeout(timeout),
+            default_headers=(
+                self._options.default_headers
+                if isinstance(default_headers, NotGiven)
+                else {**self._options.default_headers, **default_headers}
+            ),
+        )
+        clone = copy.copy(self)
+        for name, value in list(vars(clone).items()):
+            if isinstance(value, _Resource):  # resources bound to the original client
+                del vars(clone)[name]
+        clone._options = options
+        clone._owns_http = False
+        return clone
+
+    @property
+    def with_raw_response(self) -> Any:
+        """Every method of the client and its resources, answering an
+        :class:`APIResponse` with status, headers, request id, rate limit,
+        elapsed time and retries taken (``.parse()`` gives the usual value)."""
+        return RawResponseProxy(self)
+
+    # -- building requests ---------------------------------------------------
+    def _url(self, url: str) -> httpx.URL:
+        if url.startswith(("http://", "https://")):
+            return httpx.URL(url)
+        base = self._options.base_url
+        return base.copy_with(raw_path=base.raw_path + url.lstrip("/").encode())
+
+    def _headers(self, opts: RequestOptions, retries_taken: int) -> dict[str, str]:
+        headers = {
+            "Accept": "application/json",
+            "User-Agent": self.user_agent,
+            **self._options.default_headers,
+            **(opts.headers or {}),
+            self.retry_count_header: str(retries_taken),
+        }
+        if opts.idempotency_key is not None:
+            headers[self.idempotency_header] = opts.idempotency_key
+        return headers
+
+    def _timeout_for(self, opts: RequestOptions, run: _Run) -> httpx.Timeout:
+        timeout = (
+            self._options.timeout if isinstance(opts.timeout, NotGiven) else _as_timeout(opts.timeout)
+        )
+        deadline = self._options.retry.deadline
+        if deadline is None:
+            return timeout
+        remaining = deadline - (self._clock.monotonic() - run.start)
+        if remaining <= 0:
+            raise APITimeoutError(
+                f"deadline of {deadline:g}s passed before attempt {run.retries + 1}",
+                request=run.request or httpx.Request(opts.method, self._url(opts.url)),
+            )
+        return _cap_timeout(timeout, remaining)
+
+    def _build_request(self, opts: RequestOptions, run: _Run) -> httpx.Request:
+        request = self._http.build_request(
+            opts.method,
+            self._url(opts.url),
+            params=opts.params,
+            json=opts.json,
+            content=opts.content,
+            data=opts.data,
+            files=opts.files,
+            headers=self._headers(opts, run.retries),
+            timeout=self._timeout_for(opts, run),
+        )
+        run.request = request
+        return request
+
+    def _new_run(self, opts: RequestOptions) -> _Run:
+        probe = httpx.Request(opts.method, "http://localhost/")
+        idempotent = self._options.retry.is_idempotent(
+            probe, marked=opts.idempotent, has_key=opts.idempotency_key is not None
+        )
+        return _Run(self._clock.monotonic(), idempotent)
+
+    def _auth_for(self, opts: RequestOptions) -> httpx.Auth | None:
+        return self._auth if opts.authenticated else None
+
+    @staticmethod
+    def _wrap_transport_error(exc: httpx.TransportError, request: httpx.Request) -> Exception:
+        if isinstance(exc, httpx.TimeoutException):
+            return APITimeoutError(f"request timed out: {type(exc).__name__}", request=request)
+        return APIConnectionError(f"connection error: {exc or type(exc).__name__}", request=request)
+
+    # -- the retry verdict, for tenacity ---------------------------------------
+    def _retrying_kwargs(self, run: _Run) -> dict[str, Any]:
+        policy = self._options.retry
+
+        def verdict(state: tenacity.RetryCallState) -> bool:
+            outcome = state.outcome
+            assert outcome is not None and run.request is not None
+            if outcome.failed:
+                error = outcome.exception()
+                if not isinstance(error, APIConnectionError):
+                    return False
+                response = None
+            else:
+                error, response = None, outcome.result()
+            run.decision = policy.decide(
+                request=run.request,
+                response=response,
+                error=error,
+                retries_taken=run.retries,
+                elapsed=self._clock.monotonic() - run.start,
+                idempotent=run.idempotent,
+                clock=self._clock,
+                rand=self._rand,
+            )
+            if not run.decision.retry:
+                self._log.debug("not retrying: %s", run.decision.reason)
+            return run.decision.retry
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            run.retries += 1
+            assert run.request is not None
+            self._log.info(
+                "retrying %s %s in %.2fs (retry %d of %d)",
+                run.request.method,
+                redact_url(run.request.url),
+                run.decision.wait,
+                run.retries,
+                policy.max_retries,
+            )
+
+        return {
+            "retry": verdict,
+            "wait": lambda state: run.decision.wait,
+            "stop": tenacity.stop_never,
+            "before_sleep": before_sleep,
+            "reraise": True,
+        }
+
+    # -- responses -------------------------------------------------------------
+    def _log_attempt(self, request: httpx.Request, response: httpx.Response, started: float) -> None:
+        if self._log.isEnabledFor(10):
+            self._log.debug(
+                "%s %s -> %d in %.1f ms (request id %s, retry %s)",
+                request.method,
+                redact_url(request.url),
+                response.status_code,
+                (self._clock.monotonic() - started) * 1000.0,
+                request_id_of(response.headers, self.request_id_headers),
+                request.headers.get(self.retry_count_header, "0"),
+            )
+
+    def _status_error(self, response: httpx.Response) -> APIStatusError:
+        return make_status_error(
+            response, now=self._clock.time(), request_id_headers=self.request_id_headers
+        )
+
+    def _parse(self, response: httpx.Response, cast_to: Any) -> Any:
+        if cast_to is httpx.Response:
+            return response
+        if cast_to is None or cast_to is type(None):
+            return None
+        if cast_to is bytes:
+            return response.content
+        if cast_to is str:
+            return response.text
+        try:
+            if isinstance(cast_to, type) and issubclass(cast_to, pydantic.BaseModel):
+                return cast_to.model_validate_json(response.content)
+            return _adapter(cast_to).validate_json(response.content)
+        except pydantic.ValidationError as exc:
+            raise ResponseValidationError(
+                f"{response.request.method} {response.request.url.path} answered a body "
+                f"that does not match {getattr(cast_to, '__name__', cast_to)}: {exc}",
+                response=response,
+                request_id=request_id_of(response.headers, self.request_id_headers),
+            ) from exc
+
+    def _process(
+        self, response: httpx.Response, cast_to: Any, run: _Run
+    ) -> APIResponse[Any]:
+        if response.is_error:
+            raise self._status_error(response)
+        parsed = self._parse(response, cast_to)
+        result = APIResponse(
+            http_response=response,
+            parsed=parsed,
+            retries_taken=run.retries,
+            elapsed=self._clock.monotonic() - run.start,
+            request_id=request_id_of(response.headers, self.request_id_headers),
+            rate_limit=RateLimitInfo.from_headers(response.headers, now=self._clock.time()),
+        )
+        record(result)
+        return result
+
+
+class SyncAPIClient(BaseClient[httpx.Client]):
+    """The sync client: sends with ``httpx.Client`` and sleeps with ``sleep``."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str | httpx.URL,
+        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        deadline: float | None = None,
+        max_retry_wait: float = 60.0,
+        retry_policy: RetryPolicy | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx.Client | None = None,
+        auth: httpx.Auth | None = None,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
+        rand: Callable[[], float] | None = None,
+    ) -> None:
+        super().__init__(
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            max_retry_wait=max_retry_wait,
+            retry_policy=retry_policy,
+            default_headers=default_headers,
+            auth=auth,
+            clock=clock,
+            rand=rand,
+        )
+        self._owns_http = http_client is None
+        self._http = http_client if http_client is not None else httpx.Client()
+        self._sleep: Sleep = sleep or default_sleep
+        if auth is not None and hasattr(auth, "bind"):
+            auth.bind(self._http)
+
+    def _send(self, opts: RequestOptions) -> tuple[httpx.Response, _Run]:
+        run = self._new_run(opts)
+
+        def attempt() -> httpx.Response:
+            request = self._build_request(opts, run)
+            started = self._clock.monotonic()
+            try:
+                response = self._http.send(
+                    request, stream=opts.stream, auth=self._auth_for(opts)
+                )
+            except httpx.TransportError as exc:
+                raise self._wrap_transport_error(exc, request) from exc
+            if opts.stream and response.is_error:
+                response.read()
+            self._log_attempt(request, response, started)
+            return response
+
+        retrying = tenacity.Retrying(sleep=self._sleep, **self._retrying_kwargs(run))
+        return retrying(attempt), run
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        cast_to: type[T] | Any,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: Any = None,
+        data: Mapping[str, Any] | None = None,
+        files: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: httpx.Timeout | float | None | NotGiven = NOT_GIVEN,
+        idempotent: bool | None = None,
+        idempotency_key: str | None = None,
+        stream: bool = False,
+        authenticated: bool = True,
+    ) -> T:
+        """Send one call (with retries) and return its body as ``cast_to``."""
+        opts = RequestOptions(
+            method=method,
+            url=url,
+            params=params,
+            json=json,
+            content=content,
+            data=data,
+            files=files,
+            headers=headers,
+            timeout=timeout,
+            idempotent=idempotent,
+            idempotency_key=idempotency_key,
+            stream=stream,
+            authenticated=authenticated,
+        )
+        return cast(T, self.request_raw(opts, cast_to).parsed)
+
+    def request_raw(self, opts: RequestOptions, cast_to: Any) -> APIResponse[Any]:
+        response, run = self._send(opts)
+        try:
+            return self._process(response, cast_to, run)
+        except BaseException:
+            response.close()
+            raise
+
+    def close(self) -> None:
+        """Close the connection pool, if this client opened it."""
+        if self._owns_http:
+            self._http.close()
+
+    @property
+    def is_closed(self) -> bool:
+        return self._http.is_closed
+
+    def __enter__(self: Self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
+    """The async twin: sends with ``httpx.AsyncClient``, sleeps with ``sleep``."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str | httpx.URL,
+        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        deadline: float | None = None,
+        max_retry_wait: float = 60.0,
+        retry_policy: RetryPolicy | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        auth: httpx.Auth | None = None,
+        clock: Clock | None = None,
+        sleep: AsyncSleep | None = None,
+        rand: Callable[[], float] | None = None,
+    ) -> None:
+        super().__init__(
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            max_retry_wait=max_retry_wait,
+            retry_policy=retry_policy,
+            default_headers=default_headers,
+            auth=auth,
+            clock=clock,
+            rand=rand,
+        )
+        self._owns_http = http_client is None
+        self._http = http_client if http_client is not None else httpx.AsyncClient()
+        self._sleep: AsyncSleep = sleep or default_async_sleep
+        if auth is not None and hasattr(auth, "bind"):
+            auth.bind(self._http)
+
+    async def _send(self, opts: RequestOptions) -> tuple[httpx.Response, _Run]:
+        run = self._new_run(opts)
+
+        async def attempt() -> httpx.Response:
+            request = self._build_request(opts, run)
+            started = self._clock.monotonic()
+            try:
+                response = await self._http.send(
+                    request, stream=opts.stream, auth=self._auth_for(opts)
+                )
+            except httpx.TransportError as exc:
+                raise self._wrap_transport_error(exc, request) from exc
+            if opts.stream and response.is_error:
+                await response.aread()
+            self._log_attempt(request, response, started)
+            return response
+
+        retrying = tenacity.AsyncRetrying(sleep=self._sleep, **self._retrying_kwargs(run))
+        return await retrying(attempt), run
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        cast_to: type[T] | Any,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: Any = None,
+        data: Mapping[str, Any] | None = None,
+        files: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: httpx.Timeout | float | None | NotGiven = NOT_GIVEN,
+        idempotent: bool | None = None,
+        idempotency_key: str | None = None,
+        stream: bool = False,
+        authenticated: bool = True,
+    ) -> T:
+        """Send one call (with retries) and return its body as ``cast_to``."""
+        opts = RequestOptions(
+            method=method,
+            url=url,
+            params=params,
+            json=json,
+            content=content,
+            data=data,
+            files=files,
+            headers=headers,
+            timeout=timeout,
+            idempotent=idempotent,
+            idempotency_key=idempotency_key,
+            stream=stream,
+            authenticated=authenticated,
+        )
+        return cast(T, (await self.request_raw(opts, cast_to)).parsed)
+
+    async def request_raw(self, opts: RequestOptions, cast_to: Any) -> APIResponse[Any]:
+        response, run = await self._send(opts)
+        try:
+            return self._process(response, cast_to, run)
+        except BaseException:
+            await response.aclose()
+            raise
+
+    async def close(self) -> None:
+        """Close the connection pool, if this client opened it."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    @property
+    def is_closed(self) -> bool:
+        return self._http.is_closed
+
+    async def __aenter__(self: Self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+class _Resource:
+    """Marks a resource object bound to one client (dropped by ``with_options``)."""
+
+
+class SyncAPIResource(_Resource):
+    """A group of endpoints of a sync client (``client.clusters``...)."""
+
+    def __init__(self, client: SyncAPIClient) -> None:
+        self._client = client
+
+
+class AsyncAPIResource(_Resource):
+    """A group of endpoints of an async client."""
+
+    def __init__(self, client: AsyncAPIClient) -> None:
+        self._client = client
+

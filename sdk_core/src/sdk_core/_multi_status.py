@@ -1,0 +1,114 @@
+"""Results of batch calls answered 200 (all applied), 207 (some) or 400 (none).
+
+A partial success is neither a success nor a failure: the result lists what
+went through and, for each item that did not, the item and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any, Generic, TypeVar
+
+import attrs
+import httpx
+
+from ._exceptions import SDKError
+
+__all__ = ["FailedItem", "ItemError", "MultiStatusError", "MultiStatusResult"]
+
+ItemT = TypeVar("ItemT")
+
+
+@attrs.frozen
+class ItemError:
+    """Why one item of a batch failed."""
+
+    message: str
+    code: str | None = None
+    details: Any = None
+
+
+@attrs.frozen
+class FailedItem(Generic[ItemT]):
+    item: ItemT
+    errors: tuple[ItemError, ...]
+
+    @property
+    def message(self) -> str:
+        return "; ".join(e.message for e in self.errors)
+
+
+class MultiStatusError(SDKError):
+    """Raised by :meth:`MultiStatusResult.raise_for_failures`."""
+
+    def __init__(self, result: MultiStatusResult[Any]) -> None:
+        total = len(result.succeeded) + len(result.failed)
+        first = result.failed[0].message if result.failed else ""
+        super().__init__(
+            f"{len(result.failed)} of {total} items failed (HTTP {result.status_code}): {first}"
+        )
+        self.result = result
+
+    @property
+    def failed(self) -> Sequence[FailedItem[Any]]:
+        return self.result.failed
+
+
+@attrs.frozen
+class MultiStatusResult(Generic[ItemT]):
+    status_code: int
+    succeeded: tuple[ItemT, ...]
+    failed: tuple[FailedItem[ItemT], ...]
+    response: httpx.Response | None = attrs.field(default=None, repr=False, eq=False)
+
+    @property
+    def ok(self) -> bool:
+        """Every item went through."""
+        return not self.failed
+
+    @property
+    def is_partial(self) -> bool:
+        """Some items went through and some did not."""
+        return bool(self.succeeded) and bool(self.failed)
+
+    def raise_for_failures(self) -> None:
+        if self.failed:
+            raise MultiStatusError(self)
+
+    @classmethod
+    def from_failures(
+        cls,
+        items: Iterable[ItemT],
+        failures: Iterable[tuple[Hashable, Sequence[ItemError]]],
+        *,
+        key: Callable[[ItemT], Hashable],
+        status_code: int,
+        response: httpx.Response | None = None,
+    ) -> MultiStatusResult[ItemT]:
+        """Split ``items`` by the failures the server listed (matched by ``key``).
+
+        A failure whose key matches no item is kept, with its key as the item,
+        so that nothing the server said is lost. On a 4xx (the whole batch
+        refused) an item the server did not list has failed too.
+        """
+        refused = status_code >= 400
+        items = list(items)
+        by_key: dict[Hashable, list[ItemError]] = {}
+        for k, errors in failures:
+            by_key.setdefault(k, []).extend(errors)
+        succeeded: list[ItemT] = []
+        failed: list[FailedItem[Any]] = []
+        matched: set[Hashable] = set()
+        for item in items:
+            k = key(item)
+            if k in by_key:
+                failed.append(FailedItem(item, tuple(by_key[k])))
+                matched.add(k)
+            elif refused:
+                failed.append(FailedItem(item, (ItemError("not applied: the batch was refused"),)))
+            else:
+                succeeded.append(item)
+        for k, errors in by_key.items():
+            if k not in matched:
+                failed.append(FailedItem(k, tuple(errors)))
+        return cls(status_code, tuple(succeeded), tuple(failed), response)
