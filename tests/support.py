@@ -66,7 +66,11 @@ class LocalServer:
         self.port = sock.getsockname()[1]
         sock.close()
         config = uvicorn.Config(
-            app if app is not None else _app(), host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
+            app if app is not None else _app(),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -128,7 +128,10 @@ def test_post_that_never_left_is_retried(clock: FakeClock) -> None:
 @respx.mock
 def test_post_answered_429_is_retried_as_the_server_did_not_act(clock: FakeClock) -> None:
     route = respx.post(f"{BASE}/orders").mock(
-        side_effect=[httpx.Response(429, headers={"Retry-After": "2"}), httpx.Response(200, json={})]
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "2"}),
+            httpx.Response(200, json={}),
+        ]
     )
     sync_client(clock).request("POST", "/orders", json={}, cast_to=dict)
     assert route.call_count == 2
@@ -148,9 +151,7 @@ def test_idempotency_key_is_sent_and_reused_on_every_attempt(clock: FakeClock) -
     route = respx.post(f"{BASE}/orders").mock(
         side_effect=[httpx.Response(502), httpx.Response(503), OK]
     )
-    sync_client(clock).request(
-        "POST", "/orders", json={}, cast_to=Item, idempotency_key="key-123"
-    )
+    sync_client(clock).request("POST", "/orders", json={}, cast_to=Item, idempotency_key="key-123")
     assert route.call_count == 3
     assert {c.request.headers["Idempotency-Key"] for c in route.calls} == {"key-123"}
 

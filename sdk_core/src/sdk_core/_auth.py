@@ -64,7 +64,7 @@ class Token:
     expires_at: float | None = None
     """On the auth's monotonic clock; ``None`` for a token that does not expire."""
     refresh_token: Secret | None = None
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 - a scheme name, not a secret
 
     def is_expired(self, now: float) -> bool:
         return self.expires_at is not None and now >= self.expires_at
@@ -169,7 +169,10 @@ class PasswordLogin:
         return parse_token_response(response, now)
 
     def __repr__(self) -> str:
-        return f"PasswordLogin(login_url={self.login_url!r}, username={self.username!r}, password=Secret('**********'))"
+        return (
+            f"PasswordLogin(login_url={self.login_url!r}, username={self.username!r}, "
+            "password=Secret('**********'))"
+        )
 
 
 @attrs.frozen
@@ -334,7 +337,9 @@ class TokenAuth(httpx.Auth):
                 return usable
             return self._sync_fetch()
 
-    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
         token = self.get_token()
         self._authorize(request, token)
         response = yield request

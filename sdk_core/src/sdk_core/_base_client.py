@@ -12,7 +12,7 @@ import copy
 import functools
 import platform
 import random as _random
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, ClassVar, Generic, Self, TypeVar, cast
 
@@ -39,7 +39,6 @@ from ._exceptions import (
     request_id_of,
 )
 from ._logging import get_logger
-from ._rate_limit import RateLimitInfo
 from ._response import APIResponse, RawResponseProxy, record
 from ._retry import Decision, RetryPolicy
 from ._secrets import redact_url
@@ -89,7 +88,7 @@ class RequestOptions:
     data: Mapping[str, Any] | None = None
     files: Any = None
     headers: Mapping[str, str] | None = None
-    timeout: httpx.Timeout | float | None | NotGiven = NOT_GIVEN
+    timeout: httpx.Timeout | float | NotGiven | None = NOT_GIVEN
     idempotent: bool | None = None
     """``True`` for a read-only POST; ``None`` follows the method."""
     idempotency_key: str | None = None
@@ -99,10 +98,70 @@ class RequestOptions:
 
 @attrs.frozen(kw_only=True)
 class _ClientOptions:
-    base_url: httpx.URL
+    base_url: httpx.URL = attrs.field()
+    base_url_str: str = attrs.field(init=False)
     timeout: httpx.Timeout
     retry: RetryPolicy
     default_headers: Mapping[str, str]
+
+    @base_url_str.default
+    def _base_url_str(self) -> str:
+        text = str(self.base_url)
+        return text if text.endswith("/") else text + "/"
+
+
+class _Outcome:
+    """The first attempt's result, so that a call needing no retry skips the
+    retry machinery; when it does need one, tenacity sees this outcome first
+    and decides on it like on any other."""
+
+    __slots__ = ("error", "response")
+
+    def __init__(self, response: httpx.Response | None, error: Exception | None) -> None:
+        self.response = response
+        self.error = error
+
+    def final(self, policy: RetryPolicy) -> bool:
+        # The same rule as RetryPolicy.decide: a status it never retries.
+        return self.response is not None and self.response.status_code not in policy.retry_statuses
+
+    def value(self) -> httpx.Response:
+        if self.error is not None:
+            raise self.error
+        assert self.response is not None
+        return self.response
+
+    def replay_then(self, attempt: Callable[[], httpx.Response]) -> Callable[[], httpx.Response]:
+        pending = [self]
+
+        def replaying() -> httpx.Response:
+            return pending.pop().value() if pending else attempt()
+
+        return replaying
+
+    def areplay_then(
+        self, attempt: Callable[[], Awaitable[httpx.Response]]
+    ) -> Callable[[], Awaitable[httpx.Response]]:
+        pending = [self]
+
+        async def replaying() -> httpx.Response:
+            return pending.pop().value() if pending else await attempt()
+
+        return replaying
+
+
+def _first_outcome(attempt: Callable[[], httpx.Response]) -> _Outcome:
+    try:
+        return _Outcome(attempt(), None)
+    except APIConnectionError as exc:
+        return _Outcome(None, exc)
+
+
+async def _afirst_outcome(attempt: Callable[[], Awaitable[httpx.Response]]) -> _Outcome:
+    try:
+        return _Outcome(await attempt(), None)
+    except APIConnectionError as exc:
+        return _Outcome(None, exc)
 
 
 class _Run:
@@ -214,7 +273,7 @@ class BaseClient(Generic[HttpxClientT]):
     def auth(self) -> httpx.Auth | None:
         return self._auth
 
-    @property
+    @functools.cached_property
     def user_agent(self) -> str:
         return (
             f"{self.package_name}/{self.package_version} "
@@ -226,9 +285,9 @@ class BaseClient(Generic[HttpxClientT]):
         self: Self,
         *,
         base_url: str | httpx.URL | NotGiven = NOT_GIVEN,
-        timeout: httpx.Timeout | float | None | NotGiven = NOT_GIVEN,
+        timeout: httpx.Timeout | float | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | None | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
         max_retry_wait: float | NotGiven = NOT_GIVEN,
         default_headers: Mapping[str, str] | NotGiven = NOT_GIVEN,
     ) -> Self:
@@ -249,7 +308,9 @@ class BaseClient(Generic[HttpxClientT]):
                 if isinstance(base_url, NotGiven)
                 else self._normalize_base_url(base_url)
             ),
-            timeout=self._options.timeout if isinstance(timeout, NotGiven) else _as_timeout(timeout),
+            timeout=self._options.timeout
+            if isinstance(timeout, NotGiven)
+            else _as_timeout(timeout),
             default_headers=(
                 self._options.default_headers
                 if isinstance(default_headers, NotGiven)
@@ -272,11 +333,10 @@ class BaseClient(Generic[HttpxClientT]):
         return RawResponseProxy(self)
 
     # -- building requests ---------------------------------------------------
-    def _url(self, url: str) -> httpx.URL:
+    def _url(self, url: str) -> str:
         if url.startswith(("http://", "https://")):
-            return httpx.URL(url)
-        base = self._options.base_url
-        return base.copy_with(raw_path=base.raw_path + url.lstrip("/").encode())
+            return url
+        return self._options.base_url_str + url.lstrip("/")
 
     def _headers(self, opts: RequestOptions, retries_taken: int) -> dict[str, str]:
         headers = {
@@ -292,7 +352,9 @@ class BaseClient(Generic[HttpxClientT]):
 
     def _timeout_for(self, opts: RequestOptions, run: _Run) -> httpx.Timeout:
         timeout = (
-            self._options.timeout if isinstance(opts.timeout, NotGiven) else _as_timeout(opts.timeout)
+            self._options.timeout
+            if isinstance(opts.timeout, NotGiven)
+            else _as_timeout(opts.timeout)
         )
         deadline = self._options.retry.deadline
         if deadline is None:
@@ -321,9 +383,8 @@ class BaseClient(Generic[HttpxClientT]):
         return request
 
     def _new_run(self, opts: RequestOptions) -> _Run:
-        probe = httpx.Request(opts.method, "http://localhost/")
         idempotent = self._options.retry.is_idempotent(
-            probe, marked=opts.idempotent, has_key=opts.idempotency_key is not None
+            opts.method, marked=opts.idempotent, has_key=opts.idempotency_key is not None
         )
         return _Run(self._clock.monotonic(), idempotent)
 
@@ -342,7 +403,8 @@ class BaseClient(Generic[HttpxClientT]):
 
         def verdict(state: tenacity.RetryCallState) -> bool:
             outcome = state.outcome
-            assert outcome is not None and run.request is not None
+            assert outcome is not None
+            assert run.request is not None
             if outcome.failed:
                 error = outcome.exception()
                 if not isinstance(error, APIConnectionError):
@@ -360,7 +422,7 @@ class BaseClient(Generic[HttpxClientT]):
                 clock=self._clock,
                 rand=self._rand,
             )
-            if not run.decision.retry:
+            if not run.decision.retry and (error is not None or response.is_error):  # type: ignore[union-attr]
                 self._log.debug("not retrying: %s", run.decision.reason)
             return run.decision.retry
 
@@ -385,7 +447,9 @@ class BaseClient(Generic[HttpxClientT]):
         }
 
     # -- responses -------------------------------------------------------------
-    def _log_attempt(self, request: httpx.Request, response: httpx.Response, started: float) -> None:
+    def _log_attempt(
+        self, request: httpx.Request, response: httpx.Response, started: float
+    ) -> None:
         if self._log.isEnabledFor(10):
             self._log.debug(
                 "%s %s -> %d in %.1f ms (request id %s, retry %s)",
@@ -423,9 +487,7 @@ class BaseClient(Generic[HttpxClientT]):
                 request_id=request_id_of(response.headers, self.request_id_headers),
             ) from exc
 
-    def _process(
-        self, response: httpx.Response, cast_to: Any, run: _Run
-    ) -> APIResponse[Any]:
+    def _process(self, response: httpx.Response, cast_to: Any, run: _Run) -> APIResponse[Any]:
         if response.is_error:
             raise self._status_error(response)
         parsed = self._parse(response, cast_to)
@@ -434,8 +496,8 @@ class BaseClient(Generic[HttpxClientT]):
             parsed=parsed,
             retries_taken=run.retries,
             elapsed=self._clock.monotonic() - run.start,
-            request_id=request_id_of(response.headers, self.request_id_headers),
-            rate_limit=RateLimitInfo.from_headers(response.headers, now=self._clock.time()),
+            received_at=self._clock.time(),
+            request_id_headers=self.request_id_headers,
         )
         record(result)
         return result
@@ -485,9 +547,7 @@ class SyncAPIClient(BaseClient[httpx.Client]):
             request = self._build_request(opts, run)
             started = self._clock.monotonic()
             try:
-                response = self._http.send(
-                    request, stream=opts.stream, auth=self._auth_for(opts)
-                )
+                response = self._http.send(request, stream=opts.stream, auth=self._auth_for(opts))
             except httpx.TransportError as exc:
                 raise self._wrap_transport_error(exc, request) from exc
             if opts.stream and response.is_error:
@@ -495,8 +555,11 @@ class SyncAPIClient(BaseClient[httpx.Client]):
             self._log_attempt(request, response, started)
             return response
 
+        first = _first_outcome(attempt)
+        if first.final(self._options.retry):
+            return first.value(), run
         retrying = tenacity.Retrying(sleep=self._sleep, **self._retrying_kwargs(run))
-        return retrying(attempt), run
+        return retrying(first.replay_then(attempt)), run
 
     def request(
         self,
@@ -510,7 +573,7 @@ class SyncAPIClient(BaseClient[httpx.Client]):
         data: Mapping[str, Any] | None = None,
         files: Any = None,
         headers: Mapping[str, str] | None = None,
-        timeout: httpx.Timeout | float | None | NotGiven = NOT_GIVEN,
+        timeout: httpx.Timeout | float | NotGiven | None = NOT_GIVEN,
         idempotent: bool | None = None,
         idempotency_key: str | None = None,
         stream: bool = False,
@@ -617,8 +680,11 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
             self._log_attempt(request, response, started)
             return response
 
+        first = await _afirst_outcome(attempt)
+        if first.final(self._options.retry):
+            return first.value(), run
         retrying = tenacity.AsyncRetrying(sleep=self._sleep, **self._retrying_kwargs(run))
-        return await retrying(attempt), run
+        return await retrying(first.areplay_then(attempt)), run
 
     async def request(
         self,
@@ -632,7 +698,7 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
         data: Mapping[str, Any] | None = None,
         files: Any = None,
         headers: Mapping[str, str] | None = None,
-        timeout: httpx.Timeout | float | None | NotGiven = NOT_GIVEN,
+        timeout: httpx.Timeout | float | NotGiven | None = NOT_GIVEN,
         idempotent: bool | None = None,
         idempotency_key: str | None = None,
         stream: bool = False,
@@ -701,4 +767,3 @@ class AsyncAPIResource(_Resource):
 
     def __init__(self, client: AsyncAPIClient) -> None:
         self._client = client
-

@@ -5,7 +5,8 @@
     SDKError
     ├── APIConnectionError
     │   └── APITimeoutError
-    ├── APIStatusError                (status_code, response, request_id, code, message, details, rate_limit)
+    ├── APIStatusError                status_code, response, request_id, code,
+    │   │                             message, details, rate_limit
     │   ├── BadRequestError           400
     │   ├── AuthenticationError       401
     │   ├── PermissionDeniedError     403
@@ -52,6 +53,7 @@ __all__ = [
 ]
 
 DEFAULT_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "x-correlation-id")
+_DEFAULT_RAW = frozenset(n.encode("ascii") for n in DEFAULT_REQUEST_ID_HEADERS)
 
 
 class SDKError(Exception):
@@ -262,10 +264,14 @@ def status_error_class(status_code: int) -> type[APIStatusError]:
 def request_id_of(
     headers: httpx.Headers, names: tuple[str, ...] = DEFAULT_REQUEST_ID_HEADERS
 ) -> str | None:
-    for name in names:
-        value = headers.get(name)
-        if value:
-            return value
+    wanted = (
+        {n.encode("ascii") for n in names}
+        if names is not DEFAULT_REQUEST_ID_HEADERS
+        else _DEFAULT_RAW
+    )
+    for key, value in headers.raw:
+        if key.lower() in wanted and value:
+            return value.decode("latin-1")
     return None
 
 

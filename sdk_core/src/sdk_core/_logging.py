@@ -11,6 +11,10 @@ from __future__ import annotations
 import logging
 import os
 
+import httpx
+
+from ._secrets import redact_url
+
 __all__ = ["get_logger"]
 
 _TRUE = {"debug", "1", "true", "yes", "on"}
@@ -24,9 +28,25 @@ def _env_wants_debug(package: str) -> bool:
     return False
 
 
+class _RedactHttpxURLs(logging.Filter):
+    """httpx logs every request's full URL at INFO; mask the secrets in it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 2 and isinstance(args[1], httpx.URL):
+            record.args = (args[0], redact_url(args[1]), *args[2:])
+        return True
+
+
+_httpx_filter = _RedactHttpxURLs()
+
+
 def get_logger(package: str) -> logging.Logger:
     """The package's logger, set to DEBUG with a stderr handler when the env asks."""
     logger = logging.getLogger(package)
+    httpx_logger = logging.getLogger("httpx")
+    if _httpx_filter not in httpx_logger.filters:
+        httpx_logger.addFilter(_httpx_filter)
     if package not in _configured:
         _configured.add(package)
         if _env_wants_debug(package):

@@ -11,6 +11,7 @@ from typing import Any, Generic, ParamSpec, TypeVar
 import attrs
 import httpx
 
+from ._exceptions import DEFAULT_REQUEST_ID_HEADERS, request_id_of
 from ._rate_limit import RateLimitInfo
 
 __all__ = [
@@ -33,8 +34,17 @@ class APIResponse(Generic[T]):
     retries_taken: int
     elapsed: float
     """Seconds for the whole call, every attempt and wait included."""
-    request_id: str | None
-    rate_limit: RateLimitInfo
+    received_at: float
+    """Unix time the response arrived (reset headers are relative to it)."""
+    request_id_headers: tuple[str, ...] = DEFAULT_REQUEST_ID_HEADERS
+
+    @functools.cached_property
+    def request_id(self) -> str | None:
+        return request_id_of(self.http_response.headers, self.request_id_headers)
+
+    @functools.cached_property
+    def rate_limit(self) -> RateLimitInfo:
+        return RateLimitInfo.from_headers(self.http_response.headers, now=self.received_at)
 
     def parse(self) -> T:
         return self.parsed
@@ -85,8 +95,8 @@ def _finish(sink: list[APIResponse[Any]], value: T) -> APIResponse[T]:
         parsed=value,
         retries_taken=last.retries_taken,
         elapsed=last.elapsed,
-        request_id=last.request_id,
-        rate_limit=last.rate_limit,
+        received_at=last.received_at,
+        request_id_headers=last.request_id_headers,
     )
 
 

@@ -79,8 +79,8 @@ class RetryPolicy:
         return attrs.evolve(self, **changes)
 
     def backoff(self, retries_taken: int, rand: Callable[[], float]) -> float:
-        ceiling = min(self.max_backoff, self.initial_backoff * (2**retries_taken))
-        return rand() * ceiling
+        ceiling = min(self.max_backoff, self.initial_backoff * (2.0**retries_taken))
+        return float(rand()) * ceiling
 
     def server_wait(self, response: httpx.Response, now: float) -> float | None:
         wait = parse_retry_after(response.headers, now)
@@ -132,7 +132,7 @@ class RetryPolicy:
             return Decision(False, wait=wait, reason="deadline would pass")
         return Decision(True, wait=wait, reason="retryable")
 
-    def is_idempotent(self, request: httpx.Request, *, marked: bool | None, has_key: bool) -> bool:
+    def is_idempotent(self, method: str, *, marked: bool | None, has_key: bool) -> bool:
         if marked is not None:
             return marked
-        return has_key or request.method.upper() in IDEMPOTENT_METHODS
+        return has_key or method.upper() in IDEMPOTENT_METHODS

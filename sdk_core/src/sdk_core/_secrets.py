@@ -40,10 +40,8 @@ class Secret:
 
     __slots__ = ("_value",)
 
-    def __init__(self, value: str) -> None:
-        if isinstance(value, Secret):
-            value = value.reveal()
-        self._value = value
+    def __init__(self, value: str | Secret) -> None:
+        self._value = value.reveal() if isinstance(value, Secret) else value
 
     def reveal(self) -> str:
         return self._value

@@ -34,7 +34,9 @@ __all__ = [
 
 T = TypeVar("T")
 
-UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+UUID_RE = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
 SID_RE = re.compile(r"^S-1-\d{1,14}(-\d{1,10}){1,15}$")
 UPN_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 NQL_QUERY_ID_RE = re.compile(r"^#[a-z0-9_]{2,255}$")
@@ -53,16 +55,17 @@ UUIDStr = Annotated[
     str, AfterValidator(_matching(UUID_RE, "a UUID (8-4-4-4-12 hexadecimal digits)"))
 ]
 WindowsSID = Annotated[
-    str, AfterValidator(_matching(SID_RE, "a Windows SID like S-1-5-21-1004336348-1177238915-682003330-512"))
+    str,
+    AfterValidator(
+        _matching(SID_RE, "a Windows SID like S-1-5-21-1004336348-1177238915-682003330-512")
+    ),
 ]
 UPN = Annotated[
     str, AfterValidator(_matching(UPN_RE, "a user principal name like user@example.com"))
 ]
 NQLQueryId = Annotated[
     str,
-    AfterValidator(
-        _matching(NQL_QUERY_ID_RE, "an NQL query id: '#' then 2 to 255 of a-z, 0-9, _")
-    ),
+    AfterValidator(_matching(NQL_QUERY_ID_RE, "an NQL query id: '#' then 2 to 255 of a-z, 0-9, _")),
 ]
 
 _adapters: dict[Any, pydantic.TypeAdapter[Any]] = {}
