@@ -31,8 +31,6 @@ def test_sdk_core_quickstart() -> None:
 
 def test_package_readme_examples_run() -> None:
     """The runnable example in each package README runs as written."""
-    import re
-
     root = EXAMPLES.parent
     readmes = sorted(root.glob("*/README.md"))
     assert readmes
