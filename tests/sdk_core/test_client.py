@@ -205,3 +205,30 @@ async def test_async_no_connection_left_open_after_failures(local_server: LocalS
 
 async def _no_sleep(seconds: float) -> None:
     return None
+
+
+def test_env_var_turns_on_debug_lines_without_secrets() -> None:
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import httpx\n"
+        "from sdk_core import SyncAPIClient, StaticAuth\n"
+        "t = httpx.MockTransport(lambda r: httpx.Response(200, json={}, headers={'X-Request-ID': 'z9'}))\n"
+        "c = SyncAPIClient(base_url='https://h.test', auth=StaticAuth('very-secret-token'),\n"
+        "                  http_client=httpx.Client(transport=t))\n"
+        "c.request('GET', '/x', params={'api_key': 'very-secret-key'}, cast_to=dict)\n"
+    )
+    env = {**os.environ, "SDK_CORE_LOG": "debug"}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+        check=True,
+    )
+    assert "GET https://h.test/x?api_key=%5BREDACTED%5D -> 200 in" in done.stderr
+    assert "request id z9" in done.stderr
+    assert "very-secret" not in done.stderr
