@@ -46,3 +46,18 @@ def test_package_readme_examples_run() -> None:
                 check=False,
             )
             assert done.returncode == 0, f"{readme}: {done.stderr}"
+
+
+def test_exasperation_quickstart_demo() -> None:
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / "exasperation_quickstart.py"), "--demo"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "answer (req_0001): It watches Windows event 4724" in done.stdout
+    assert "suggestions unavailable: the key lacks 'suggestions'" in done.stdout
+    assert "refused before sending: filters: created_after (2025-02-01)" in done.stdout
+    assert "10 searches in" in done.stdout

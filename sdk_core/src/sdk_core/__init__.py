@@ -44,6 +44,7 @@ from ._pagination import (
     SyncPaginator,
 )
 from ._rate_limit import RateLimitInfo, parse_retry_after
+from ._rate_limiter import RateLimiter
 from ._response import (
     APIResponse,
     RawResponseProxy,
@@ -100,6 +101,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "RateLimitInfo",
+    "RateLimiter",
     "RawResponseProxy",
     "RequestOptions",
     "ResponseValidationError",

@@ -39,6 +39,7 @@ from ._exceptions import (
     request_id_of,
 )
 from ._logging import get_logger
+from ._rate_limiter import RateLimiter
 from ._response import APIResponse, RawResponseProxy, record
 from ._retry import Decision, RetryPolicy
 from ._secrets import redact_url
@@ -215,6 +216,7 @@ class BaseClient(Generic[HttpxClientT]):
     _owns_http: bool
     _options: _ClientOptions
     _auth: httpx.Auth | None
+    _rate_limiter: RateLimiter | None
 
     def __init__(
         self,
@@ -272,6 +274,11 @@ class BaseClient(Generic[HttpxClientT]):
     @property
     def auth(self) -> httpx.Auth | None:
         return self._auth
+
+    @property
+    def rate_limiter(self) -> RateLimiter | None:
+        """The client-side limiter every attempt passes through, if any."""
+        return self._rate_limiter
 
     @functools.cached_property
     def user_agent(self) -> str:
@@ -461,9 +468,17 @@ class BaseClient(Generic[HttpxClientT]):
                 request.headers.get(self.retry_count_header, "0"),
             )
 
+    def _error_class(self, response: httpx.Response) -> type[APIStatusError] | None:
+        """A finer error class for this response; ``None`` picks by status.
+        Override in an API's client (e.g. a 403 naming a missing feature)."""
+        return None
+
     def _status_error(self, response: httpx.Response) -> APIStatusError:
         return make_status_error(
-            response, now=self._clock.time(), request_id_headers=self.request_id_headers
+            response,
+            now=self._clock.time(),
+            request_id_headers=self.request_id_headers,
+            error_class=self._error_class(response),
         )
 
     def _parse(self, response: httpx.Response, cast_to: Any) -> Any:
@@ -518,6 +533,7 @@ class SyncAPIClient(BaseClient[httpx.Client]):
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.Client | None = None,
         auth: httpx.Auth | None = None,
+        rate_limiter: RateLimiter | None = None,
         clock: Clock | None = None,
         sleep: Sleep | None = None,
         rand: Callable[[], float] | None = None,
@@ -537,6 +553,7 @@ class SyncAPIClient(BaseClient[httpx.Client]):
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.Client()
         self._sleep: Sleep = sleep or default_sleep
+        self._rate_limiter = rate_limiter
         if auth is not None and hasattr(auth, "bind"):
             auth.bind(self._http)
 
@@ -545,11 +562,19 @@ class SyncAPIClient(BaseClient[httpx.Client]):
 
         def attempt() -> httpx.Response:
             request = self._build_request(opts, run)
+            limiter = self._rate_limiter
+            if limiter is not None:
+                limiter.acquire()
             started = self._clock.monotonic()
             try:
                 response = self._http.send(request, stream=opts.stream, auth=self._auth_for(opts))
             except httpx.TransportError as exc:
                 raise self._wrap_transport_error(exc, request) from exc
+            finally:
+                if limiter is not None:
+                    limiter.release()
+            if limiter is not None:
+                limiter.observe(response.headers, response.status_code)
             if opts.stream and response.is_error:
                 response.read()
             self._log_attempt(request, response, started)
@@ -641,6 +666,7 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
         auth: httpx.Auth | None = None,
+        rate_limiter: RateLimiter | None = None,
         clock: Clock | None = None,
         sleep: AsyncSleep | None = None,
         rand: Callable[[], float] | None = None,
@@ -660,6 +686,7 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.AsyncClient()
         self._sleep: AsyncSleep = sleep or default_async_sleep
+        self._rate_limiter = rate_limiter
         if auth is not None and hasattr(auth, "bind"):
             auth.bind(self._http)
 
@@ -668,6 +695,9 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
 
         async def attempt() -> httpx.Response:
             request = self._build_request(opts, run)
+            limiter = self._rate_limiter
+            if limiter is not None:
+                await limiter.aacquire()
             started = self._clock.monotonic()
             try:
                 response = await self._http.send(
@@ -675,6 +705,11 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
                 )
             except httpx.TransportError as exc:
                 raise self._wrap_transport_error(exc, request) from exc
+            finally:
+                if limiter is not None:
+                    await limiter.arelease()
+            if limiter is not None:
+                limiter.observe(response.headers, response.status_code)
             if opts.stream and response.is_error:
                 await response.aread()
             self._log_attempt(request, response, started)

@@ -280,15 +280,18 @@ def make_status_error(
     *,
     now: float,
     request_id_headers: tuple[str, ...] = DEFAULT_REQUEST_ID_HEADERS,
+    error_class: type[APIStatusError] | None = None,
 ) -> APIStatusError:
-    """The typed error for a read 4xx/5xx response."""
+    """The typed error for a read 4xx/5xx response (``error_class`` overrides
+    the class chosen by status, for an API with finer errors)."""
     body = parse_error_body(response.content)
     request_id = request_id_of(response.headers, request_id_headers)
     if request_id is None and isinstance(body.raw, dict):
         found = body.raw.get("request_id") or body.raw.get("requestId")
         request_id = str(found) if found else None
     message = body.message or response.reason_phrase or f"HTTP {response.status_code}"
-    return status_error_class(response.status_code)(
+    cls = error_class or status_error_class(response.status_code)
+    return cls(
         message,
         response=response,
         body=body,
