@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 
 import httpx
-from openapi_core import OpenAPI
+from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
@@ -71,6 +71,10 @@ class _Response:
         return self._response.content or None
 
 
+def _text(data: bytes) -> str:
+    return data.decode("utf-8")
+
+
 @cache
 def load(name: str) -> Contract:
     return Contract(CONTRACTS / name)
@@ -78,7 +82,8 @@ def load(name: str) -> Contract:
 
 class Contract:
     def __init__(self, path: Path) -> None:
-        self.openapi = OpenAPI.from_file_path(str(path))
+        config = Config(extra_media_type_deserializers={"text/csv": _text, "text/plain": _text})
+        self.openapi = OpenAPI.from_file_path(str(path), config=config)
         self.requests_checked = 0
         self.responses_checked = 0
 

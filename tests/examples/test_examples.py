@@ -61,3 +61,20 @@ def test_exasperation_quickstart_demo() -> None:
     assert "suggestions unavailable: the key lacks 'suggestions'" in done.stdout
     assert "refused before sending: filters: created_after (2025-02-01)" in done.stdout
     assert "10 searches in" in done.stdout
+
+
+def test_nexthink_quickstart_demo() -> None:
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / "nexthink_quickstart.py"), "--demo"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "LAPTOP-1: 3 crashes" in done.stdout
+    assert "export COMPLETED" in done.stdout
+    assert "export streamed to disk: 42 bytes" in done.stdout
+    assert "enrichment: HTTP 207, 1 applied, 1 failed" in done.stdout
+    assert "GHOST-9: Object not found" in done.stdout
+    assert "refused before sending: devices[0]" in done.stdout

@@ -24,7 +24,8 @@ from sdk_core import (
     [
         (UUIDStr, "0f8fad5b-d9cb-469f-a165-70867728950e", "0f8fad5b-d9cb-469f-a165"),
         (WindowsSID, "S-1-5-21-1004336348-1177238915-682003330-512", "S-2-5-21"),
-        (WindowsSID, "S-1-5-18", "S-1-5"),
+        (WindowsSID, "S-1-5-18", "S-1"),
+        (WindowsSID, "S-1-5", "S-1-5-21-1-2-3-4-5-6-7-8"),
         (UPN, "ada.lovelace@example.com", "ada.lovelace"),
         (NQLQueryId, "#get_devices_2", "get_devices"),
         (NQLQueryId, "#ok", "#A_upper"),

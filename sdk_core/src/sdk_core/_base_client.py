@@ -95,6 +95,8 @@ class RequestOptions:
     idempotency_key: str | None = None
     stream: bool = False
     authenticated: bool = True
+    ok_statuses: frozenset[int] = frozenset()
+    """Error statuses whose body the call parses itself (a 207/400 batch result)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -251,9 +253,10 @@ class BaseClient(Generic[HttpxClientT]):
     @staticmethod
     def _normalize_base_url(url: str | httpx.URL) -> httpx.URL:
         parsed = httpx.URL(url)
-        if not parsed.raw_path.endswith(b"/"):
-            parsed = parsed.copy_with(raw_path=parsed.raw_path + b"/")
-        return parsed
+        if parsed.query or parsed.fragment:
+            raise ValueError(f"base_url must not carry a query or fragment: {url}")
+        text = str(parsed)
+        return parsed if text.endswith("/") else httpx.URL(text + "/")
 
     @property
     def base_url(self) -> httpx.URL:
@@ -502,8 +505,10 @@ class BaseClient(Generic[HttpxClientT]):
                 request_id=request_id_of(response.headers, self.request_id_headers),
             ) from exc
 
-    def _process(self, response: httpx.Response, cast_to: Any, run: _Run) -> APIResponse[Any]:
-        if response.is_error:
+    def _process(
+        self, response: httpx.Response, cast_to: Any, run: _Run, opts: RequestOptions
+    ) -> APIResponse[Any]:
+        if response.is_error and response.status_code not in opts.ok_statuses:
             raise self._status_error(response)
         parsed = self._parse(response, cast_to)
         result = APIResponse(
@@ -625,7 +630,7 @@ class SyncAPIClient(BaseClient[httpx.Client]):
     def request_raw(self, opts: RequestOptions, cast_to: Any) -> APIResponse[Any]:
         response, run = self._send(opts)
         try:
-            return self._process(response, cast_to, run)
+            return self._process(response, cast_to, run, opts)
         except BaseException:
             response.close()
             raise
@@ -760,7 +765,7 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
     async def request_raw(self, opts: RequestOptions, cast_to: Any) -> APIResponse[Any]:
         response, run = await self._send(opts)
         try:
-            return self._process(response, cast_to, run)
+            return self._process(response, cast_to, run, opts)
         except BaseException:
             await response.aclose()
             raise

@@ -37,7 +37,7 @@ T = TypeVar("T")
 UUID_RE = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
-SID_RE = re.compile(r"^S-1-\d{1,14}(-\d{1,10}){1,15}$")
+SID_RE = re.compile(r"^S-1(-\d{1,14}){1,9}$")
 UPN_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 NQL_QUERY_ID_RE = re.compile(r"^#[a-z0-9_]{2,255}$")
 
