@@ -78,3 +78,22 @@ def test_nexthink_quickstart_demo() -> None:
     assert "enrichment: HTTP 207, 1 applied, 1 failed" in done.stdout
     assert "GHOST-9: Object not found" in done.stdout
     assert "refused before sending: devices[0]" in done.stdout
+
+
+def test_kubenexus_quickstart_demo() -> None:
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / "kubenexus_quickstart.py"), "--demo"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "page 1: ['prod-01', 'prod-02', 'prod-03']" in done.stdout
+    assert "page 3: ['prod-07']" in done.stdout
+    assert "cluster 1 healthy=True nodes=3/3" in done.stdout
+    assert (
+        "refused before sending: cloud_provider_id: is required for cluster_type 'eks'"
+        in done.stdout
+    )
+    assert "webhook alert.triggered: AlertTriggeredEvent" in done.stdout

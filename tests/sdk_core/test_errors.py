@@ -170,3 +170,32 @@ def test_input_validation_error_is_a_value_error_naming_the_field() -> None:
     assert isinstance(error, SDKError)
     assert error.field == "devices[3]"
     assert str(error) == "devices[3]: is not a UUID"
+
+
+@pytest.mark.parametrize(
+    "details",
+    [
+        {"fields": {"name": "already taken", "region": ["unknown", "required"]}},
+        {"name": "already taken", "region": ["unknown", "required"]},
+        [
+            {"field": "name", "message": "already taken"},
+            {"field": "region", "message": "unknown"},
+            {"loc": ["body", "region"], "msg": "required"},
+        ],
+    ],
+)
+@respx.mock
+def test_422_field_errors_in_every_shape(details: object) -> None:
+    respx.post(f"{BASE}/c").mock(
+        return_value=httpx.Response(
+            422,
+            json={
+                "status": "error",
+                "error": {"code": "VALIDATION_ERROR", "message": "bad", "details": details},
+            },
+        )
+    )
+    with pytest.raises(UnprocessableEntityError) as info:
+        client().request("POST", "/c", json={}, cast_to=dict)
+    assert info.value.code == "VALIDATION_ERROR"
+    assert info.value.field_errors == {"name": ["already taken"], "region": ["unknown", "required"]}

@@ -89,6 +89,8 @@ def parse_token_response(response: httpx.Response, now: float) -> Token:
         raise make_status_error(response, now=now)
     try:
         data = response.json()
+        if "access_token" not in data and isinstance(data.get("data"), dict):
+            data = data["data"]  # a {status, data} envelope
         access = data["access_token"]
     except (ValueError, KeyError, TypeError):
         raise SDKError("token endpoint answered without an access_token") from None

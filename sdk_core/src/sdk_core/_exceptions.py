@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -226,7 +227,43 @@ class ConflictError(APIStatusError):
 
 
 class UnprocessableEntityError(APIStatusError):
-    """422"""
+    """422. ``field_errors`` maps each field the server named to its messages."""
+
+    @property
+    def field_errors(self) -> dict[str, list[str]]:
+        return field_errors_of(self.details)
+
+
+def _field_name(entry: Mapping[str, Any]) -> str:
+    field = entry.get("field")
+    if field is None and isinstance(entry.get("loc"), (list, tuple)):
+        parts = [str(p) for p in entry["loc"] if p not in ("body", "query", "path")]
+        field = ".".join(parts)
+    return str(field) if field not in (None, "") else "_"
+
+
+def field_errors_of(details: Any) -> dict[str, list[str]]:
+    """Field errors from the shapes APIs use: ``{"fields": {name: msg}}``,
+    ``{name: msg | [msg]}``, ``[{"field"|"loc", "message"|"msg"}]``."""
+    out: dict[str, list[str]] = {}
+
+    def add(name: str, message: Any) -> None:
+        messages = message if isinstance(message, list) else [message]
+        out.setdefault(name, []).extend(str(m) for m in messages)
+
+    if isinstance(details, Mapping):
+        inner = details.get("fields", details.get("errors", details))
+        if isinstance(inner, list):
+            details = inner
+        elif isinstance(inner, Mapping):
+            for name, message in inner.items():
+                add(str(name), message)
+            return out
+    if isinstance(details, list):
+        for entry in details:
+            if isinstance(entry, Mapping):
+                add(_field_name(entry), entry.get("message", entry.get("msg", "invalid")))
+    return out
 
 
 class RateLimitError(APIStatusError):
