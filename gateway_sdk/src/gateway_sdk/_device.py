@@ -1,0 +1,661 @@
+"""``DeviceClient`` and ``AsyncDeviceClient``: a device's side of the gateway.
+
+The device secret is returned once, at registration, and kept wherever the
+caller says (a :class:`SecretStore`). Session tokens (``X-Device-Token``) are
+fetched from it on demand and renewed before they expire or after a 401, in
+a single flight (sdk_core's token manager).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import inspect
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+import attrs
+import httpx
+
+from sdk_core import (
+    DEFAULT_TIMEOUT,
+    APIConnectionError,
+    APIStatusError,
+    AsyncAPIClient,
+    Clock,
+    ConflictError,
+    InputValidationError,
+    PermissionDeniedError,
+    RequestOptions,
+    RetryPolicy,
+    SDKError,
+    Secret,
+    SyncAPIClient,
+    Token,
+    TokenAuth,
+    make_status_error,
+)
+from sdk_core._auth import TokenFlow
+from sdk_core._clock import AsyncSleep, Sleep
+
+from ._models import (
+    ClaimedCommand,
+    CompleteResult,
+    DeviceState,
+    HeartbeatResult,
+    RegisteredDevice,
+    ResultStatus,
+)
+from ._version import __version__
+from ._ws import AsyncDeviceSocket, DeviceSocket
+
+__all__ = [
+    "AsyncDeviceClient",
+    "DeviceClient",
+    "FileSecretStore",
+    "MemorySecretStore",
+    "SecretStore",
+    "WorkerStats",
+]
+
+log = logging.getLogger("gateway_sdk")
+
+Handler = Callable[[ClaimedCommand], Any]
+AsyncHandler = Callable[[ClaimedCommand], Awaitable[Any] | Any]
+
+
+# ======================================================================= secrets
+class SecretStore(Protocol):
+    """Where a device keeps its secret between runs."""
+
+    def load(self) -> str | None: ...
+
+    def save(self, secret: str) -> None: ...
+
+
+class MemorySecretStore:
+    def __init__(self, secret: str | None = None) -> None:
+        self._secret = Secret(secret) if secret else None
+
+    def load(self) -> str | None:
+        return self._secret.reveal() if self._secret else None
+
+    def save(self, secret: str) -> None:
+        self._secret = Secret(secret)
+
+    def __repr__(self) -> str:
+        return f"MemorySecretStore(secret={'set' if self._secret else 'unset'})"
+
+
+class FileSecretStore:
+    """A file readable by its owner only (written atomically, mode 0600)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    def load(self) -> str | None:
+        try:
+            return self.path.read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def save(self, secret: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(self.path.suffix + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secret)
+        os.replace(tmp, self.path)
+
+    def __repr__(self) -> str:
+        return f"FileSecretStore({str(self.path)!r})"
+
+
+@attrs.frozen(repr=False)
+class DeviceLogin:
+    """Token provider: POST /api/v1/device/auth with the stored secret."""
+
+    auth_url: str
+    device_id: str
+    store: SecretStore
+
+    def token_flow(self, current: Token | None, now: float) -> TokenFlow:
+        secret = self.store.load()
+        if not secret:
+            raise SDKError(
+                f"device {self.device_id} has no secret: register it first or pass device_secret"
+            )
+        response = yield httpx.Request(
+            "POST", self.auth_url, json={"deviceId": self.device_id, "deviceSecret": secret}
+        )
+        if response.is_error:
+            raise make_status_error(response, now=time.time())
+        data = response.json()
+        return Token(
+            access_token=Secret(str(data["token"])), expires_at=now + float(data["expiresIn"])
+        )
+
+
+# ======================================================================= requests (I/O-free)
+def _now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _iso(value: dt.datetime | str | None) -> str:
+    if value is None:
+        return _now_iso()
+    if isinstance(value, str):
+        return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def heartbeat_request(
+    status: DeviceState,
+    metrics: Mapping[str, float] | None,
+    diagnostics: Any,
+    timestamp: dt.datetime | None,
+) -> RequestOptions:
+    if status not in ("online", "busy", "error"):
+        raise InputValidationError("status", "must be online, busy or error", value=status)
+    body: dict[str, Any] = {"timestamp": _iso(timestamp), "status": status}
+    if metrics is not None:
+        missing = {"cpu", "memory", "uptime"} - set(metrics)
+        if missing:
+            raise InputValidationError(
+                "metrics", f"needs cpu, memory and uptime (missing {sorted(missing)})"
+            )
+        body["metrics"] = {k: float(metrics[k]) for k in ("cpu", "memory", "uptime")}
+    if diagnostics is not None:
+        body["diagnostics"] = diagnostics
+    return RequestOptions(method="POST", url="/api/v1/device/heartbeat", json=body)
+
+
+def claim_request(limit: int, visibility_timeout_ms: int | None) -> RequestOptions:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10:
+        raise InputValidationError("limit", "must be an integer from 1 to 10", value=limit)
+    body: dict[str, Any] = {"limit": limit}
+    if visibility_timeout_ms is not None:
+        if not 1000 <= visibility_timeout_ms <= 43_200_000:
+            raise InputValidationError(
+                "visibility_timeout_ms",
+                "must be from 1,000 to 43,200,000",
+                value=visibility_timeout_ms,
+            )
+        body["visibilityTimeout"] = int(visibility_timeout_ms)
+    return RequestOptions(method="POST", url="/api/v1/device/commands/claim", json=body)
+
+
+def _command_id(command: ClaimedCommand | str) -> str:
+    value = command.id if isinstance(command, ClaimedCommand) else command
+    if not isinstance(value, str) or not value or "/" in value:
+        raise InputValidationError("command", "must be a command or its id", value=value)
+    return value
+
+
+def extend_request(command_id: str, claim_token: str, extension_ms: int) -> RequestOptions:
+    if not 1 <= extension_ms <= 300_000:
+        raise InputValidationError("extension_ms", "must be from 1 to 300,000", value=extension_ms)
+    body = {"claimToken": claim_token, "extensionMs": int(extension_ms)}
+    return RequestOptions(
+        method="POST", url=f"/api/v1/device/commands/{command_id}/extend", json=body
+    )
+
+
+def result_request(
+    command_id: str,
+    claim_token: str,
+    status: ResultStatus,
+    *,
+    output: str | None,
+    error: str | None,
+    executed_at: dt.datetime | str | None,
+    duration: float,
+) -> RequestOptions:
+    if status not in ("success", "failure", "timeout"):
+        raise InputValidationError("status", "must be success, failure or timeout", value=status)
+    if duration < 0:
+        raise InputValidationError("duration", "must not be negative", value=duration)
+    body: dict[str, Any] = {
+        "claimToken": claim_token,
+        "status": status,
+        "executedAt": _iso(executed_at),
+        "duration": float(duration),
+    }
+    if output is not None:
+        body["output"] = output
+    if error is not None:
+        body["error"] = error
+    # Idempotent by design: the server answers a resubmission under the same
+    # token with the same success, so a lost answer is safe to send again.
+    return RequestOptions(
+        method="POST",
+        url=f"/api/v1/device/commands/{command_id}/result",
+        json=body,
+        idempotent=True,
+    )
+
+
+@attrs.define
+class WorkerStats:
+    """What :meth:`DeviceClient.run` did."""
+
+    completed: int = 0
+    failed: int = 0
+    """Handler raised: reported as ``failure``."""
+    lost: int = 0
+    """The claim expired or was taken over before the result went in."""
+    conflicts: int = 0
+    submit_errors: int = 0
+
+
+def _outcome(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, default=str)
+
+
+def _settle(stats: WorkerStats, exc: Exception, command: ClaimedCommand) -> None:
+    if isinstance(exc, PermissionDeniedError):
+        stats.lost += 1
+        log.warning("claim on %s was lost before its result went in: %s", command.id, exc)
+    elif isinstance(exc, ConflictError):
+        stats.conflicts += 1
+        log.warning("command %s was completed under another claim", command.id)
+    else:
+        stats.submit_errors += 1
+        log.error("result of %s not accepted: %s", command.id, exc)
+
+
+# ======================================================================= sync
+class DeviceClient(SyncAPIClient):
+    """A device of the gateway (sync)."""
+
+    package_name = "gateway_sdk"
+    package_version = __version__
+
+    def __init__(
+        self,
+        base_url: str,
+        device_id: str,
+        device_secret: str | None = None,
+        *,
+        secret_store: SecretStore | None = None,
+        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
+        max_retries: int = 3,
+        deadline: float | None = None,
+        retry_policy: RetryPolicy | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx.Client | None = None,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
+    ) -> None:
+        self.device_id = device_id
+        self.secret_store: SecretStore = secret_store or MemorySecretStore()
+        if device_secret:
+            self.secret_store.save(device_secret)
+        login = DeviceLogin(
+            f"{base_url.rstrip('/')}/api/v1/device/auth", device_id, self.secret_store
+        )
+        auth = TokenAuth(
+            login,
+            refresh_margin=60.0,
+            header="X-Device-Token",
+            scheme=None,
+            **({"clock": clock} if clock else {}),
+        )
+        super().__init__(
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            retry_policy=retry_policy,
+            default_headers=default_headers,
+            http_client=http_client,
+            auth=auth,
+            clock=clock,
+            sleep=sleep,
+        )
+
+    def register(
+        self, activation_code: str, *, location: str | None = None, model: str | None = None
+    ) -> RegisteredDevice:
+        """Register with the one-time activation code; the secret goes to ``secret_store``."""
+        body: dict[str, Any] = {"deviceId": self.device_id, "activationCode": activation_code}
+        metadata = {
+            k: v for k, v in {"location": location, "model": model}.items() if v is not None
+        }
+        if metadata:
+            body["metadata"] = metadata
+        data: dict[str, Any] = self.request(
+            "POST", "/api/v1/device/register", json=body, cast_to=dict, authenticated=False
+        )
+        self.secret_store.save(str(data["deviceSecret"]))
+        return RegisteredDevice.model_validate(data["device"])
+
+    def heartbeat(
+        self,
+        status: DeviceState = "online",
+        *,
+        metrics: Mapping[str, float] | None = None,
+        diagnostics: Any = None,
+        timestamp: dt.datetime | None = None,
+    ) -> HeartbeatResult:
+        opts = heartbeat_request(status, metrics, diagnostics, timestamp)
+        return self.request_raw(opts, HeartbeatResult).parsed  # type: ignore[no-any-return]
+
+    def claim(
+        self, limit: int = 1, *, visibility_timeout_ms: int | None = None
+    ) -> list[ClaimedCommand]:
+        raw = self.request_raw(claim_request(limit, visibility_timeout_ms), dict)
+        return [ClaimedCommand.model_validate(c) for c in raw.parsed["commands"]]
+
+    def extend(
+        self,
+        command: ClaimedCommand | str,
+        claim_token: str | None = None,
+        *,
+        extension_ms: int = 300_000,
+    ) -> dt.datetime:
+        token = claim_token or (command.claim_token if isinstance(command, ClaimedCommand) else "")
+        data = self.request_raw(
+            extend_request(_command_id(command), token, extension_ms), dict
+        ).parsed
+        return dt.datetime.fromisoformat(str(data["visibleUntil"]).replace("Z", "+00:00"))
+
+    def complete(
+        self,
+        command: ClaimedCommand,
+        status: ResultStatus = "success",
+        *,
+        output: str | None = None,
+        error: str | None = None,
+        executed_at: dt.datetime | str | None = None,
+        duration: float = 0.0,
+    ) -> CompleteResult:
+        """Submit the result; retried safely (same claim token) after a network failure."""
+        opts = result_request(
+            _command_id(command), command.claim_token, status,
+            output=output, error=error, executed_at=executed_at, duration=duration,
+        )  # fmt: skip
+        return CompleteResult.from_wire(self.request_raw(opts, dict).parsed)
+
+    def run(
+        self,
+        handler: Handler,
+        *,
+        visibility_timeout_ms: int = 60_000,
+        limit: int = 1,
+        poll_interval: float = 1.0,
+        max_commands: int | None = None,
+        stop: threading.Event | None = None,
+        exit_when_idle: bool = False,
+    ) -> WorkerStats:
+        """Claim, run ``handler``, extend the claim while it runs, submit the result.
+
+        The handler's return value (a string, or anything JSON-able) is the
+        output; an exception is reported as ``failure`` with its message. The
+        claim is extended every third of ``visibility_timeout_ms`` until the
+        handler returns.
+        """
+        stop = stop or threading.Event()
+        stats = WorkerStats()
+        handled = 0
+        while not stop.is_set():
+            commands = self.claim(limit, visibility_timeout_ms=visibility_timeout_ms)
+            if not commands:
+                if exit_when_idle:
+                    break
+                stop.wait(poll_interval)
+                continue
+            for command in commands:
+                self._work(command, handler, visibility_timeout_ms, stats)
+                handled += 1
+                if max_commands is not None and handled >= max_commands:
+                    return stats
+        return stats
+
+    def _work(
+        self, command: ClaimedCommand, handler: Handler, visibility_ms: int, stats: WorkerStats
+    ) -> None:
+        done = threading.Event()
+
+        def keep_claim() -> None:
+            while not done.wait(visibility_ms / 3000):
+                try:
+                    self.extend(command, extension_ms=min(visibility_ms, 300_000))
+                except PermissionDeniedError:
+                    return
+                except (APIStatusError, APIConnectionError) as exc:
+                    log.warning("extending %s failed: %s", command.id, exc)
+
+        keeper = threading.Thread(target=keep_claim, name=f"extend-{command.id}", daemon=True)
+        keeper.start()
+        started = time.monotonic()
+        status: ResultStatus = "success"
+        output = error = None
+        try:
+            output = _outcome(handler(command))
+        except Exception as exc:
+            status, error = "failure", f"{type(exc).__name__}: {exc}"
+        finally:
+            done.set()
+            keeper.join()
+        try:
+            self.complete(
+                command, status, output=output, error=error, duration=time.monotonic() - started
+            )
+        except (APIStatusError, APIConnectionError) as exc:
+            _settle(stats, exc, command)
+            return
+        if status == "success":
+            stats.completed += 1
+        else:
+            stats.failed += 1
+
+    def socket(self) -> DeviceSocket:
+        """A WebSocket to ``/ws/device``: command notices in, status and results out."""
+        secret = self.secret_store.load()
+        if not secret:
+            raise SDKError("the device has no secret yet: register it first")
+        return DeviceSocket(str(self.base_url), self.device_id, secret)
+
+
+# ======================================================================= async
+class AsyncDeviceClient(AsyncAPIClient):
+    """A device of the gateway (async): the same methods, awaited."""
+
+    package_name = "gateway_sdk"
+    package_version = __version__
+
+    def __init__(
+        self,
+        base_url: str,
+        device_id: str,
+        device_secret: str | None = None,
+        *,
+        secret_store: SecretStore | None = None,
+        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
+        max_retries: int = 3,
+        deadline: float | None = None,
+        retry_policy: RetryPolicy | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        clock: Clock | None = None,
+        sleep: AsyncSleep | None = None,
+    ) -> None:
+        self.device_id = device_id
+        self.secret_store = secret_store or MemorySecretStore()
+        if device_secret:
+            self.secret_store.save(device_secret)
+        login = DeviceLogin(
+            f"{base_url.rstrip('/')}/api/v1/device/auth", device_id, self.secret_store
+        )
+        auth = TokenAuth(
+            login,
+            refresh_margin=60.0,
+            header="X-Device-Token",
+            scheme=None,
+            **({"clock": clock} if clock else {}),
+        )
+        super().__init__(
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            retry_policy=retry_policy,
+            default_headers=default_headers,
+            http_client=http_client,
+            auth=auth,
+            clock=clock,
+            sleep=sleep,
+        )
+
+    async def register(
+        self, activation_code: str, *, location: str | None = None, model: str | None = None
+    ) -> RegisteredDevice:
+        body: dict[str, Any] = {"deviceId": self.device_id, "activationCode": activation_code}
+        metadata = {
+            k: v for k, v in {"location": location, "model": model}.items() if v is not None
+        }
+        if metadata:
+            body["metadata"] = metadata
+        data: dict[str, Any] = await self.request(
+            "POST", "/api/v1/device/register", json=body, cast_to=dict, authenticated=False
+        )
+        self.secret_store.save(str(data["deviceSecret"]))
+        return RegisteredDevice.model_validate(data["device"])
+
+    async def heartbeat(
+        self,
+        status: DeviceState = "online",
+        *,
+        metrics: Mapping[str, float] | None = None,
+        diagnostics: Any = None,
+        timestamp: dt.datetime | None = None,
+    ) -> HeartbeatResult:
+        opts = heartbeat_request(status, metrics, diagnostics, timestamp)
+        return (await self.request_raw(opts, HeartbeatResult)).parsed  # type: ignore[no-any-return]
+
+    async def claim(
+        self, limit: int = 1, *, visibility_timeout_ms: int | None = None
+    ) -> list[ClaimedCommand]:
+        raw = await self.request_raw(claim_request(limit, visibility_timeout_ms), dict)
+        return [ClaimedCommand.model_validate(c) for c in raw.parsed["commands"]]
+
+    async def extend(
+        self,
+        command: ClaimedCommand | str,
+        claim_token: str | None = None,
+        *,
+        extension_ms: int = 300_000,
+    ) -> dt.datetime:
+        token = claim_token or (command.claim_token if isinstance(command, ClaimedCommand) else "")
+        data = (
+            await self.request_raw(extend_request(_command_id(command), token, extension_ms), dict)
+        ).parsed
+        return dt.datetime.fromisoformat(str(data["visibleUntil"]).replace("Z", "+00:00"))
+
+    async def complete(
+        self,
+        command: ClaimedCommand,
+        status: ResultStatus = "success",
+        *,
+        output: str | None = None,
+        error: str | None = None,
+        executed_at: dt.datetime | str | None = None,
+        duration: float = 0.0,
+    ) -> CompleteResult:
+        opts = result_request(
+            _command_id(command), command.claim_token, status,
+            output=output, error=error, executed_at=executed_at, duration=duration,
+        )  # fmt: skip
+        return CompleteResult.from_wire((await self.request_raw(opts, dict)).parsed)
+
+    async def run(
+        self,
+        handler: AsyncHandler,
+        *,
+        visibility_timeout_ms: int = 60_000,
+        limit: int = 1,
+        poll_interval: float = 1.0,
+        max_commands: int | None = None,
+        stop: asyncio.Event | None = None,
+        exit_when_idle: bool = False,
+    ) -> WorkerStats:
+        """The async worker loop; ``handler`` may be a coroutine function or a
+        plain function (run in a thread)."""
+        stop = stop or asyncio.Event()
+        stats = WorkerStats()
+        handled = 0
+        while not stop.is_set():
+            commands = await self.claim(limit, visibility_timeout_ms=visibility_timeout_ms)
+            if not commands:
+                if exit_when_idle:
+                    break
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), poll_interval)
+                continue
+            for command in commands:
+                await self._work(command, handler, visibility_timeout_ms, stats)
+                handled += 1
+                if max_commands is not None and handled >= max_commands:
+                    return stats
+        return stats
+
+    async def _work(
+        self, command: ClaimedCommand, handler: AsyncHandler, visibility_ms: int, stats: WorkerStats
+    ) -> None:
+        async def keep_claim() -> None:
+            while True:
+                await asyncio.sleep(visibility_ms / 3000)
+                try:
+                    await self.extend(command, extension_ms=min(visibility_ms, 300_000))
+                except PermissionDeniedError:
+                    return
+                except (APIStatusError, APIConnectionError) as exc:
+                    log.warning("extending %s failed: %s", command.id, exc)
+
+        keeper = asyncio.create_task(keep_claim())
+        started = time.monotonic()
+        status: ResultStatus = "success"
+        output = error = None
+        try:
+            if inspect.iscoroutinefunction(handler):
+                value = await handler(command)
+            else:
+                value = await asyncio.to_thread(handler, command)
+                if inspect.isawaitable(value):
+                    value = await value
+            output = _outcome(value)
+        except Exception as exc:
+            status, error = "failure", f"{type(exc).__name__}: {exc}"
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+        try:
+            await self.complete(
+                command, status, output=output, error=error, duration=time.monotonic() - started
+            )
+        except (APIStatusError, APIConnectionError) as exc:
+            _settle(stats, exc, command)
+            return
+        if status == "success":
+            stats.completed += 1
+        else:
+            stats.failed += 1
+
+    def socket(self) -> AsyncDeviceSocket:
+        secret = self.secret_store.load()
+        if not secret:
+            raise SDKError("the device has no secret yet: register it first")
+        return AsyncDeviceSocket(str(self.base_url), self.device_id, secret)

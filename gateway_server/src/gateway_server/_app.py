@@ -1,0 +1,882 @@
+"""The Starlette application: routes, auth, limits, errors, live sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import pydantic
+import yaml
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from . import _db
+from ._broker import Broker, InProcessBroker
+from ._errors import APIError, error_response
+from ._ratelimit import RateLimiter, Verdict
+from ._security import CustomerVerifier, InvalidCustomerToken
+from ._settings import Settings
+from ._store import Store, iso
+from ._version import __version__
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("gateway_server")
+access_log = logging.getLogger("gateway_server.access")
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+DEVICE_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$"
+SECRET_PARAMS = re.compile(r"(?i)(secret|token|password|code|key)")
+
+
+# ============================================================================ request models
+class _Body(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
+
+
+def _timestamp(value: str) -> str:
+    if not RFC3339.match(value):
+        raise ValueError("must be an RFC 3339 date-time, e.g. 2024-06-01T10:00:00Z")
+    return value
+
+
+Timestamp = pydantic.constr(max_length=64)
+DeviceId = pydantic.constr(pattern=DEVICE_ID)
+
+
+class RegisterMetadata(_Body):
+    location: pydantic.constr(max_length=200) | None = None  # type: ignore[valid-type]
+    model: pydantic.constr(max_length=200) | None = None  # type: ignore[valid-type]
+
+
+class RegisterBody(_Body):
+    deviceId: DeviceId  # type: ignore[valid-type]
+    activationCode: pydantic.constr(min_length=1, max_length=128)  # type: ignore[valid-type]
+    metadata: RegisterMetadata | None = None
+
+
+class AuthBody(_Body):
+    deviceId: DeviceId  # type: ignore[valid-type]
+    deviceSecret: pydantic.constr(min_length=1, max_length=256)  # type: ignore[valid-type]
+
+
+class Metrics(_Body):
+    cpu: float = pydantic.Field(ge=0)
+    memory: float = pydantic.Field(ge=0)
+    uptime: float = pydantic.Field(ge=0)
+
+    @pydantic.field_validator("cpu", "memory", "uptime", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError("must be a number")
+        return float(value)
+
+
+class HeartbeatBody(_Body):
+    timestamp: Timestamp  # type: ignore[valid-type]
+    status: Literal["online", "busy", "error"]
+    metrics: Metrics | None = None
+    diagnostics: Any = None
+
+    _ts = pydantic.field_validator("timestamp")(_timestamp)
+
+
+class ClaimBody(_Body):
+    limit: int = pydantic.Field(default=1, ge=1, le=10)
+    visibilityTimeout: int = pydantic.Field(default=300_000, ge=1000, le=43_200_000)
+
+
+class ExtendBody(_Body):
+    claimToken: pydantic.constr(min_length=1, max_length=256)  # type: ignore[valid-type]
+    extensionMs: int = pydantic.Field(ge=1, le=300_000)
+
+
+class ResultBody(_Body):
+    claimToken: pydantic.constr(min_length=1, max_length=256)  # type: ignore[valid-type]
+    status: Literal["success", "failure", "timeout"]
+    output: pydantic.constr(max_length=1_000_000) | None = None  # type: ignore[valid-type]
+    error: pydantic.constr(max_length=100_000) | None = None  # type: ignore[valid-type]
+    executedAt: Timestamp  # type: ignore[valid-type]
+    duration: float = pydantic.Field(ge=0)
+
+    _ts = pydantic.field_validator("executedAt")(_timestamp)
+
+    @pydantic.field_validator("duration", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError("must be a number")
+        return float(value)
+
+
+class ProvisionBody(_Body):
+    deviceId: DeviceId  # type: ignore[valid-type]
+    name: pydantic.constr(min_length=1, max_length=200) | None = None  # type: ignore[valid-type]
+    location: pydantic.constr(max_length=200) | None = None  # type: ignore[valid-type]
+
+
+class SessionBody(_Body):
+    deviceId: DeviceId  # type: ignore[valid-type]
+    type: Literal["diagnostic", "remediation"]
+    description: pydantic.constr(max_length=2000) | None = None  # type: ignore[valid-type]
+
+
+class EnqueueBody(_Body):
+    type: pydantic.constr(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")  # type: ignore[valid-type]
+    parameters: dict[str, Any] | None = None
+    priority: int = pydantic.Field(default=0, ge=0, le=100)
+
+
+class ApproveBody(_Body):
+    commandId: pydantic.constr(min_length=1, max_length=64)  # type: ignore[valid-type]
+    approved: bool
+    reason: pydantic.constr(max_length=2000) | None = None  # type: ignore[valid-type]
+
+
+def _validation_error(exc: pydantic.ValidationError) -> APIError:
+    first = exc.errors(include_url=False)[0]
+    field = ".".join(str(p) for p in first.get("loc", ())) or "body"
+    message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    return APIError(400, "VALIDATION_ERROR", f"{field}: {message}", {"field": field})
+
+
+async def read_json(request: Request, model: type[M], *, optional: bool = False) -> M:
+    """The body as ``model``: size-limited, JSON, and exactly the documented fields."""
+    limit = request.app.state.settings.max_body_bytes
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise APIError(413, "PAYLOAD_TOO_LARGE", f"body over {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise APIError(413, "PAYLOAD_TOO_LARGE", f"body over {limit} bytes")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        if optional:
+            raw = b"{}"
+        else:
+            raise APIError(400, "INVALID_JSON", "a JSON body is required")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise APIError(400, "INVALID_JSON", "the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise APIError(400, "INVALID_JSON", "the body must be a JSON object")
+    try:
+        return model.model_validate_json(raw)
+    except pydantic.ValidationError as exc:
+        raise _validation_error(exc) from None
+
+
+def _query_int(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not re.fullmatch(r"-?\d{1,12}", raw):
+        raise APIError(400, "VALIDATION_ERROR", f"{name}: must be an integer", {"field": name})
+    value = int(raw)
+    if not low <= value <= high:
+        raise APIError(
+            400, "VALIDATION_ERROR", f"{name}: must be from {low} to {high}", {"field": name}
+        )
+    return value
+
+
+def _path_id(request: Request, pattern: str = r"^[A-Za-z0-9._:-]{1,64}$") -> str:
+    value = str(request.path_params["id"])
+    if not re.fullmatch(pattern, value):
+        raise APIError(404, "NOT_FOUND", "no such resource")
+    return value
+
+
+# ============================================================================ auth and limits
+class _Hub:
+    """Open WebSockets, so that shutdown can close them with 1001."""
+
+    def __init__(self) -> None:
+        self.sockets: set[WebSocket] = set()
+
+    async def close_all(self, code: int = 1001) -> None:
+        for ws in list(self.sockets):
+            with contextlib.suppress(Exception):
+                await ws.close(code=code, reason="server shutting down")
+
+
+def _limited(verdict: Verdict, now: float) -> APIError:
+    return APIError(429, "RATE_LIMITED", "too many requests", headers=verdict.headers(now))
+
+
+def _check_rate(request: Request, limiter: RateLimiter, key: str) -> None:
+    verdict = limiter.hit(key)
+    now = request.app.state.clock()
+    if not verdict.allowed:
+        raise _limited(verdict, now)
+    request.state.rate_headers = verdict.headers(now)
+
+
+async def device_of(request: Request) -> tuple[str, str]:
+    token = request.headers.get("x-device-token")
+    if not token:
+        raise APIError(401, "UNAUTHENTICATED", "X-Device-Token is required")
+    found = await request.app.state.store.device_for_token(token)
+    if found is None:
+        raise APIError(401, "INVALID_DEVICE_TOKEN", "invalid or expired device token")
+    _check_rate(request, request.app.state.device_limiter, found[0])
+    return (str(found[0]), str(found[1]))
+
+
+def customer_of(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise APIError(401, "UNAUTHENTICATED", "Authorization: Bearer <jwt> is required")
+    try:
+        customer = str(request.app.state.verifier.customer_id(token.strip()))
+    except InvalidCustomerToken as exc:
+        raise APIError(401, "INVALID_TOKEN", f"invalid customer token: {exc}") from None
+    _check_rate(request, request.app.state.customer_limiter, customer)
+    return customer
+
+
+def _auth_attempt(request: Request, device_id: str) -> None:
+    limiter: RateLimiter = request.app.state.auth_limiter
+    client = request.client.host if request.client else "?"
+    for key in (f"device:{device_id}", f"ip:{client}"):
+        verdict = (
+            limiter.hit(key)
+            if key.startswith("device:")
+            else request.app.state.auth_ip_limiter.hit(key)
+        )
+        if not verdict.allowed:
+            raise _limited(verdict, request.app.state.clock())
+
+
+def ok(request: Request, body: Any, status: int = 200) -> JSONResponse:
+    headers = getattr(request.state, "rate_headers", None)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+# ============================================================================ routes: public
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok", "timestamp": iso(time.time())})
+
+
+async def redis_ping(url: str, timeout: float = 2.0) -> None:
+    """PING over RESP; raises when Redis does not answer +PONG."""
+    from urllib.parse import urlparse  # noqa: PLC0415
+
+    parsed = urlparse(url)
+    reader, writer = await asyncio.wait_for(
+        asyncio.open_connection(parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout
+    )
+    try:
+        if parsed.password:
+            writer.write(f"AUTH {parsed.password}\r\n".encode())
+            await writer.drain()
+            await asyncio.wait_for(reader.readline(), timeout)
+        writer.write(b"PING\r\n")
+        await writer.drain()
+        line = await asyncio.wait_for(reader.readline(), timeout)
+        if not line.startswith(b"+PONG"):
+            raise ConnectionError(f"unexpected answer {line!r}")
+    finally:
+        writer.close()
+        with contextlib.suppress(Exception):
+            await writer.wait_closed()
+
+
+async def readyz(request: Request) -> Response:
+    state = request.app.state
+    checks: dict[str, bool] = {}
+    errors: list[str] = []
+    try:
+        await asyncio.wait_for(state.store.ping(), 5)
+        checks["database"] = True
+    except Exception as exc:
+        checks["database"] = False
+        errors.append(f"database: {type(exc).__name__}: {exc}")
+    if state.settings.redis_url:
+        try:
+            await redis_ping(state.settings.redis_url)
+            checks["redis"] = True
+        except Exception as exc:
+            checks["redis"] = False
+            errors.append(f"redis: {type(exc).__name__}: {exc}")
+    ready = all(checks.values())
+    body: dict[str, Any] = {"ready": ready, "checks": checks}
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+async def version(request: Request) -> Response:
+    return JSONResponse({"version": __version__})
+
+
+def load_contract() -> dict[str, Any]:
+    try:
+        text = resources.files("gateway_server").joinpath("gateway.openapi.yaml").read_text()
+    except (FileNotFoundError, OSError):
+        repo = Path(__file__).resolve().parents[3] / "contracts" / "gateway.openapi.yaml"
+        text = repo.read_text()
+    loaded: dict[str, Any] = yaml.safe_load(text)
+    return loaded
+
+
+async def openapi_json(request: Request) -> Response:
+    return JSONResponse(request.app.state.contract)
+
+
+DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Device gateway API</title>
+<link rel="stylesheet" href="/docs/static/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/docs/static/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui"});</script>
+</body></html>"""
+
+
+async def docs(request: Request) -> Response:
+    return HTMLResponse(DOCS_PAGE)
+
+
+# ============================================================================ routes: devices
+async def device_register(request: Request) -> Response:
+    body = await read_json(request, RegisterBody)
+    _auth_attempt(request, body.deviceId)
+    metadata = body.metadata.model_dump(exclude_none=True) if body.metadata else None
+    device, secret = await request.app.state.store.register(
+        body.deviceId, body.activationCode, metadata
+    )
+    await publish_status(
+        request.app, body.deviceId, {"deviceId": body.deviceId, "status": "registered"}
+    )
+    return JSONResponse({"success": True, "device": device, "deviceSecret": secret})
+
+
+async def device_auth(request: Request) -> Response:
+    body = await read_json(request, AuthBody)
+    _auth_attempt(request, body.deviceId)
+    token, ttl = await request.app.state.store.authenticate(body.deviceId, body.deviceSecret)
+    return JSONResponse({"token": token, "expiresIn": ttl, "deviceId": body.deviceId})
+
+
+async def device_heartbeat(request: Request) -> Response:
+    device_id, _ = await device_of(request)
+    body = await read_json(request, HeartbeatBody)
+    metrics = body.metrics.model_dump() if body.metrics else None
+    pending = await request.app.state.store.heartbeat(
+        device_id, body.status, metrics, body.diagnostics
+    )
+    await publish_status(
+        request.app,
+        device_id,
+        {
+            "deviceId": device_id,
+            "status": body.status,
+            "metrics": metrics,
+            "pendingCommands": pending,
+        },
+    )
+    interval = request.app.state.settings.heartbeat_interval_ms
+    return ok(request, {"success": True, "nextHeartbeat": interval, "pendingCommands": pending})
+
+
+async def commands_claim(request: Request) -> Response:
+    device_id, _ = await device_of(request)
+    body = await read_json(request, ClaimBody, optional=True)
+    claimed, dead = await request.app.state.store.claim(
+        device_id, body.limit, body.visibilityTimeout
+    )
+    for command_id in dead:
+        await publish_command(request.app, command_id)
+    return ok(request, {"commands": [c.to_json() for c in claimed]})
+
+
+async def command_extend(request: Request) -> Response:
+    device_id, _ = await device_of(request)
+    command_id = _path_id(request)
+    body = await read_json(request, ExtendBody)
+    until = await request.app.state.store.extend(
+        device_id, command_id, body.claimToken, body.extensionMs
+    )
+    return ok(request, {"success": True, "visibleUntil": iso(until)})
+
+
+async def command_result(request: Request) -> Response:
+    device_id, _ = await device_of(request)
+    command_id = _path_id(request)
+    body = await read_json(request, ResultBody)
+    done = await request.app.state.store.complete(
+        device_id, command_id, body.claimToken, body.model_dump()
+    )
+    if not done.replayed:
+        await publish_command(request.app, command_id)
+    answer: dict[str, Any] = {"success": True}
+    if done.next_command:
+        answer["nextCommand"] = {"id": done.next_command}
+    return ok(request, answer)
+
+
+# ============================================================================ routes: customers
+async def customer_devices(request: Request) -> Response:
+    customer = customer_of(request)
+    status = request.query_params.get("status", "all")
+    if status not in ("online", "offline", "all"):
+        raise APIError(
+            400, "VALIDATION_ERROR", "status: must be online, offline or all", {"field": "status"}
+        )
+    limit = _query_int(request, "limit", 50, 1, 200)
+    offset = _query_int(request, "offset", 0, 0, 1_000_000_000)
+    devices, total = await request.app.state.store.list_devices(customer, status, limit, offset)
+    return ok(request, {"devices": devices, "total": total})
+
+
+async def customer_provision(request: Request) -> Response:
+    customer = customer_of(request)
+    body = await read_json(request, ProvisionBody)
+    code, expires = await request.app.state.store.provision(
+        customer, body.deviceId, body.name, body.location
+    )
+    return ok(
+        request,
+        {
+            "device": {"id": body.deviceId, "activationCode": code, "expiresAt": iso(expires)},
+            "instructions": (
+                "Give this one-time activation code to the device during setup: it registers "
+                "with POST /api/v1/device/register and receives its device secret once. "
+                "The code expires in 24 hours."
+            ),
+        },
+        201,
+    )
+
+
+async def customer_device_status(request: Request) -> Response:
+    customer = customer_of(request)
+    device_id = _path_id(request, DEVICE_ID)
+    return ok(request, {"device": await request.app.state.store.device_status(customer, device_id)})
+
+
+async def session_create(request: Request) -> Response:
+    customer = customer_of(request)
+    body = await read_json(request, SessionBody)
+    session = await request.app.state.store.create_session(
+        customer, body.deviceId, body.type, body.description
+    )
+    return ok(request, {"session": session}, 201)
+
+
+async def session_get(request: Request) -> Response:
+    customer = customer_of(request)
+    session_id = _path_id(request)
+    return ok(request, {"session": await request.app.state.store.get_session(customer, session_id)})
+
+
+async def session_enqueue(request: Request) -> Response:
+    customer = customer_of(request)
+    session_id = _path_id(request)
+    body = await read_json(request, EnqueueBody)
+    command, device_id, claimable = await request.app.state.store.enqueue(
+        customer, session_id, body.type, body.parameters, body.priority
+    )
+    if claimable:
+        await notify_device(request.app, device_id, command)
+    await publish_command(request.app, command["id"])
+    return ok(request, {"command": command}, 201)
+
+
+async def session_approve(request: Request) -> Response:
+    customer = customer_of(request)
+    session_id = _path_id(request)
+    body = await read_json(request, ApproveBody)
+    status, device_id = await request.app.state.store.approve(
+        customer, session_id, body.commandId, body.approved, body.reason
+    )
+    if status == "approved":
+        update = await request.app.state.store.command_update(body.commandId)
+        if update is not None:
+            await notify_device(request.app, device_id, update)
+    await publish_command(request.app, body.commandId)
+    return ok(request, {"success": True, "command": {"id": body.commandId, "status": status}})
+
+
+async def system_info(request: Request) -> Response:
+    customer_of(request)
+    state = request.app.state
+    return ok(
+        request,
+        {
+            "version": __version__,
+            "build": state.build,
+            "environment": state.settings.environment,
+            "uptime": round(time.monotonic() - state.started, 3),
+            "services": {
+                "database": state.store.engine.url.get_backend_name(),
+                "broker": "redis" if state.settings.redis_url else "in-process",
+                "websockets": len(state.hub.sockets),
+            },
+        },
+    )
+
+
+# ============================================================================ live events
+async def publish_status(app: Starlette, device_id: str, data: dict[str, Any]) -> None:
+    await app.state.broker.publish(f"watch:{device_id}", {"type": "device_status", "data": data})
+
+
+async def publish_command(app: Starlette, command_id: str) -> None:
+    update = await app.state.store.command_update(command_id)
+    if update is not None:
+        await app.state.broker.publish(
+            f"watch:{update['deviceId']}", {"type": "command_update", "data": update}
+        )
+
+
+async def notify_device(app: Starlette, device_id: str, command: dict[str, Any]) -> None:
+    data = {"id": command["id"], "type": command["type"], "priority": command.get("priority", 0)}
+    await app.state.broker.publish(f"device:{device_id}", {"type": "command", "data": data})
+
+
+async def _pump(ws: WebSocket, subscription: Any) -> None:
+    async for message in subscription:
+        await ws.send_json(message)
+
+
+async def _serve_socket(
+    ws: WebSocket, topics: list[str], on_message: Callable[[dict[str, Any], Any], Awaitable[None]]
+) -> None:
+    app = ws.app
+    state = app.state
+    limiter = RateLimiter(state.settings.ws_messages_per_second, 1.0, state.clock)
+    state.hub.sockets.add(ws)
+    try:
+        async with state.broker.subscription() as sub:
+            for topic in topics:
+                sub.add(topic)
+            pump = asyncio.create_task(_pump(ws, sub))
+            try:
+                while True:
+                    try:
+                        raw = await ws.receive_text()
+                    except WebSocketDisconnect:
+                        return
+                    except RuntimeError:  # closed by the server (shutdown)
+                        return
+                    if not limiter.hit("socket").allowed:
+                        await ws.send_json(
+                            {
+                                "type": "error",
+                                "data": {
+                                    "code": "RATE_LIMITED",
+                                    "message": "over 10 messages a second",
+                                },
+                            }
+                        )
+                        continue
+                    try:
+                        message = json.loads(raw)
+                        if not isinstance(message, dict) or not isinstance(
+                            message.get("type"), str
+                        ):
+                            raise ValueError("a message is an object with a type")
+                        await on_message(message, sub)
+                    except APIError as exc:
+                        await ws.send_json(
+                            {"type": "error", "data": {"code": exc.code, "message": exc.message}}
+                        )
+                    except (ValueError, pydantic.ValidationError) as exc:
+                        await ws.send_json(
+                            {
+                                "type": "error",
+                                "data": {"code": "INVALID_MESSAGE", "message": str(exc)[:300]},
+                            }
+                        )
+            finally:
+                pump.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await pump
+    finally:
+        state.hub.sockets.discard(ws)
+        if ws.client_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await ws.close()
+
+
+async def ws_device(ws: WebSocket) -> None:
+    state = ws.app.state
+    device_id = ws.query_params.get("deviceId", "")
+    secret = ws.query_params.get("deviceSecret", "")
+    if (
+        not re.fullmatch(DEVICE_ID, device_id)
+        or not secret
+        or not await state.store.check_device_secret(device_id, secret)
+    ):
+        await ws.close(code=1008, reason="invalid device credentials")
+        return
+    await ws.accept()
+
+    async def on_message(message: dict[str, Any], sub: Any) -> None:
+        kind = message["type"]
+        data = message.get("data")
+        if kind == "status":
+            status = data.get("status", "online") if isinstance(data, dict) else "online"
+            if status not in ("online", "busy", "error"):
+                raise ValueError("status must be online, busy or error")
+            metrics = data.get("metrics") if isinstance(data, dict) else None
+            await state.store.heartbeat(
+                device_id,
+                status,
+                metrics,
+                data.get("diagnostics") if isinstance(data, dict) else None,
+            )
+            await publish_status(
+                ws.app, device_id, {"deviceId": device_id, "status": status, "metrics": metrics}
+            )
+            await ws.send_json({"type": "status_ack", "data": {"deviceId": device_id}})
+        elif kind == "command_result":
+            if not isinstance(data, dict) or not isinstance(data.get("commandId"), str):
+                raise ValueError("command_result needs data.commandId")
+            command_id = data["commandId"]
+            body = ResultBody.model_validate_json(
+                json.dumps({k: v for k, v in data.items() if k != "commandId"})
+            )
+            done = await state.store.complete(
+                device_id, command_id, body.claimToken, body.model_dump()
+            )
+            if not done.replayed:
+                await publish_command(ws.app, command_id)
+            await ws.send_json(
+                {
+                    "type": "command_result_ack",
+                    "data": {
+                        "commandId": command_id,
+                        "success": True,
+                        "nextCommand": done.next_command,
+                    },
+                }
+            )
+        else:
+            raise ValueError(f"unknown message type {kind!r}")
+
+    await _serve_socket(ws, [f"device:{device_id}"], on_message)
+
+
+async def ws_customer(ws: WebSocket) -> None:
+    state = ws.app.state
+    token = ws.query_params.get("token", "")
+    try:
+        customer = str(state.verifier.customer_id(token))
+    except InvalidCustomerToken:
+        await ws.close(code=1008, reason="invalid customer token")
+        return
+    await ws.accept()
+
+    async def on_message(message: dict[str, Any], sub: Any) -> None:
+        kind = message["type"]
+        device_id = message.get("deviceId")
+        if kind not in ("subscribe", "unsubscribe"):
+            raise ValueError(f"unknown message type {kind!r}")
+        if not isinstance(device_id, str) or not re.fullmatch(DEVICE_ID, device_id):
+            raise ValueError("deviceId is required")
+        if kind == "subscribe":
+            if not await state.store.owns_device(customer, device_id):
+                raise APIError(403, "FORBIDDEN", "device not owned by customer")
+            sub.add(f"watch:{device_id}")
+            await ws.send_json({"type": "subscribed", "deviceId": device_id})
+        else:
+            sub.remove(f"watch:{device_id}")
+            await ws.send_json({"type": "unsubscribed", "deviceId": device_id})
+
+    await _serve_socket(ws, [], on_message)
+
+
+# ============================================================================ the edge
+def _redacted_path(scope: Scope) -> str:
+    path = str(scope.get("path", ""))
+    query = scope.get("query_string", b"").decode("latin-1")
+    if not query:
+        return path
+    parts = []
+    for pair in query.split("&"):
+        name, _, _value = pair.partition("=")
+        parts.append(f"{name}=[REDACTED]" if SECRET_PARAMS.search(name) else pair)
+    return f"{path}?{'&'.join(parts)}"
+
+
+class Edge:
+    """X-Request-ID on every response and one structured access-log line per
+    request, with secret-looking query values masked and no headers logged."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        request_id = None
+        for key, value in scope.get("headers", ()):
+            if key == b"x-request-id":
+                candidate = value.decode("latin-1")
+                if re.fullmatch(r"[A-Za-z0-9._:-]{1,128}", candidate):
+                    request_id = candidate
+                break
+        request_id = request_id or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 0
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info(
+                    json.dumps(
+                        {
+                            "request_id": request_id,
+                            "method": scope.get("method", "WS"),
+                            "path": _redacted_path(scope),
+                            "status": status,
+                            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                            "client": (scope.get("client") or ("?",))[0],
+                        }
+                    )
+                )
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, APIError)
+    return error_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    codes = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+    return error_response(
+        APIError(exc.status_code, codes.get(exc.status_code, "HTTP_ERROR"), str(exc.detail))
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(APIError(500, "INTERNAL_ERROR", "internal error"))
+
+
+# ============================================================================ the app
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Callable[[], float] | None = None,
+    broker: Broker | None = None,
+    build: str = "dev",
+) -> Starlette:
+    """The gateway as an ASGI app. It opens its database (and migrates it) on startup."""
+    settings = (settings or Settings.from_env()).with_generated_secret()
+    now = clock or time.time
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        url = settings.effective_database_url
+        if url.startswith("sqlite"):
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = _db.connect(url, synchronous=settings.sqlite_synchronous)
+        await _db.migrate(engine)
+        app.state.store = Store(engine, settings, now)
+        try:
+            yield
+        finally:
+            await app.state.hub.close_all(1001)
+            await app.state.broker.close()
+            await engine.dispose()
+
+    public: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/version", version),
+        Route("/openapi.json", openapi_json),
+        Route("/docs", docs),
+    ]
+    try:
+        from swagger_ui_bundle import swagger_ui_path  # noqa: PLC0415
+
+        public.append(
+            Mount("/docs/static", app=StaticFiles(directory=swagger_ui_path), name="swagger")
+        )
+    except ImportError:  # pragma: no cover
+        pass
+    routes = [
+        *public,
+        Route("/api/v1/device/register", device_register, methods=["POST"]),
+        Route("/api/v1/device/auth", device_auth, methods=["POST"]),
+        Route("/api/v1/device/heartbeat", device_heartbeat, methods=["POST"]),
+        Route("/api/v1/device/commands/claim", commands_claim, methods=["POST"]),
+        Route("/api/v1/device/commands/{id}/extend", command_extend, methods=["POST"]),
+        Route("/api/v1/device/commands/{id}/result", command_result, methods=["POST"]),
+        Route("/api/v1/customer/devices", customer_devices, methods=["GET"]),
+        Route("/api/v1/customer/devices/provision", customer_provision, methods=["POST"]),
+        Route("/api/v1/customer/devices/{id}/status", customer_device_status, methods=["GET"]),
+        Route("/api/v1/customer/sessions", session_create, methods=["POST"]),
+        Route("/api/v1/customer/sessions/{id}", session_get, methods=["GET"]),
+        Route("/api/v1/customer/sessions/{id}/commands", session_enqueue, methods=["POST"]),
+        Route("/api/v1/customer/sessions/{id}/approve", session_approve, methods=["POST"]),
+        Route("/api/v1/customer/system/info", system_info, methods=["GET"]),
+        WebSocketRoute("/ws/device", ws_device),
+        WebSocketRoute("/ws/customer", ws_customer),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            APIError: _api_error,
+            HTTPException: _http_error,
+            Exception: _unexpected,
+        },
+    )
+    app.state.settings = settings
+    app.state.clock = now
+    app.state.build = build
+    app.state.started = time.monotonic()
+    app.state.hub = _Hub()
+    app.state.broker = broker or InProcessBroker()
+    app.state.contract = load_contract()
+    app.state.verifier = CustomerVerifier(
+        secret=settings.jwt_secret,
+        jwks=settings.jwt_jwks,
+        audience=settings.jwt_audience,
+        customer_claim=settings.jwt_customer_claim,
+    )
+    app.state.device_limiter = RateLimiter(settings.device_rate_per_minute, 60.0, now)
+    app.state.customer_limiter = RateLimiter(settings.customer_rate_per_minute, 60.0, now)
+    app.state.auth_limiter = RateLimiter(settings.auth_attempts_per_minute, 60.0, now)
+    app.state.auth_ip_limiter = RateLimiter(settings.auth_attempts_per_minute * 30, 60.0, now)
+    app.add_middleware(Edge)
+    return app

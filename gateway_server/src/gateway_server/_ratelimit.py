@@ -1,0 +1,55 @@
+"""Fixed-window rate limits per key (device, customer, auth attempt, socket)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import attrs
+
+__all__ = ["RateLimiter", "Verdict"]
+
+
+@attrs.frozen
+class Verdict:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_at: float
+
+    def headers(self, now: float) -> dict[str, str]:
+        headers = {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(math.ceil(self.reset_at)),
+        }
+        if not self.allowed:
+            headers["Retry-After"] = str(max(1, math.ceil(self.reset_at - now)))
+        return headers
+
+
+class RateLimiter:
+    """``limit`` events per ``period`` seconds per key, in fixed windows."""
+
+    def __init__(
+        self, limit: int, period: float, clock: Callable[[], float], max_keys: int = 100_000
+    ) -> None:
+        self.limit = limit
+        self.period = period
+        self.clock = clock
+        self.max_keys = max_keys
+        self._windows: dict[str, tuple[float, int]] = {}
+
+    def hit(self, key: str) -> Verdict:
+        now = self.clock()
+        start = math.floor(now / self.period) * self.period
+        window_start, count = self._windows.get(key, (start, 0))
+        if window_start != start:
+            window_start, count = start, 0
+        allowed = count < self.limit
+        if allowed:
+            count += 1
+        if len(self._windows) >= self.max_keys and key not in self._windows:
+            self._windows = {k: v for k, v in self._windows.items() if v[0] == start}
+        self._windows[key] = (window_start, count)
+        return Verdict(allowed, self.limit, max(0, self.limit - count), window_start + self.period)

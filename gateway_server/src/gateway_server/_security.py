@@ -1,0 +1,135 @@
+"""Secrets, tokens and customer JWTs.
+
+Every secret the server hands out (device secrets, session tokens, claim
+tokens, activation codes) is random from ``secrets`` and stored only as its
+SHA-256. These are high-entropy values (256 bits, activation codes 80), so a
+fast hash is enough: there is nothing to brute-force. Lookups go by hash and
+comparisons of presented values use ``hmac.compare_digest``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+import attrs
+import jwt
+from jwt import PyJWK, PyJWKClient
+
+__all__ = [
+    "CustomerVerifier",
+    "InvalidCustomerToken",
+    "activation_code",
+    "hash_secret",
+    "new_secret",
+    "same_hash",
+]
+
+ASYMMETRIC = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]
+
+
+def new_secret(nbytes: int = 32) -> str:
+    """A URL-safe random secret (256 bits by default)."""
+    return secrets.token_urlsafe(nbytes)
+
+
+def activation_code() -> str:
+    """A one-time activation code a person can type: 16 base32 characters (80 bits)."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    raw = "".join(secrets.choice(alphabet) for _ in range(16))
+    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+
+
+def hash_secret(value: str) -> str:
+    normalized = value.strip()
+    return hashlib.sha256(normalized.encode()).hexdigest()
+
+
+def same_hash(stored: str | None, presented: str) -> bool:
+    if not stored:
+        return False
+    return hmac.compare_digest(stored, hash_secret(presented))
+
+
+class InvalidCustomerToken(Exception):
+    pass
+
+
+@attrs.define
+class CustomerVerifier:
+    """Verifies customer bearer JWTs: HS256 with a shared secret and/or
+    RS256/ES256 keys from a JWKS file or URL. ``exp`` is required and checked,
+    the audience too when configured; ``alg: none`` is never accepted."""
+
+    secret: str | None = attrs.field(default=None, repr=False)
+    jwks: str | None = None
+    audience: str | None = None
+    customer_claim: str = "sub"
+    leeway: float = 5.0
+    _jwks_client: PyJWKClient | None = attrs.field(default=None, init=False)
+    _file_keys: dict[str, PyJWK] | None = attrs.field(default=None, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.secret and not self.jwks:
+            raise ValueError("a JWT secret or a JWKS is required to verify customers")
+        if self.jwks:
+            if self.jwks.startswith(("https://", "http://")):
+                self._jwks_client = PyJWKClient(self.jwks, cache_keys=True)
+            else:
+                data = json.loads(Path(self.jwks).read_text())
+                self._file_keys = {
+                    k.get("kid", str(i)): PyJWK(k) for i, k in enumerate(data["keys"])
+                }
+
+    def _key_for(self, token: str, header: dict[str, Any]) -> tuple[Any, list[str]]:
+        alg = header.get("alg")
+        if alg == "HS256" and self.secret:
+            return self.secret, ["HS256"]
+        if alg in ASYMMETRIC:
+            if self._jwks_client is not None:
+                return self._jwks_client.get_signing_key_from_jwt(token).key, [alg]
+            if self._file_keys is not None:
+                kid = header.get("kid")
+                key = (
+                    self._file_keys.get(kid) if kid else next(iter(self._file_keys.values()), None)
+                )
+                if key is not None:
+                    return key.key, [alg]
+        raise InvalidCustomerToken(f"algorithm {alg!r} is not accepted")
+
+    def customer_id(self, token: str) -> str:
+        """The customer the token names, or :class:`InvalidCustomerToken`."""
+        try:
+            header = jwt.get_unverified_header(token)
+            key, algorithms = self._key_for(token, header)
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                audience=self.audience,
+                leeway=self.leeway,
+                options={"require": ["exp"], "verify_aud": self.audience is not None},
+            )
+        except InvalidCustomerToken:
+            raise
+        except (jwt.PyJWTError, ValueError, KeyError) as exc:
+            raise InvalidCustomerToken(str(exc)) from None
+        customer = claims.get(self.customer_claim)
+        if not isinstance(customer, str) or not customer:
+            raise InvalidCustomerToken(f"claim {self.customer_claim!r} is missing")
+        return customer
+
+    def mint(self, customer_id: str, *, ttl: int = 3600) -> str:
+        """An HS256 token for ``customer_id`` (local integration tests, the demo)."""
+        if not self.secret:
+            raise ValueError("minting needs the HS256 secret")
+        now = int(time.time())
+        claims: dict[str, Any] = {self.customer_claim: customer_id, "iat": now, "exp": now + ttl}
+        if self.audience:
+            claims["aud"] = self.audience
+        return jwt.encode(claims, self.secret, algorithm="HS256")

@@ -1,0 +1,714 @@
+"""The storage layer: every state change is one transaction.
+
+Queue semantics (the device gateway addendum, exactly):
+
+- Commands are claimed by priority (higher first), then first-in first-out.
+- A claim marks up to ``limit`` visible commands with a fresh random claim
+  token (stored hashed) and ``visible_until = now + visibility``; other claims
+  skip them until then. An expired claim makes the command claimable again and
+  its old token dead.
+- Extend needs the current token and an unexpired claim.
+- A result needs the current token and an unexpired claim. The same token
+  again, after success, gets the same success answer; another token on a
+  completed command gets 409.
+- A command claimed ``max_claims`` times without a result goes to the
+  dead-letter state on its next claim attempt, visible to its customer.
+- Commands of a remediation session wait for approval; a rejected one is
+  never claimable.
+
+Claims and results use conditional UPDATEs (``WHERE state='pending' AND
+visible_until <= now`` / ``AND claim_token_hash = ?``), so two claimers can
+never both win, on SQLite or PostgreSQL. On SQLite, writers are also
+serialised in-process (one writer at a time is all SQLite allows anyway), so
+they queue instead of failing with "database is locked".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from . import _db as db
+from ._errors import APIError, forbidden, not_found
+from ._security import activation_code, hash_secret, new_secret, same_hash
+from ._settings import Settings
+
+__all__ = ["ClaimedCommand", "Store", "iso"]
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return (
+        dt.datetime.fromtimestamp(ts, dt.UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
+    )
+
+
+@attrs.frozen
+class ClaimedCommand:
+    id: str
+    type: str
+    parameters: Any
+    priority: int
+    claim_token: str
+    visible_until: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "parameters": self.parameters,
+            "priority": self.priority,
+            "claimToken": self.claim_token,
+            "visibleUntil": iso(self.visible_until),
+        }
+
+
+@attrs.frozen
+class Completion:
+    command_id: str
+    device_id: str
+    customer_id: str
+    session_id: str
+    status: str
+    replayed: bool
+    next_command: str | None
+
+
+def command_status(row: Any, now: float) -> str:
+    """The state a customer sees, derived from the row."""
+    if row.state == "pending" and row.visible_until is not None and row.visible_until > now:
+        return "claimed"
+    return str(row.state)
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+class Store:
+    def __init__(self, engine: AsyncEngine, settings: Settings, clock: Callable[[], float]) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.now = clock
+        self._sqlite = engine.url.get_backend_name() == "sqlite"
+        self._write_lock = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """One transaction that changes state."""
+        if self._sqlite:
+            async with self._write_lock, self.engine.begin() as conn:
+                yield conn
+        else:
+            async with self.engine.begin() as conn:
+                yield conn
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            yield conn
+
+    async def ping(self) -> None:
+        async with self.read() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+
+    # -- customers: devices ---------------------------------------------------------
+    async def provision(
+        self, customer_id: str, device_id: str, name: str | None, location: str | None
+    ) -> tuple[str, float]:
+        code = activation_code()
+        now = self.now()
+        expires = now + self.settings.activation_ttl
+        async with self.write() as conn:
+            exists = await conn.execute(
+                sa.select(db.devices.c.id).where(db.devices.c.id == device_id)
+            )
+            if exists.first() is not None:
+                raise APIError(409, "DEVICE_EXISTS", f"device {device_id} already exists")
+            await conn.execute(
+                sa.insert(db.devices).values(
+                    id=device_id,
+                    customer_id=customer_id,
+                    name=name or device_id,
+                    location=location,
+                    status="provisioned",
+                    activation_hash=hash_secret(code),
+                    activation_expires=expires,
+                    created_at=now,
+                )
+            )
+        return code, expires
+
+    async def _owned_device(self, conn: AsyncConnection, customer_id: str, device_id: str) -> Any:
+        row = (
+            await conn.execute(sa.select(db.devices).where(db.devices.c.id == device_id))
+        ).first()
+        if row is None:
+            raise not_found("device")
+        if row.customer_id != customer_id:
+            raise forbidden("device not owned by customer")
+        return row
+
+    def _online(self, last_seen: float | None, now: float) -> bool:
+        window = 3 * self.settings.heartbeat_interval_ms / 1000
+        return last_seen is not None and now - last_seen <= window
+
+    async def list_devices(
+        self, customer_id: str, status: str, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        now = self.now()
+        window = 3 * self.settings.heartbeat_interval_ms / 1000
+        query = sa.select(db.devices).where(db.devices.c.customer_id == customer_id)
+        if status == "online":
+            query = query.where(db.devices.c.last_seen >= now - window)
+        elif status == "offline":
+            query = query.where(
+                sa.or_(db.devices.c.last_seen.is_(None), db.devices.c.last_seen < now - window)
+            )
+        async with self.read() as conn:
+            total = (
+                await conn.execute(sa.select(sa.func.count()).select_from(query.subquery()))
+            ).scalar_one()
+            rows = (
+                await conn.execute(query.order_by(db.devices.c.id).limit(limit).offset(offset))
+            ).all()
+        return [
+            {
+                "id": r.id,
+                "name": r.name,
+                "status": self._device_status(r, now),
+                "lastSeen": iso(r.last_seen),
+                "location": r.location,
+            }
+            for r in rows
+        ], int(total)
+
+    def _device_status(self, row: Any, now: float) -> str:
+        if row.status != "active":
+            return str(row.status)
+        if not self._online(row.last_seen, now):
+            return "offline"
+        return str(row.reported_status or "online")
+
+    async def device_status(self, customer_id: str, device_id: str) -> dict[str, Any]:
+        now = self.now()
+        async with self.read() as conn:
+            row = await self._owned_device(conn, customer_id, device_id)
+            session = (
+                await conn.execute(
+                    sa.select(db.sessions.c.id)
+                    .where(db.sessions.c.device_id == device_id, db.sessions.c.expires_at > now)
+                    .order_by(db.sessions.c.created_at.desc())
+                    .limit(1)
+                )
+            ).scalar()
+            dead = (
+                await conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(db.commands)
+                    .where(
+                        db.commands.c.device_id == device_id, db.commands.c.state == "dead_letter"
+                    )
+                )
+            ).scalar_one()
+        return {
+            "id": row.id,
+            "status": self._device_status(row, now),
+            "lastHeartbeat": iso(row.last_seen),
+            "metrics": _loads(row.metrics),
+            "diagnostics": _loads(row.diagnostics),
+            "activeSession": session,
+            "deadLetterCommands": int(dead),
+        }
+
+    async def owns_device(self, customer_id: str, device_id: str) -> bool:
+        async with self.read() as conn:
+            owner = (
+                await conn.execute(
+                    sa.select(db.devices.c.customer_id).where(db.devices.c.id == device_id)
+                )
+            ).scalar()
+        return owner == customer_id
+
+    # -- devices: registration and auth ----------------------------------------------
+    async def register(
+        self, device_id: str, code: str, metadata: dict[str, Any] | None
+    ) -> tuple[dict[str, Any], str]:
+        secret = new_secret(32)
+        now = self.now()
+        async with self.write() as conn:
+            row = (
+                await conn.execute(sa.select(db.devices).where(db.devices.c.id == device_id))
+            ).first()
+            if row is None:
+                raise APIError(404, "DEVICE_NOT_PROVISIONED", "device not pre-provisioned")
+            if row.status != "provisioned":
+                raise APIError(409, "DEVICE_ALREADY_REGISTERED", "device already registered")
+            if row.activation_expires is None or row.activation_expires <= now:
+                raise APIError(401, "ACTIVATION_CODE_EXPIRED", "activation code expired")
+            if not same_hash(row.activation_hash, code):
+                raise APIError(401, "INVALID_ACTIVATION_CODE", "invalid activation code")
+            metadata = metadata or {}
+            # Burn the code in the same transaction that registers: it cannot work twice.
+            result = await conn.execute(
+                sa.update(db.devices)
+                .where(db.devices.c.id == device_id, db.devices.c.status == "provisioned")
+                .values(
+                    status="active",
+                    activation_hash=None,
+                    activation_expires=None,
+                    secret_hash=hash_secret(secret),
+                    registered_at=now,
+                    location=metadata.get("location") or row.location,
+                    model=metadata.get("model"),
+                )
+            )
+            if result.rowcount != 1:
+                raise APIError(409, "DEVICE_ALREADY_REGISTERED", "device already registered")
+        device = {
+            "id": device_id,
+            "status": "active",
+            "customerId": row.customer_id,
+            "registeredAt": iso(now),
+        }
+        return device, secret
+
+    async def authenticate(self, device_id: str, secret: str) -> tuple[str, int]:
+        now = self.now()
+        token = new_secret(32)
+        ttl = self.settings.device_token_ttl
+        async with self.write() as conn:
+            row = (
+                await conn.execute(sa.select(db.devices).where(db.devices.c.id == device_id))
+            ).first()
+            if row is None or not same_hash(row.secret_hash, secret):
+                raise APIError(401, "INVALID_DEVICE_CREDENTIALS", "invalid device credentials")
+            if row.status != "active":
+                raise APIError(403, "DEVICE_INACTIVE", f"device is {row.status}")
+            await conn.execute(
+                sa.delete(db.device_tokens).where(db.device_tokens.c.expires_at <= now)
+            )
+            await conn.execute(
+                sa.insert(db.device_tokens).values(
+                    token_hash=hash_secret(token), device_id=device_id, expires_at=now + ttl
+                )
+            )
+        return token, ttl
+
+    async def check_device_secret(self, device_id: str, secret: str) -> bool:
+        async with self.read() as conn:
+            row = (
+                await conn.execute(sa.select(db.devices).where(db.devices.c.id == device_id))
+            ).first()
+        return row is not None and row.status == "active" and same_hash(row.secret_hash, secret)
+
+    async def device_for_token(self, token: str) -> tuple[str, str] | None:
+        """(device id, customer id) of a live session token, else ``None``."""
+        async with self.read() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(
+                        db.device_tokens.c.device_id,
+                        db.device_tokens.c.expires_at,
+                        db.devices.c.customer_id,
+                        db.devices.c.status,
+                    )
+                    .join(db.devices, db.devices.c.id == db.device_tokens.c.device_id)
+                    .where(db.device_tokens.c.token_hash == hash_secret(token))
+                )
+            ).first()
+        if row is None or row.expires_at <= self.now() or row.status != "active":
+            return None
+        return str(row.device_id), str(row.customer_id)
+
+    # -- devices: heartbeat and queue ------------------------------------------------------
+    async def _claimable_count(self, conn: AsyncConnection, device_id: str, now: float) -> int:
+        return int(
+            (
+                await conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(db.commands)
+                    .where(
+                        db.commands.c.device_id == device_id,
+                        db.commands.c.state == "pending",
+                        sa.or_(
+                            db.commands.c.visible_until.is_(None),
+                            db.commands.c.visible_until <= now,
+                        ),
+                    )
+                )
+            ).scalar_one()
+        )
+
+    async def heartbeat(self, device_id: str, status: str, metrics: Any, diagnostics: Any) -> int:
+        now = self.now()
+        values: dict[str, Any] = {"last_seen": now, "reported_status": status}
+        if metrics is not None:
+            values["metrics"] = json.dumps(metrics)
+        if diagnostics is not None:
+            values["diagnostics"] = json.dumps(diagnostics)
+        async with self.write() as conn:
+            result = await conn.execute(
+                sa.update(db.devices).where(db.devices.c.id == device_id).values(**values)
+            )
+            if result.rowcount != 1:
+                raise not_found("device")
+            return await self._claimable_count(conn, device_id, now)
+
+    async def claim(
+        self, device_id: str, limit: int, visibility_ms: int
+    ) -> tuple[list[ClaimedCommand], list[str]]:
+        """Claimed commands, and the ids of commands moved to the dead-letter state."""
+        now = self.now()
+        visible_until = now + visibility_ms / 1000
+        claimed: list[ClaimedCommand] = []
+        dead: list[str] = []
+        c = db.commands.c
+        visible = sa.and_(
+            c.device_id == device_id,
+            c.state == "pending",
+            sa.or_(c.visible_until.is_(None), c.visible_until <= now),
+        )
+        async with self.write() as conn:
+            while len(claimed) < limit:
+                rows = (
+                    await conn.execute(
+                        sa.select(c.seq, c.id, c.type, c.parameters, c.priority, c.claim_count)
+                        .where(visible)
+                        .order_by(c.priority.desc(), c.seq.asc())
+                        .limit(limit - len(claimed))
+                    )
+                ).all()
+                if not rows:
+                    break
+                for row in rows:
+                    if row.claim_count >= self.settings.max_claims:
+                        moved = await conn.execute(
+                            sa.update(db.commands)
+                            .where(c.seq == row.seq, visible)
+                            .values(
+                                state="dead_letter",
+                                claim_token_hash=None,
+                                visible_until=None,
+                                updated_at=now,
+                            )
+                        )
+                        if moved.rowcount == 1:
+                            dead.append(row.id)
+                        continue
+                    token = new_secret(24)
+                    won = await conn.execute(
+                        sa.update(db.commands)
+                        .where(c.seq == row.seq, visible)
+                        .values(
+                            claim_token_hash=hash_secret(token),
+                            visible_until=visible_until,
+                            claim_count=c.claim_count + 1,
+                            updated_at=now,
+                        )
+                    )
+                    if won.rowcount == 1:
+                        claimed.append(
+                            ClaimedCommand(
+                                row.id,
+                                row.type,
+                                _loads(row.parameters),
+                                row.priority,
+                                token,
+                                visible_until,
+                            )
+                        )
+        return claimed, dead
+
+    async def _command_for_device(
+        self, conn: AsyncConnection, device_id: str, command_id: str
+    ) -> Any:
+        row = (
+            await conn.execute(sa.select(db.commands).where(db.commands.c.id == command_id))
+        ).first()
+        if row is None or row.device_id != device_id:
+            raise not_found("command")
+        return row
+
+    async def extend(self, device_id: str, command_id: str, token: str, extension_ms: int) -> float:
+        now = self.now()
+        c = db.commands.c
+        async with self.write() as conn:
+            row = await self._command_for_device(conn, device_id, command_id)
+            if row.state != "pending" or not same_hash(row.claim_token_hash, token):
+                raise APIError(
+                    403, "INVALID_CLAIM_TOKEN", "invalid claim token or command no longer claimed"
+                )
+            if row.visible_until is None or row.visible_until <= now:
+                raise APIError(403, "CLAIM_EXPIRED", "the claim has expired")
+            visible_until = now + extension_ms / 1000
+            updated = await conn.execute(
+                sa.update(db.commands)
+                .where(
+                    c.seq == row.seq,
+                    c.claim_token_hash == row.claim_token_hash,
+                    c.visible_until > now,
+                )
+                .values(visible_until=visible_until, updated_at=now)
+            )
+            if updated.rowcount != 1:
+                raise APIError(403, "CLAIM_EXPIRED", "the claim has expired")
+        return visible_until
+
+    async def complete(
+        self, device_id: str, command_id: str, token: str, result: dict[str, Any]
+    ) -> Completion:
+        now = self.now()
+        c = db.commands.c
+        async with self.write() as conn:
+            row = await self._command_for_device(conn, device_id, command_id)
+            if row.state == "completed":
+                if same_hash(row.claim_token_hash, token):  # the same result sent again
+                    next_id = await self._next_command(conn, device_id, now)
+                    return Completion(
+                        row.id,
+                        device_id,
+                        row.customer_id,
+                        row.session_id,
+                        str(row.result_status),
+                        True,
+                        next_id,
+                    )
+                raise APIError(
+                    409, "ALREADY_COMPLETED", "command already completed by another claim"
+                )
+            if row.state != "pending" or not same_hash(row.claim_token_hash, token):
+                raise APIError(403, "INVALID_CLAIM_TOKEN", "invalid claim token")
+            if row.visible_until is None or row.visible_until <= now:
+                raise APIError(
+                    403, "CLAIM_EXPIRED", "the claim has expired; the command is claimable again"
+                )
+            done = await conn.execute(
+                sa.update(db.commands)
+                .where(
+                    c.seq == row.seq,
+                    c.state == "pending",
+                    c.claim_token_hash == row.claim_token_hash,
+                    c.visible_until > now,
+                )
+                .values(
+                    state="completed",
+                    result_status=result["status"],
+                    output=result.get("output"),
+                    error=result.get("error"),
+                    executed_at=result["executedAt"],
+                    duration=result["duration"],
+                    visible_until=None,
+                    updated_at=now,
+                )
+            )
+            if done.rowcount != 1:
+                raise APIError(403, "CLAIM_EXPIRED", "the claim has expired")
+            next_id = await self._next_command(conn, device_id, now)
+        return Completion(
+            row.id, device_id, row.customer_id, row.session_id, result["status"], False, next_id
+        )
+
+    async def _next_command(self, conn: AsyncConnection, device_id: str, now: float) -> str | None:
+        c = db.commands.c
+        return (
+            await conn.execute(
+                sa.select(c.id)
+                .where(
+                    c.device_id == device_id,
+                    c.state == "pending",
+                    sa.or_(c.visible_until.is_(None), c.visible_until <= now),
+                )
+                .order_by(c.priority.desc(), c.seq.asc())
+                .limit(1)
+            )
+        ).scalar()
+
+    # -- customers: sessions and commands ---------------------------------------------------
+    async def create_session(
+        self, customer_id: str, device_id: str, session_type: str, description: str | None
+    ) -> dict[str, Any]:
+        now = self.now()
+        session_id = str(uuid.uuid4())
+        expires = now + self.settings.session_ttl
+        async with self.write() as conn:
+            device = await self._owned_device(conn, customer_id, device_id)
+            if device.status != "active":
+                raise APIError(409, "DEVICE_NOT_ACTIVE", f"device is {device.status}")
+            active = (
+                await conn.execute(
+                    sa.select(db.sessions.c.id).where(
+                        db.sessions.c.device_id == device_id, db.sessions.c.expires_at > now
+                    )
+                )
+            ).first()
+            if active is not None:
+                raise APIError(
+                    409,
+                    "SESSION_EXISTS",
+                    "an active session already exists for this device",
+                    {"sessionId": active.id},
+                )
+            await conn.execute(
+                sa.insert(db.sessions).values(
+                    id=session_id,
+                    customer_id=customer_id,
+                    device_id=device_id,
+                    type=session_type,
+                    description=description,
+                    created_at=now,
+                    expires_at=expires,
+                )
+            )
+        return {
+            "id": session_id,
+            "deviceId": device_id,
+            "type": session_type,
+            "status": "active",
+            "createdAt": iso(now),
+            "expiresAt": iso(expires),
+        }
+
+    async def _owned_session(self, conn: AsyncConnection, customer_id: str, session_id: str) -> Any:
+        row = (
+            await conn.execute(sa.select(db.sessions).where(db.sessions.c.id == session_id))
+        ).first()
+        if row is None:
+            raise not_found("session")
+        if row.customer_id != customer_id:
+            raise forbidden("session not owned by customer")
+        return row
+
+    def _command_json(self, row: Any, now: float) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": row.id,
+            "type": row.type,
+            "priority": row.priority,
+            "status": command_status(row, now),
+            "claimCount": row.claim_count,
+            "createdAt": iso(row.created_at),
+        }
+        if row.state == "completed":
+            out["result"] = {
+                "status": row.result_status,
+                "output": row.output,
+                "error": row.error,
+                "executedAt": row.executed_at,
+                "duration": row.duration,
+            }
+        elif row.state == "rejected" and row.decision_reason:
+            out["result"] = {"reason": row.decision_reason}
+        return out
+
+    async def get_session(self, customer_id: str, session_id: str) -> dict[str, Any]:
+        now = self.now()
+        async with self.read() as conn:
+            row = await self._owned_session(conn, customer_id, session_id)
+            cmds = (
+                await conn.execute(
+                    sa.select(db.commands)
+                    .where(db.commands.c.session_id == session_id)
+                    .order_by(db.commands.c.seq)
+                )
+            ).all()
+        return {
+            "id": row.id,
+            "deviceId": row.device_id,
+            "type": row.type,
+            "status": "active" if row.expires_at > now else "expired",
+            "createdAt": iso(row.created_at),
+            "expiresAt": iso(row.expires_at),
+            "commands": [self._command_json(c, now) for c in cmds],
+        }
+
+    async def enqueue(
+        self, customer_id: str, session_id: str, command_type: str, parameters: Any, priority: int
+    ) -> tuple[dict[str, Any], str, bool]:
+        """The new command, its device, and whether it is claimable now."""
+        now = self.now()
+        command_id = str(uuid.uuid4())
+        async with self.write() as conn:
+            session = await self._owned_session(conn, customer_id, session_id)
+            if session.expires_at <= now:
+                raise APIError(409, "SESSION_EXPIRED", "the session has expired")
+            state = "awaiting_approval" if session.type == "remediation" else "pending"
+            await conn.execute(
+                sa.insert(db.commands).values(
+                    id=command_id,
+                    device_id=session.device_id,
+                    session_id=session_id,
+                    customer_id=customer_id,
+                    type=command_type,
+                    parameters=json.dumps(parameters if parameters is not None else {}),
+                    priority=priority,
+                    state=state,
+                    claim_count=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        command = {
+            "id": command_id,
+            "type": command_type,
+            "priority": priority,
+            "status": state,
+            "claimCount": 0,
+            "createdAt": iso(now),
+        }
+        return command, str(session.device_id), state == "pending"
+
+    async def approve(
+        self, customer_id: str, session_id: str, command_id: str, approved: bool, reason: str | None
+    ) -> tuple[str, str]:
+        """('approved' | 'rejected', device id)."""
+        now = self.now()
+        c = db.commands.c
+        async with self.write() as conn:
+            await self._owned_session(conn, customer_id, session_id)
+            row = (
+                await conn.execute(
+                    sa.select(db.commands).where(c.id == command_id, c.session_id == session_id)
+                )
+            ).first()
+            if row is None:
+                raise not_found("command")
+            if row.state != "awaiting_approval":
+                raise APIError(
+                    409,
+                    "ALREADY_PROCESSED",
+                    f"command already processed ({command_status(row, now)})",
+                )
+            new_state = "pending" if approved else "rejected"
+            done = await conn.execute(
+                sa.update(db.commands)
+                .where(c.seq == row.seq, c.state == "awaiting_approval")
+                .values(state=new_state, decision_reason=reason, updated_at=now)
+            )
+            if done.rowcount != 1:
+                raise APIError(409, "ALREADY_PROCESSED", "command already processed")
+        return ("approved" if approved else "rejected"), str(row.device_id)
+
+    async def command_update(self, command_id: str) -> dict[str, Any] | None:
+        now = self.now()
+        async with self.read() as conn:
+            row = (
+                await conn.execute(sa.select(db.commands).where(db.commands.c.id == command_id))
+            ).first()
+        if row is None:
+            return None
+        data = self._command_json(row, now)
+        data["deviceId"] = row.device_id
+        data["sessionId"] = row.session_id
+        return data
