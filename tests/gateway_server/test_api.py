@@ -1,0 +1,186 @@
+"""Bad input of any kind gets a documented 4xx; the operational endpoints tell the truth."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import yaml
+
+from gateway_server import _db
+from tests.gateway_support import Gateway, _dev, running_gateway
+
+CONTRACT = Path(__file__).resolve().parents[2] / "contracts" / "gateway.openapi.yaml"
+
+
+@pytest.mark.parametrize(
+    ("path", "content", "code"),
+    [
+        ("/api/v1/device/commands/claim", b"{not json", "INVALID_JSON"),
+        ("/api/v1/device/commands/claim", b"[1, 2]", "INVALID_JSON"),
+        ("/api/v1/device/commands/claim", b'{"limit": "5"}', "VALIDATION_ERROR"),
+        ("/api/v1/device/commands/claim", b'{"limit": 11}', "VALIDATION_ERROR"),
+        ("/api/v1/device/commands/claim", b'{"limit": 0}', "VALIDATION_ERROR"),
+        ("/api/v1/device/commands/claim", b'{"limit": 1.5}', "VALIDATION_ERROR"),
+        ("/api/v1/device/commands/claim", b'{"limit": true}', "VALIDATION_ERROR"),
+        ("/api/v1/device/commands/claim", b'{"limit": 1, "extra": 1}', "VALIDATION_ERROR"),
+        ("/api/v1/device/commands/claim", b'{"visibilityTimeout": 99999999999}', "VALIDATION_ERROR"),
+        ("/api/v1/device/heartbeat", b'{"timestamp": "yesterday", "status": "online"}', "VALIDATION_ERROR"),
+        ("/api/v1/device/heartbeat", b'{"timestamp": "2024-06-01T10:00:00Z", "status": "asleep"}', "VALIDATION_ERROR"),
+        ("/api/v1/device/heartbeat", b'{"timestamp": "2024-06-01T10:00:00Z", "status": "online", "metrics": {"cpu": "hot", "memory": 1, "uptime": 1}}', "VALIDATION_ERROR"),
+        ("/api/v1/device/heartbeat", b"", "INVALID_JSON"),
+        ("/api/v1/device/heartbeat", "\udcff".encode("utf-8", "surrogatepass"), "INVALID_JSON"),
+    ],
+)
+async def test_malformed_device_input_is_a_documented_400(gw: Gateway, path: str, content: bytes, code: str) -> None:
+    device = await gw.device("dev-001")
+    r = await gw.call("POST", path, content=content, headers={**_dev(device), "Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == code
+
+
+@pytest.mark.parametrize(
+    "query", ["limit=0", "limit=201", "limit=abc", "offset=-1", "status=sleeping", "limit=99999999999999999999"]
+)
+async def test_out_of_range_query_parameters(gw: Gateway, query: str) -> None:
+    r = await gw.call("GET", f"/api/v1/customer/devices?{query}", headers=gw.customer())
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "VALIDATION_ERROR"
+
+
+async def test_oversize_body_is_413(gw: Gateway) -> None:
+    device = await gw.device("dev-001")
+    big = json.dumps({"timestamp": "2024-06-01T10:00:00Z", "status": "online", "diagnostics": "x" * 2_000_000}).encode()
+    r = await gw.call("POST", "/api/v1/device/heartbeat", content=big, headers={**_dev(device), "Content-Type": "application/json"})
+    assert r.status_code == 413
+    assert r.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+async def test_unknown_routes_and_methods_use_the_error_format(gw: Gateway) -> None:
+    missing = await gw.http.get("/api/v1/nothing")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "NOT_FOUND"
+    wrong = await gw.http.get("/api/v1/device/commands/claim")
+    assert wrong.status_code == 405
+    assert wrong.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
+
+
+async def test_bad_path_ids_are_not_found(gw: Gateway) -> None:
+    device = await gw.device("dev-001")
+    r = await gw.call("POST", "/api/v1/device/commands/%00%00/result", json_body={"claimToken": "t", "status": "success", "executedAt": "2024-06-01T10:00:00Z", "duration": 1}, headers=_dev(device))
+    assert r.status_code == 404
+    r = await gw.call("GET", "/api/v1/customer/devices/a/status", headers=gw.customer())
+    assert r.status_code == 404
+
+
+async def test_request_id_is_echoed_or_made(gw: Gateway) -> None:
+    echoed = await gw.http.get("/healthz", headers={"X-Request-ID": "trace-42"})
+    assert echoed.headers["X-Request-ID"] == "trace-42"
+    made = await gw.http.get("/version")
+    assert len(made.headers["X-Request-ID"]) == 32
+    error = await gw.http.get("/api/v1/customer/devices")
+    assert error.status_code == 401
+    assert error.headers["X-Request-ID"]
+
+
+async def test_health_version_readiness(gw: Gateway) -> None:
+    assert (await gw.call("GET", "/healthz")).json()["status"] == "ok"
+    assert (await gw.call("GET", "/version")).json() == {"version": "0.1.0"}
+    ready = await gw.call("GET", "/readyz")
+    assert ready.json() == {"ready": True, "checks": {"database": True}}
+
+
+async def test_readiness_names_a_failing_redis(tmp_path: Path) -> None:
+    async with running_gateway(tmp_path, redis_url="redis://127.0.0.1:1") as gw:
+        r = await gw.call("GET", "/readyz")
+        assert r.status_code == 503
+        body = r.json()
+        assert body["ready"] is False
+        assert body["checks"] == {"database": True, "redis": False}
+        assert body["errors"][0].startswith("redis:")
+
+
+async def test_readiness_with_the_machines_redis(tmp_path: Path) -> None:
+    async with running_gateway(tmp_path, redis_url="redis://127.0.0.1:6379/0") as gw:
+        r = await gw.call("GET", "/readyz")
+        if r.json()["checks"]["redis"] is False:
+            pytest.skip("no Redis on 127.0.0.1:6379")
+        assert r.status_code == 200
+
+
+async def test_readiness_fails_when_the_database_does(gw: Gateway) -> None:
+    await gw.app.state.store.engine.dispose()
+    db_file = gw.app.state.settings.data_dir / "gateway.db"
+    db_file.chmod(0o000)
+    try:
+        import os
+
+        if os.geteuid() == 0:  # root reads anything: break the URL instead
+            gw.app.state.store.engine = _db.connect("sqlite+aiosqlite:////nonexistent/dir/x.db")
+        r = await gw.call("GET", "/readyz")
+    finally:
+        db_file.chmod(0o644)
+    assert r.status_code == 503
+    assert r.json()["checks"]["database"] is False
+
+
+async def test_openapi_json_is_the_contract_and_docs_work_offline(gw: Gateway) -> None:
+    served = (await gw.http.get("/openapi.json")).json()
+    assert served == yaml.safe_load(CONTRACT.read_text())
+    page = await gw.http.get("/docs")
+    assert page.status_code == 200
+    assert "/docs/static/swagger-ui-bundle.js" in page.text
+    asset = await gw.http.get("/docs/static/swagger-ui-bundle.js")
+    assert asset.status_code == 200
+    assert len(asset.content) > 100_000
+    assert (await gw.http.get("/docs/static/swagger-ui.css")).status_code == 200
+
+
+async def test_system_info(gw: Gateway) -> None:
+    info = (await gw.call("GET", "/api/v1/customer/system/info", headers=gw.customer())).json()
+    assert info["version"] == "0.1.0"
+    assert info["services"]["database"] == "sqlite"
+    assert info["environment"] == "development"
+
+
+async def test_access_log_is_structured_and_carries_no_secrets(gw: Gateway, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="gateway_server.access"):
+        device = await gw.device("dev-001")
+        await gw.http.get("/healthz?deviceSecret=s3cr3t&token=abc&page=2")
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "gateway_server.access"]
+    assert {"request_id", "method", "path", "status", "duration_ms"} <= set(lines[0])
+    assert lines[-1]["path"] == "/healthz?deviceSecret=[REDACTED]&token=[REDACTED]&page=2"
+    text = caplog.text
+    assert device["secret"] not in text
+    assert device["X-Device-Token"] not in text
+    assert "s3cr3t" not in text
+
+
+# -- the versioned schema ------------------------------------------------------------
+async def test_schema_is_versioned_and_reopening_keeps_data(tmp_path: Path) -> None:
+    async with running_gateway(tmp_path) as gw:
+        await gw.device("dev-001")
+        async with gw.app.state.store.read() as conn:
+            assert await _db.current_version(conn) == _db.SCHEMA_VERSION
+    async with running_gateway(tmp_path) as gw:
+        listing = await gw.call("GET", "/api/v1/customer/devices", headers=gw.customer())
+        assert listing.json()["total"] == 1
+
+
+async def test_an_upgrade_step_keeps_existing_rows(tmp_path: Path) -> None:
+    async with running_gateway(tmp_path) as gw:
+        await gw.device("dev-001")
+        engine = gw.app.state.store.engine
+
+        async def v2(conn: sa.ext.asyncio.AsyncConnection) -> None:  # type: ignore[name-defined]
+            await conn.execute(sa.text("ALTER TABLE devices ADD COLUMN firmware VARCHAR(40)"))
+
+        assert await _db.migrate(engine, [*_db.MIGRATIONS, (2, v2)]) == 2
+        async with engine.connect() as conn:
+            rows = (await conn.execute(sa.text("SELECT id, firmware FROM devices"))).all()
+        assert [tuple(r) for r in rows] == [("dev-001", None)]
+        with pytest.raises(_db.SchemaTooNewError):
+            await _db.migrate(engine)  # an older server refuses a newer database

@@ -1,0 +1,114 @@
+"""Helpers for tests of our own gateway: the app in-process, driven for real."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import httpx
+from starlette.applications import Starlette
+
+from gateway_server import Settings, create_app
+from tests.contract import Contract, load
+
+TIMESTAMP = "2024-06-01T10:00:00Z"
+
+
+class Clock:
+    """A wall clock the test moves by hand."""
+
+    def __init__(self, start: float = 1_750_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def settings(tmp_path: Path, **overrides: Any) -> Settings:
+    return Settings(data_dir=tmp_path / "data", jwt_secret="test-secret-" + "x" * 32, **overrides)
+
+
+@attrs.define
+class Gateway:
+    """An in-process gateway and an HTTP client to it; every exchange can be
+    checked against contracts/gateway.openapi.yaml."""
+
+    app: Starlette
+    http: httpx.AsyncClient
+    clock: Clock
+    contract: Contract
+    check_contract: bool = True
+
+    def token(self, customer: str = "cust-a", **claims: Any) -> str:
+        return str(self.app.state.verifier.mint(customer))
+
+    def customer(self, customer: str = "cust-a") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(customer)}"}
+
+    async def call(self, method: str, path: str, *, json_body: Any = None, headers: dict[str, str] | None = None, content: bytes | None = None) -> httpx.Response:
+        if content is None and json_body is not None:
+            content = json.dumps(json_body).encode()
+            headers = {"Content-Type": "application/json", **(headers or {})}
+        response = await self.http.request(method, path, content=content, headers=headers)
+        if self.check_contract and path.startswith(("/api/", "/healthz", "/readyz", "/version")):
+            response.request.url = httpx.URL("http://127.0.0.1:8080" + response.request.url.raw_path.decode())
+            self.contract.validate_response(response.request, response)
+        return response
+
+    async def provision(self, device_id: str, customer: str = "cust-a") -> str:
+        r = await self.call("POST", "/api/v1/customer/devices/provision", json_body={"deviceId": device_id}, headers=self.customer(customer))
+        assert r.status_code == 201, r.text
+        return str(r.json()["device"]["activationCode"])
+
+    async def device(self, device_id: str, customer: str = "cust-a") -> dict[str, str]:
+        """Provision, register and authenticate a device: its X-Device-Token header (and secret)."""
+        code = await self.provision(device_id, customer)
+        r = await self.call("POST", "/api/v1/device/register", json_body={"deviceId": device_id, "activationCode": code})
+        assert r.status_code == 200, r.text
+        secret = r.json()["deviceSecret"]
+        r = await self.call("POST", "/api/v1/device/auth", json_body={"deviceId": device_id, "deviceSecret": secret})
+        assert r.status_code == 200, r.text
+        return {"X-Device-Token": r.json()["token"], "secret": secret}
+
+    async def session(self, device_id: str, kind: str = "diagnostic", customer: str = "cust-a") -> str:
+        r = await self.call("POST", "/api/v1/customer/sessions", json_body={"deviceId": device_id, "type": kind}, headers=self.customer(customer))
+        assert r.status_code == 201, r.text
+        return str(r.json()["session"]["id"])
+
+    async def enqueue(self, session_id: str, kind: str, priority: int = 0, customer: str = "cust-a") -> str:
+        r = await self.call(
+            "POST", f"/api/v1/customer/sessions/{session_id}/commands",
+            json_body={"type": kind, "priority": priority, "parameters": {"n": 1}}, headers=self.customer(customer),
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
+        return str(r.json()["command"]["id"])
+
+    async def claim(self, device: dict[str, str], limit: int = 1, visibility: int = 60_000) -> list[dict[str, Any]]:
+        r = await self.call("POST", "/api/v1/device/commands/claim", json_body={"limit": limit, "visibilityTimeout": visibility}, headers=_dev(device))
+        assert r.status_code == 200, r.text
+        return list(r.json()["commands"])
+
+    async def result(self, device: dict[str, str], command_id: str, token: str, status: str = "success") -> httpx.Response:
+        body = {"claimToken": token, "status": status, "executedAt": TIMESTAMP, "duration": 0.5, "output": "done"}
+        return await self.call("POST", f"/api/v1/device/commands/{command_id}/result", json_body=body, headers=_dev(device))
+
+
+def _dev(device: dict[str, str]) -> dict[str, str]:
+    return {"X-Device-Token": device["X-Device-Token"]}
+
+
+@contextlib.asynccontextmanager
+async def running_gateway(tmp_path: Path, **overrides: Any) -> AsyncIterator[Gateway]:
+    clock = Clock()
+    app = create_app(settings(tmp_path, **overrides), clock=clock)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080") as http:
+            yield Gateway(app, http, clock, load("gateway.openapi.yaml"))
