@@ -52,37 +52,67 @@ class Gateway:
     def customer(self, customer: str = "cust-a") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(customer)}"}
 
-    async def call(self, method: str, path: str, *, json_body: Any = None, headers: dict[str, str] | None = None, content: bytes | None = None) -> httpx.Response:
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        headers: dict[str, str] | None = None,
+        content: bytes | None = None,
+    ) -> httpx.Response:
         if content is None and json_body is not None:
             content = json.dumps(json_body).encode()
             headers = {"Content-Type": "application/json", **(headers or {})}
         response = await self.http.request(method, path, content=content, headers=headers)
         if self.check_contract and path.startswith(("/api/", "/healthz", "/readyz", "/version")):
-            response.request.url = httpx.URL("http://127.0.0.1:8080" + response.request.url.raw_path.decode())
+            response.request.url = httpx.URL(
+                "http://127.0.0.1:8080" + response.request.url.raw_path.decode()
+            )
             self.contract.validate_response(response.request, response)
         return response
 
     async def provision(self, device_id: str, customer: str = "cust-a") -> str:
-        r = await self.call("POST", "/api/v1/customer/devices/provision", json_body={"deviceId": device_id}, headers=self.customer(customer))
+        r = await self.call(
+            "POST",
+            "/api/v1/customer/devices/provision",
+            json_body={"deviceId": device_id},
+            headers=self.customer(customer),
+        )
         assert r.status_code == 201, r.text
         return str(r.json()["device"]["activationCode"])
 
     async def device(self, device_id: str, customer: str = "cust-a") -> dict[str, str]:
         """Provision, register and authenticate a device: its X-Device-Token header (and secret)."""
         code = await self.provision(device_id, customer)
-        r = await self.call("POST", "/api/v1/device/register", json_body={"deviceId": device_id, "activationCode": code})
+        r = await self.call(
+            "POST",
+            "/api/v1/device/register",
+            json_body={"deviceId": device_id, "activationCode": code},
+        )
         assert r.status_code == 200, r.text
         secret = r.json()["deviceSecret"]
-        r = await self.call("POST", "/api/v1/device/auth", json_body={"deviceId": device_id, "deviceSecret": secret})
+        r = await self.call(
+            "POST", "/api/v1/device/auth", json_body={"deviceId": device_id, "deviceSecret": secret}
+        )
         assert r.status_code == 200, r.text
         return {"X-Device-Token": r.json()["token"], "secret": secret}
 
-    async def session(self, device_id: str, kind: str = "diagnostic", customer: str = "cust-a") -> str:
-        r = await self.call("POST", "/api/v1/customer/sessions", json_body={"deviceId": device_id, "type": kind}, headers=self.customer(customer))
+    async def session(
+        self, device_id: str, kind: str = "diagnostic", customer: str = "cust-a"
+    ) -> str:
+        r = await self.call(
+            "POST",
+            "/api/v1/customer/sessions",
+            json_body={"deviceId": device_id, "type": kind},
+            headers=self.customer(customer),
+        )
         assert r.status_code == 201, r.text
         return str(r.json()["session"]["id"])
 
-    async def enqueue(self, session_id: str, kind: str, priority: int = 0, customer: str = "cust-a") -> str:
+    async def enqueue(
+        self, session_id: str, kind: str, priority: int = 0, customer: str = "cust-a"
+    ) -> str:
         r = await self.call(
             "POST", f"/api/v1/customer/sessions/{session_id}/commands",
             json_body={"type": kind, "priority": priority, "parameters": {"n": 1}}, headers=self.customer(customer),
@@ -90,14 +120,34 @@ class Gateway:
         assert r.status_code == 201, r.text
         return str(r.json()["command"]["id"])
 
-    async def claim(self, device: dict[str, str], limit: int = 1, visibility: int = 60_000) -> list[dict[str, Any]]:
-        r = await self.call("POST", "/api/v1/device/commands/claim", json_body={"limit": limit, "visibilityTimeout": visibility}, headers=_dev(device))
+    async def claim(
+        self, device: dict[str, str], limit: int = 1, visibility: int = 60_000
+    ) -> list[dict[str, Any]]:
+        r = await self.call(
+            "POST",
+            "/api/v1/device/commands/claim",
+            json_body={"limit": limit, "visibilityTimeout": visibility},
+            headers=_dev(device),
+        )
         assert r.status_code == 200, r.text
         return list(r.json()["commands"])
 
-    async def result(self, device: dict[str, str], command_id: str, token: str, status: str = "success") -> httpx.Response:
-        body = {"claimToken": token, "status": status, "executedAt": TIMESTAMP, "duration": 0.5, "output": "done"}
-        return await self.call("POST", f"/api/v1/device/commands/{command_id}/result", json_body=body, headers=_dev(device))
+    async def result(
+        self, device: dict[str, str], command_id: str, token: str, status: str = "success"
+    ) -> httpx.Response:
+        body = {
+            "claimToken": token,
+            "status": status,
+            "executedAt": TIMESTAMP,
+            "duration": 0.5,
+            "output": "done",
+        }
+        return await self.call(
+            "POST",
+            f"/api/v1/device/commands/{command_id}/result",
+            json_body=body,
+            headers=_dev(device),
+        )
 
 
 def _dev(device: dict[str, str]) -> dict[str, str]:

@@ -27,23 +27,51 @@ CONTRACT = Path(__file__).resolve().parents[2] / "contracts" / "gateway.openapi.
         ("/api/v1/device/commands/claim", b'{"limit": 1.5}', "VALIDATION_ERROR"),
         ("/api/v1/device/commands/claim", b'{"limit": true}', "VALIDATION_ERROR"),
         ("/api/v1/device/commands/claim", b'{"limit": 1, "extra": 1}', "VALIDATION_ERROR"),
-        ("/api/v1/device/commands/claim", b'{"visibilityTimeout": 99999999999}', "VALIDATION_ERROR"),
-        ("/api/v1/device/heartbeat", b'{"timestamp": "yesterday", "status": "online"}', "VALIDATION_ERROR"),
-        ("/api/v1/device/heartbeat", b'{"timestamp": "2024-06-01T10:00:00Z", "status": "asleep"}', "VALIDATION_ERROR"),
-        ("/api/v1/device/heartbeat", b'{"timestamp": "2024-06-01T10:00:00Z", "status": "online", "metrics": {"cpu": "hot", "memory": 1, "uptime": 1}}', "VALIDATION_ERROR"),
+        (
+            "/api/v1/device/commands/claim",
+            b'{"visibilityTimeout": 99999999999}',
+            "VALIDATION_ERROR",
+        ),
+        (
+            "/api/v1/device/heartbeat",
+            b'{"timestamp": "yesterday", "status": "online"}',
+            "VALIDATION_ERROR",
+        ),
+        (
+            "/api/v1/device/heartbeat",
+            b'{"timestamp": "2024-06-01T10:00:00Z", "status": "asleep"}',
+            "VALIDATION_ERROR",
+        ),
+        (
+            "/api/v1/device/heartbeat",
+            b'{"timestamp": "2024-06-01T10:00:00Z", "status": "online", "metrics": {"cpu": "hot", "memory": 1, "uptime": 1}}',
+            "VALIDATION_ERROR",
+        ),
         ("/api/v1/device/heartbeat", b"", "INVALID_JSON"),
         ("/api/v1/device/heartbeat", "\udcff".encode("utf-8", "surrogatepass"), "INVALID_JSON"),
     ],
 )
-async def test_malformed_device_input_is_a_documented_400(gw: Gateway, path: str, content: bytes, code: str) -> None:
+async def test_malformed_device_input_is_a_documented_400(
+    gw: Gateway, path: str, content: bytes, code: str
+) -> None:
     device = await gw.device("dev-001")
-    r = await gw.call("POST", path, content=content, headers={**_dev(device), "Content-Type": "application/json"})
+    r = await gw.call(
+        "POST", path, content=content, headers={**_dev(device), "Content-Type": "application/json"}
+    )
     assert r.status_code == 400, r.text
     assert r.json()["error"]["code"] == code
 
 
 @pytest.mark.parametrize(
-    "query", ["limit=0", "limit=201", "limit=abc", "offset=-1", "status=sleeping", "limit=99999999999999999999"]
+    "query",
+    [
+        "limit=0",
+        "limit=201",
+        "limit=abc",
+        "offset=-1",
+        "status=sleeping",
+        "limit=99999999999999999999",
+    ],
 )
 async def test_out_of_range_query_parameters(gw: Gateway, query: str) -> None:
     r = await gw.call("GET", f"/api/v1/customer/devices?{query}", headers=gw.customer())
@@ -53,8 +81,15 @@ async def test_out_of_range_query_parameters(gw: Gateway, query: str) -> None:
 
 async def test_oversize_body_is_413(gw: Gateway) -> None:
     device = await gw.device("dev-001")
-    big = json.dumps({"timestamp": "2024-06-01T10:00:00Z", "status": "online", "diagnostics": "x" * 2_000_000}).encode()
-    r = await gw.call("POST", "/api/v1/device/heartbeat", content=big, headers={**_dev(device), "Content-Type": "application/json"})
+    big = json.dumps(
+        {"timestamp": "2024-06-01T10:00:00Z", "status": "online", "diagnostics": "x" * 2_000_000}
+    ).encode()
+    r = await gw.call(
+        "POST",
+        "/api/v1/device/heartbeat",
+        content=big,
+        headers={**_dev(device), "Content-Type": "application/json"},
+    )
     assert r.status_code == 413
     assert r.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
 
@@ -70,7 +105,17 @@ async def test_unknown_routes_and_methods_use_the_error_format(gw: Gateway) -> N
 
 async def test_bad_path_ids_are_not_found(gw: Gateway) -> None:
     device = await gw.device("dev-001")
-    r = await gw.call("POST", "/api/v1/device/commands/%00%00/result", json_body={"claimToken": "t", "status": "success", "executedAt": "2024-06-01T10:00:00Z", "duration": 1}, headers=_dev(device))
+    r = await gw.call(
+        "POST",
+        "/api/v1/device/commands/%00%00/result",
+        json_body={
+            "claimToken": "t",
+            "status": "success",
+            "executedAt": "2024-06-01T10:00:00Z",
+            "duration": 1,
+        },
+        headers=_dev(device),
+    )
     assert r.status_code == 404
     r = await gw.call("GET", "/api/v1/customer/devices/a/status", headers=gw.customer())
     assert r.status_code == 404
@@ -146,11 +191,15 @@ async def test_system_info(gw: Gateway) -> None:
     assert info["environment"] == "development"
 
 
-async def test_access_log_is_structured_and_carries_no_secrets(gw: Gateway, caplog: pytest.LogCaptureFixture) -> None:
+async def test_access_log_is_structured_and_carries_no_secrets(
+    gw: Gateway, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.INFO, logger="gateway_server.access"):
         device = await gw.device("dev-001")
         await gw.http.get("/healthz?deviceSecret=s3cr3t&token=abc&page=2")
-    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "gateway_server.access"]
+    lines = [
+        json.loads(r.getMessage()) for r in caplog.records if r.name == "gateway_server.access"
+    ]
     assert {"request_id", "method", "path", "status", "duration_ms"} <= set(lines[0])
     assert lines[-1]["path"] == "/healthz?deviceSecret=[REDACTED]&token=[REDACTED]&page=2"
     text = caplog.text

@@ -52,16 +52,36 @@ async def test_extend_needs_the_current_token_and_a_live_claim(gw: Gateway) -> N
     command_id = await gw.enqueue(session, "long")
     (claimed,) = await gw.claim(device, visibility=10_000)
     path = f"/api/v1/device/commands/{command_id}/extend"
-    ok = await gw.call("POST", path, json_body={"claimToken": claimed["claimToken"], "extensionMs": 300_000}, headers=_dev(device))
+    ok = await gw.call(
+        "POST",
+        path,
+        json_body={"claimToken": claimed["claimToken"], "extensionMs": 300_000},
+        headers=_dev(device),
+    )
     assert ok.status_code == 200
     gw.clock.advance(200)  # still inside the extended claim
     assert (await gw.claim(device)) == []
-    wrong = await gw.call("POST", path, json_body={"claimToken": "not-the-token", "extensionMs": 1000}, headers=_dev(device))
+    wrong = await gw.call(
+        "POST",
+        path,
+        json_body={"claimToken": "not-the-token", "extensionMs": 1000},
+        headers=_dev(device),
+    )
     assert wrong.status_code == 403
-    too_long = await gw.call("POST", path, json_body={"claimToken": claimed["claimToken"], "extensionMs": 300_001}, headers=_dev(device))
+    too_long = await gw.call(
+        "POST",
+        path,
+        json_body={"claimToken": claimed["claimToken"], "extensionMs": 300_001},
+        headers=_dev(device),
+    )
     assert too_long.status_code == 400
     gw.clock.advance(101)
-    expired = await gw.call("POST", path, json_body={"claimToken": claimed["claimToken"], "extensionMs": 1000}, headers=_dev(device))
+    expired = await gw.call(
+        "POST",
+        path,
+        json_body={"claimToken": claimed["claimToken"], "extensionMs": 1000},
+        headers=_dev(device),
+    )
     assert expired.status_code == 403
     assert expired.json()["error"]["code"] == "CLAIM_EXPIRED"
 
@@ -82,8 +102,10 @@ async def test_result_is_idempotent_under_the_same_token_and_409_under_another(g
     other = await gw.result(device, command_id, a["claimToken"])
     assert other.status_code == 409
     assert other.json()["error"]["code"] == "ALREADY_COMPLETED"
-    history = (await gw.call("GET", f"/api/v1/customer/sessions/{session}", headers=gw.customer())).json()
-    completed = [c for c in history["session"]["commands"] if c["id"] == command_id][0]
+    history = (
+        await gw.call("GET", f"/api/v1/customer/sessions/{session}", headers=gw.customer())
+    ).json()
+    completed = next(c for c in history["session"]["commands"] if c["id"] == command_id)
     assert completed["status"] == "completed"
     assert completed["result"]["status"] == "success"
 
@@ -107,29 +129,46 @@ async def test_a_command_claimed_too_often_goes_to_the_dead_letter_state(gw: Gat
         assert c["id"] == command_id
         gw.clock.advance(2)
     assert await gw.claim(device) == []
-    history = (await gw.call("GET", f"/api/v1/customer/sessions/{session}", headers=gw.customer())).json()
+    history = (
+        await gw.call("GET", f"/api/v1/customer/sessions/{session}", headers=gw.customer())
+    ).json()
     assert history["session"]["commands"][0]["status"] == "dead_letter"
     assert history["session"]["commands"][0]["claimCount"] == 5
-    status = (await gw.call("GET", "/api/v1/customer/devices/dev-001/status", headers=gw.customer())).json()
+    status = (
+        await gw.call("GET", "/api/v1/customer/devices/dev-001/status", headers=gw.customer())
+    ).json()
     assert status["device"]["deadLetterCommands"] == 1
 
 
-async def test_remediation_waits_for_approval_and_a_rejected_command_never_runs(gw: Gateway) -> None:
+async def test_remediation_waits_for_approval_and_a_rejected_command_never_runs(
+    gw: Gateway,
+) -> None:
     device = await gw.device("dev-001")
     session = await gw.session("dev-001", kind="remediation")
     fix = await gw.enqueue(session, "restart_service")
     risky = await gw.enqueue(session, "wipe_disk")
     assert await gw.claim(device, limit=10) == []
     approve = f"/api/v1/customer/sessions/{session}/approve"
-    r = await gw.call("POST", approve, json_body={"commandId": fix, "approved": True}, headers=gw.customer())
+    r = await gw.call(
+        "POST", approve, json_body={"commandId": fix, "approved": True}, headers=gw.customer()
+    )
     assert r.json() == {"success": True, "command": {"id": fix, "status": "approved"}}
-    r = await gw.call("POST", approve, json_body={"commandId": risky, "approved": False, "reason": "too risky"}, headers=gw.customer())
+    r = await gw.call(
+        "POST",
+        approve,
+        json_body={"commandId": risky, "approved": False, "reason": "too risky"},
+        headers=gw.customer(),
+    )
     assert r.json()["command"]["status"] == "rejected"
-    again = await gw.call("POST", approve, json_body={"commandId": fix, "approved": False}, headers=gw.customer())
+    again = await gw.call(
+        "POST", approve, json_body={"commandId": fix, "approved": False}, headers=gw.customer()
+    )
     assert again.status_code == 409
     claimed = await gw.claim(device, limit=10)
     assert [c["id"] for c in claimed] == [fix]
-    gw.clock.advance(120)  # the approved one's claim expired: claimable again; the rejected one never
+    gw.clock.advance(
+        120
+    )  # the approved one's claim expired: claimable again; the rejected one never
     assert [c["id"] for c in await gw.claim(device, limit=10)] == [fix]
 
 
@@ -145,7 +184,9 @@ async def test_heartbeat_reports_pending_commands(gw: Gateway) -> None:
         headers=_dev(device),
     )  # fmt: skip
     assert r.json() == {"success": True, "nextHeartbeat": 30_000, "pendingCommands": 2}
-    status = (await gw.call("GET", "/api/v1/customer/devices/dev-001/status", headers=gw.customer())).json()["device"]
+    status = (
+        await gw.call("GET", "/api/v1/customer/devices/dev-001/status", headers=gw.customer())
+    ).json()["device"]
     assert status["status"] == "busy"
     assert status["metrics"] == {"cpu": 0.5, "memory": 0.25, "uptime": 3600.0}
     assert status["activeSession"] == session
@@ -158,4 +199,7 @@ async def test_result_names_the_next_command(gw: Gateway) -> None:
     second = await gw.enqueue(session, "b", 1)
     (c,) = await gw.claim(device)
     assert c["id"] == first
-    assert (await gw.result(device, first, c["claimToken"])).json() == {"success": True, "nextCommand": {"id": second}}
+    assert (await gw.result(device, first, c["claimToken"])).json() == {
+        "success": True,
+        "nextCommand": {"id": second},
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import logging
 import re
@@ -12,7 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 import pydantic
 import yaml
@@ -47,15 +48,46 @@ SECRET_PARAMS = re.compile(r"(?i)(secret|token|password|code|key)")
 
 # ============================================================================ request models
 class _Body(pydantic.BaseModel):
+    """Exactly the documented fields, strictly typed; an optional field is
+    left out, not sent as null (unless the contract allows null there)."""
+
     model_config = pydantic.ConfigDict(extra="forbid", strict=True)
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @pydantic.model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if value is None and key not in cls.nullable:
+                    raise ValueError(f"{key}: must not be null (leave it out instead)")
+        return data
 
 
 def _timestamp(value: str) -> str:
+    """An RFC 3339 date-time that names a real instant (leap second allowed)."""
+    problem = ValueError("must be an RFC 3339 date-time, e.g. 2024-06-01T10:00:00Z")
     if not RFC3339.match(value):
-        raise ValueError("must be an RFC 3339 date-time, e.g. 2024-06-01T10:00:00Z")
+        raise problem
+    text = value[:10] + "T" + value[11:]
+    text = text[:-1] + "+00:00" if text[-1] in "Zz" else text
+    if text[17:19] == "60":  # a leap second is valid RFC 3339; datetime cannot hold it
+        text = text[:17] + "59" + text[19:]
+    try:
+        dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise problem from None
     return value
 
 
+def _json_int(value: Any) -> Any:
+    """JSON Schema's integer: any number with no fractional part (``5.0`` too)."""
+    if isinstance(value, float) and not isinstance(value, bool) and value.is_integer():
+        return int(value)
+    return value
+
+
+JsonInt = Annotated[int, pydantic.BeforeValidator(_json_int)]
 Timestamp = pydantic.constr(max_length=64)
 DeviceId = pydantic.constr(pattern=DEVICE_ID)
 
@@ -90,6 +122,7 @@ class Metrics(_Body):
 
 
 class HeartbeatBody(_Body):
+    nullable = frozenset({"diagnostics"})
     timestamp: Timestamp  # type: ignore[valid-type]
     status: Literal["online", "busy", "error"]
     metrics: Metrics | None = None
@@ -99,13 +132,13 @@ class HeartbeatBody(_Body):
 
 
 class ClaimBody(_Body):
-    limit: int = pydantic.Field(default=1, ge=1, le=10)
-    visibilityTimeout: int = pydantic.Field(default=300_000, ge=1000, le=43_200_000)
+    limit: JsonInt = pydantic.Field(default=1, ge=1, le=10)
+    visibilityTimeout: JsonInt = pydantic.Field(default=300_000, ge=1000, le=43_200_000)
 
 
 class ExtendBody(_Body):
     claimToken: pydantic.constr(min_length=1, max_length=256)  # type: ignore[valid-type]
-    extensionMs: int = pydantic.Field(ge=1, le=300_000)
+    extensionMs: JsonInt = pydantic.Field(ge=1, le=300_000)
 
 
 class ResultBody(_Body):
@@ -141,7 +174,7 @@ class SessionBody(_Body):
 class EnqueueBody(_Body):
     type: pydantic.constr(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")  # type: ignore[valid-type]
     parameters: dict[str, Any] | None = None
-    priority: int = pydantic.Field(default=0, ge=0, le=100)
+    priority: JsonInt = pydantic.Field(default=0, ge=0, le=100)
 
 
 class ApproveBody(_Body):
@@ -200,6 +233,16 @@ def _query_int(request: Request, name: str, default: int, low: int, high: int) -
             400, "VALIDATION_ERROR", f"{name}: must be from {low} to {high}", {"field": name}
         )
     return value
+
+
+def known_query(request: Request, *allowed: str) -> None:
+    """Refuse query parameters the operation does not define (a typo such as
+    ``?limt=5`` must not silently fall back to the default)."""
+    for name in request.query_params:
+        if name not in allowed:
+            raise APIError(
+                400, "VALIDATION_ERROR", f"unknown query parameter {name!r}", {"field": name}
+            )
 
 
 def _path_id(request: Request, pattern: str = r"^[A-Za-z0-9._:-]{1,64}$") -> str:
@@ -362,6 +405,7 @@ async def docs(request: Request) -> Response:
 
 # ============================================================================ routes: devices
 async def device_register(request: Request) -> Response:
+    known_query(request)
     body = await read_json(request, RegisterBody)
     _auth_attempt(request, body.deviceId)
     metadata = body.metadata.model_dump(exclude_none=True) if body.metadata else None
@@ -375,6 +419,7 @@ async def device_register(request: Request) -> Response:
 
 
 async def device_auth(request: Request) -> Response:
+    known_query(request)
     body = await read_json(request, AuthBody)
     _auth_attempt(request, body.deviceId)
     token, ttl = await request.app.state.store.authenticate(body.deviceId, body.deviceSecret)
@@ -383,6 +428,7 @@ async def device_auth(request: Request) -> Response:
 
 async def device_heartbeat(request: Request) -> Response:
     device_id, _ = await device_of(request)
+    known_query(request)
     body = await read_json(request, HeartbeatBody)
     metrics = body.metrics.model_dump() if body.metrics else None
     pending = await request.app.state.store.heartbeat(
@@ -404,6 +450,7 @@ async def device_heartbeat(request: Request) -> Response:
 
 async def commands_claim(request: Request) -> Response:
     device_id, _ = await device_of(request)
+    known_query(request)
     body = await read_json(request, ClaimBody, optional=True)
     claimed, dead = await request.app.state.store.claim(
         device_id, body.limit, body.visibilityTimeout
@@ -415,6 +462,7 @@ async def commands_claim(request: Request) -> Response:
 
 async def command_extend(request: Request) -> Response:
     device_id, _ = await device_of(request)
+    known_query(request)
     command_id = _path_id(request)
     body = await read_json(request, ExtendBody)
     until = await request.app.state.store.extend(
@@ -425,6 +473,7 @@ async def command_extend(request: Request) -> Response:
 
 async def command_result(request: Request) -> Response:
     device_id, _ = await device_of(request)
+    known_query(request)
     command_id = _path_id(request)
     body = await read_json(request, ResultBody)
     done = await request.app.state.store.complete(
@@ -441,6 +490,7 @@ async def command_result(request: Request) -> Response:
 # ============================================================================ routes: customers
 async def customer_devices(request: Request) -> Response:
     customer = customer_of(request)
+    known_query(request, "status", "limit", "offset")
     status = request.query_params.get("status", "all")
     if status not in ("online", "offline", "all"):
         raise APIError(
@@ -454,6 +504,7 @@ async def customer_devices(request: Request) -> Response:
 
 async def customer_provision(request: Request) -> Response:
     customer = customer_of(request)
+    known_query(request)
     body = await read_json(request, ProvisionBody)
     code, expires = await request.app.state.store.provision(
         customer, body.deviceId, body.name, body.location
@@ -474,12 +525,14 @@ async def customer_provision(request: Request) -> Response:
 
 async def customer_device_status(request: Request) -> Response:
     customer = customer_of(request)
+    known_query(request)
     device_id = _path_id(request, DEVICE_ID)
     return ok(request, {"device": await request.app.state.store.device_status(customer, device_id)})
 
 
 async def session_create(request: Request) -> Response:
     customer = customer_of(request)
+    known_query(request)
     body = await read_json(request, SessionBody)
     session = await request.app.state.store.create_session(
         customer, body.deviceId, body.type, body.description
@@ -489,12 +542,14 @@ async def session_create(request: Request) -> Response:
 
 async def session_get(request: Request) -> Response:
     customer = customer_of(request)
+    known_query(request)
     session_id = _path_id(request)
     return ok(request, {"session": await request.app.state.store.get_session(customer, session_id)})
 
 
 async def session_enqueue(request: Request) -> Response:
     customer = customer_of(request)
+    known_query(request)
     session_id = _path_id(request)
     body = await read_json(request, EnqueueBody)
     command, device_id, claimable = await request.app.state.store.enqueue(
@@ -508,6 +563,7 @@ async def session_enqueue(request: Request) -> Response:
 
 async def session_approve(request: Request) -> Response:
     customer = customer_of(request)
+    known_query(request)
     session_id = _path_id(request)
     body = await read_json(request, ApproveBody)
     status, device_id = await request.app.state.store.approve(
@@ -523,6 +579,7 @@ async def session_approve(request: Request) -> Response:
 
 async def system_info(request: Request) -> Response:
     customer_of(request)
+    known_query(request)
     state = request.app.state
     return ok(
         request,
@@ -781,9 +838,9 @@ async def _api_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     codes = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
-    return error_response(
-        APIError(exc.status_code, codes.get(exc.status_code, "HTTP_ERROR"), str(exc.detail))
-    )
+    error = APIError(exc.status_code, codes.get(exc.status_code, "HTTP_ERROR"), str(exc.detail))
+    error.headers = dict(exc.headers) if exc.headers else None
+    return error_response(error)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
