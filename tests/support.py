@@ -60,7 +60,7 @@ def _app() -> Starlette:
 class LocalServer:
     """Uvicorn on 127.0.0.1 and a free port, in a thread."""
 
-    def __init__(self, app: Any = None) -> None:
+    def __init__(self, app: Any = None, *, lifespan: str = "off") -> None:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
@@ -70,7 +70,7 @@ class LocalServer:
             host="127.0.0.1",
             port=self.port,
             log_level="warning",
-            lifespan="off",
+            lifespan=lifespan,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

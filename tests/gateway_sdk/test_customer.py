@@ -1,0 +1,127 @@
+"""CustomerClient and the async twins against the real gateway in-process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from gateway_sdk import (
+    AsyncCustomerClient,
+    AsyncDeviceClient,
+    ClaimedCommand,
+    ConflictError,
+    CustomerClient,
+    DeviceClient,
+    InputValidationError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from tests.gateway_sdk.test_device import BASE, customer, registered
+
+
+def test_devices_are_auto_paginated(app: Starlette, http: TestClient) -> None:
+    cust = customer(app, http)
+    for i in range(7):
+        cust.devices.provision(f"dev-{i:03d}", name=f"Device {i}", location="Paris")
+    seen: list[httpx.Request] = []
+    http.event_hooks["request"].append(seen.append)
+    devices = list(cust.devices.list(page_size=3))
+    assert [d.id for d in devices] == [f"dev-{i:03d}" for i in range(7)]
+    assert [dict(r.url.params) for r in seen if r.url.path.endswith("/devices")] == [
+        {"status": "all", "limit": "3", "offset": str(o)} for o in (0, 3, 6)
+    ]
+    assert devices[0].status == "provisioned"
+    assert list(cust.devices.list(status="online")) == []
+
+
+def test_status_sessions_approvals_and_system_info(app: Starlette, http: TestClient) -> None:
+    cust = customer(app, http)
+    device = registered(app, http, "dev-001")
+    device.heartbeat("busy", diagnostics={"disk": "ok"})
+    status = cust.devices.status("dev-001")
+    assert (status.status, status.diagnostics) == ("busy", {"disk": "ok"})
+    session = cust.sessions.create("dev-001", "remediation", description="fix printer")
+    assert status.active_session is None
+    fix = cust.sessions.enqueue(session.id, "restart_spooler")
+    bad = cust.sessions.enqueue(session.id, "format_disk")
+    assert fix.status == "awaiting_approval"
+    assert device.claim() == []
+    assert cust.sessions.approve(session.id, fix.id) == "approved"
+    assert cust.sessions.reject(session.id, bad.id, reason="no") == "rejected"
+    with pytest.raises(ConflictError):
+        cust.sessions.approve(session.id, bad.id)
+    assert [c.id for c in device.claim(10)] == [fix.id]
+    with pytest.raises(ConflictError):
+        cust.sessions.create("dev-001")  # an active session exists
+    info = cust.system_info()
+    assert info.services["database"] == "sqlite"
+
+
+def test_another_customers_device_is_refused_with_a_typed_error(
+    app: Starlette, http: TestClient
+) -> None:
+    registered(app, http, "dev-001")
+    intruder = customer(app, http, "cust-b")
+    with pytest.raises(PermissionDeniedError):
+        intruder.devices.status("dev-001")
+    with pytest.raises(PermissionDeniedError):
+        intruder.sessions.create("dev-001")
+    with pytest.raises(NotFoundError):
+        intruder.devices.status("dev-404")
+
+
+def test_customer_input_checked_before_sending(app: Starlette, http: TestClient) -> None:
+    cust = customer(app, http)
+    with pytest.raises(InputValidationError, match="device_id"):
+        cust.devices.provision("a")
+    with pytest.raises(InputValidationError, match="type"):
+        cust.sessions.create("dev-001", "surgery")  # type: ignore[arg-type]
+    with pytest.raises(InputValidationError, match="priority"):
+        cust.sessions.enqueue("s-1", "ping", priority=101)
+    with pytest.raises(InputValidationError, match="page_size"):
+        cust.devices.list(page_size=0)
+    with pytest.raises(InputValidationError, match="token"):
+        CustomerClient(BASE, "")
+
+
+async def test_async_twins(app: Starlette, tmp_path: Path) -> None:
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE) as http:
+            cust = AsyncCustomerClient(BASE, app.state.verifier.mint("cust-a"), http_client=http)
+            provisioned = await cust.devices.provision("dev-001")
+            device = AsyncDeviceClient(BASE, "dev-001", http_client=http)
+            await device.register(provisioned.activation_code)
+            assert (await device.heartbeat()).success
+            session = await cust.sessions.create("dev-001")
+            for i in range(3):
+                await cust.sessions.enqueue(session.id, f"job_{i}")
+
+            async def handler(command: ClaimedCommand) -> str:
+                return f"did {command.type}"
+
+            stats = await device.run(handler, visibility_timeout_ms=5000, exit_when_idle=True)
+            assert stats.completed == 3
+            history = await cust.sessions.get(session.id)
+            assert [c.result["output"] for c in history.commands] == [
+                "did job_0",
+                "did job_1",
+                "did job_2",
+            ]
+            assert [d.id async for d in cust.devices.list()] == ["dev-001"]
+            assert (await cust.devices.status("dev-001")).status == "online"
+            assert (await cust.system_info()).version == "0.1.0"
+
+
+def test_sync_and_async_surfaces_match() -> None:
+    for sync_cls, async_cls in (
+        (DeviceClient, AsyncDeviceClient),
+        (CustomerClient, AsyncCustomerClient),
+    ):
+        assert {n for n in dir(sync_cls) if not n.startswith("_")} == {
+            n for n in dir(async_cls) if not n.startswith("_")
+        }

@@ -1,0 +1,133 @@
+"""Over a real socket: uvicorn on 127.0.0.1, REST and WebSockets."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from starlette.applications import Starlette
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from gateway_sdk import (
+    CommandAvailable,
+    CommandUpdate,
+    CustomerClient,
+    DeviceClient,
+    DeviceStatusEvent,
+)
+from tests.support import LocalServer
+
+Live = tuple[LocalServer, Starlette]
+
+
+def setup(live: Live, device_id: str, who: str = "cust-a") -> tuple[CustomerClient, DeviceClient]:
+    server, app = live
+    cust = CustomerClient(server.url, app.state.verifier.mint(who))
+    code = cust.devices.provision(device_id).activation_code
+    device = DeviceClient(server.url, device_id)
+    device.register(code)
+    return cust, device
+
+
+def test_worker_over_a_real_socket(live: Live) -> None:
+    cust, device = setup(live, "live-001")
+    session = cust.sessions.create("live-001")
+    for i in range(5):
+        cust.sessions.enqueue(session.id, f"job_{i}", priority=i % 2)
+    stats = device.run(lambda c: c.type.upper(), visibility_timeout_ms=10_000, exit_when_idle=True)
+    assert stats.completed == 5
+    assert {c.result["output"] for c in cust.sessions.get(session.id).commands} == {
+        f"JOB_{i}" for i in range(5)
+    }
+
+
+def test_device_socket_hears_of_commands_and_sends_results(live: Live) -> None:
+    cust, device = setup(live, "live-002")
+    session = cust.sessions.create("live-002", "remediation")
+    with device.socket() as ws:
+        time.sleep(0.2)
+        held = cust.sessions.enqueue(session.id, "reboot")
+        cust.sessions.approve(session.id, held.id)  # claimable only now
+        event = ws.receive(timeout=5)
+        assert isinstance(event, CommandAvailable)
+        assert event.data["id"] == held.id
+        (claimed,) = device.claim()
+        ws.send_result(
+            claimed.id,
+            claimed.claim_token,
+            "success",
+            executed_at="2024-06-01T10:00:00Z",
+            duration=0.1,
+            output="rebooted",
+        )
+        ack = ws.receive(timeout=5)
+        assert ack.type == "command_result_ack"
+        assert ack.data["success"] is True
+        ws.send_status("busy")
+        assert ws.receive(timeout=5).type == "status_ack"
+    assert cust.sessions.get(session.id).commands[0].result["output"] == "rebooted"
+    assert cust.devices.status("live-002").status == "busy"
+
+
+def test_customer_subscription_sees_status_and_command_updates(live: Live) -> None:
+    cust, device = setup(live, "live-003")
+    session = cust.sessions.create("live-003")
+    with cust.subscribe(["live-003"]) as feed:
+        device.heartbeat("online", metrics={"cpu": 0.5, "memory": 0.5, "uptime": 1})
+        status = feed.receive(timeout=5)
+        assert isinstance(status, DeviceStatusEvent)
+        assert status.device_id == "live-003"
+        command = cust.sessions.enqueue(session.id, "ping")
+        queued = feed.receive(timeout=5)
+        assert isinstance(queued, CommandUpdate)
+        assert (queued.command_id, queued.status) == (command.id, "pending")
+        (claimed,) = device.claim()
+        device.complete(claimed, output="pong")
+        done = feed.receive(timeout=5)
+        assert isinstance(done, CommandUpdate)
+        assert done.status == "completed"
+
+
+def test_customer_cannot_subscribe_to_another_customers_device(live: Live) -> None:
+    setup(live, "live-004", who="cust-a")
+    server, app = live
+    intruder = CustomerClient(server.url, app.state.verifier.mint("cust-b"))
+    with intruder.subscribe() as feed:
+        answer = feed.subscribe("live-004")
+        assert answer.type == "error"
+        assert answer.data["code"] == "FORBIDDEN"
+
+
+def test_sockets_refuse_bad_credentials(live: Live) -> None:
+    server, _ = live
+    base = server.url.replace("http://", "ws://")
+    for url in (
+        f"{base}/ws/device?deviceId=live-404&deviceSecret=nope",
+        f"{base}/ws/customer?token=garbage",
+    ):
+        # closed before the handshake completes: uvicorn answers the upgrade with 403
+        with pytest.raises(InvalidStatus) as info, connect(url, open_timeout=5) as ws:
+            ws.recv(timeout=5)
+        assert info.value.response.status_code == 403
+
+
+def test_socket_messages_are_rate_limited(live: Live) -> None:
+    cust, _ = setup(live, "live-005")
+    _server, _app = live
+    with cust.subscribe() as feed:
+        for _ in range(15):
+            feed.send({"type": "subscribe", "deviceId": "live-005"})
+        answers = [feed.receive(timeout=5) for _ in range(15)]
+    limited = [a for a in answers if a.type == "error" and a.data["code"] == "RATE_LIMITED"]
+    assert len(limited) >= 4
+    assert sum(a.type == "subscribed" for a in answers) <= 10
+
+
+def test_socket_rejects_malformed_messages(live: Live) -> None:
+    cust, _ = setup(live, "live-006")
+    with cust.subscribe() as feed:
+        feed._conn.send("not json")  # type: ignore[union-attr]
+        assert feed.receive(timeout=5).data["code"] == "INVALID_MESSAGE"
+        feed.send({"type": "dance"})
+        assert feed.receive(timeout=5).data["code"] == "INVALID_MESSAGE"

@@ -1,0 +1,147 @@
+"""The server as a process: killed under load it loses nothing it acknowledged;
+asked to stop it drains and closes sockets with 1001."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from gateway_server import CustomerVerifier
+
+SECRET = "process-test-secret-" + "y" * 24
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServerProcess:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gateway_server._cli", "serve", "--port", str(self.port),
+             "--data-dir", str(self.data_dir), "--jwt-secret", SECRET, "--log-level", "warning"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not become ready")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    proc = ServerProcess(tmp_path / "data")
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+def bearer() -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {CustomerVerifier(secret=SECRET, audience='gateway').mint('cust-a')}"
+    }
+
+
+def device_with_session(url: str) -> tuple[str, str]:
+    code = httpx.post(
+        f"{url}/api/v1/customer/devices/provision", json={"deviceId": "proc-001"}, headers=bearer()
+    ).json()
+    secret = httpx.post(
+        f"{url}/api/v1/device/register",
+        json={"deviceId": "proc-001", "activationCode": code["device"]["activationCode"]},
+    ).json()["deviceSecret"]
+    session = httpx.post(
+        f"{url}/api/v1/customer/sessions",
+        json={"deviceId": "proc-001", "type": "diagnostic"},
+        headers=bearer(),
+    )
+    return secret, session.json()["session"]["id"]
+
+
+def test_sigkill_under_load_loses_nothing_acknowledged(server: ServerProcess) -> None:
+    _, session = device_with_session(server.url)
+    acknowledged: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def load() -> None:
+        with httpx.Client(base_url=server.url, headers=bearer(), timeout=5) as client:
+            while not stop.is_set():
+                try:
+                    r = client.post(
+                        f"/api/v1/customer/sessions/{session}/commands", json={"type": "job"}
+                    )
+                except httpx.TransportError:
+                    return
+                if r.status_code == 201:
+                    with lock:
+                        acknowledged.append(r.json()["command"]["id"])
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(1.5)
+    assert server.proc is not None
+    server.proc.send_signal(signal.SIGKILL)
+    server.proc.wait(10)
+    stop.set()
+    for t in threads:
+        t.join(10)
+    assert len(acknowledged) > 20
+
+    server.start()  # the same data directory
+    stored = httpx.get(f"{server.url}/api/v1/customer/sessions/{session}", headers=bearer()).json()
+    ids = {c["id"] for c in stored["session"]["commands"]}
+    assert set(acknowledged) <= ids
+    integrity = subprocess.run(
+        [sys.executable, "-c", f"import sqlite3; print(sqlite3.connect('{server.data_dir / 'gateway.db'}').execute('PRAGMA integrity_check').fetchone()[0])"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert integrity.stdout.strip() == "ok"
+
+
+def test_sigterm_closes_sockets_with_1001_and_exits(server: ServerProcess) -> None:
+    secret, _ = device_with_session(server.url)
+    ws_url = f"ws://127.0.0.1:{server.port}/ws/device?deviceId=proc-001&deviceSecret={secret}"
+    with connect(ws_url, open_timeout=5) as ws:
+        ws.send('{"type": "status", "data": {"status": "online"}}')
+        assert "status_ack" in ws.recv(timeout=5)
+        assert server.proc is not None
+        started = time.monotonic()
+        server.proc.send_signal(signal.SIGTERM)
+        with pytest.raises(ConnectionClosed) as info:
+            ws.recv(timeout=10)
+    assert info.value.rcvd is not None
+    assert info.value.rcvd.code == 1001
+    # uvicorn finishes its graceful shutdown, then re-raises SIGTERM to exit with it
+    assert server.proc.wait(35) in (0, -signal.SIGTERM)
+    assert time.monotonic() - started < 30
+    assert b"Traceback" not in (server.proc.stderr.read() if server.proc.stderr else b"")
