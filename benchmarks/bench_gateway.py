@@ -1,0 +1,193 @@
+"""Gateway throughput against a bare Starlette JSON route on the same server.
+
+One uvicorn process (a subprocess, 127.0.0.1) serves the gateway on SQLite
+and, beside it, a bare ``/bench/bare`` JSON route. From this process, in the
+same run:
+
+- bare: 20 concurrent clients calling the bare route
+- heartbeats: 20 concurrent devices posting heartbeats
+- cycles: 20 concurrent device workers doing claim + complete on one queue
+
+Each is printed as requests (or cycles) per second and as a ratio to the bare
+route. Targets: heartbeat >= 0.5x, claim+complete cycles >= 0.25x.
+
+    python benchmarks/bench_gateway.py [--seconds 5] [--workers 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import httpx
+
+SERVER = """
+import sys
+import uvicorn
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
+from gateway_server import Settings, create_app
+
+gateway = create_app(Settings(data_dir=sys.argv[2], jwt_secret="bench-secret-" + "z" * 32,
+                              device_rate_per_minute=10**9, customer_rate_per_minute=10**9,
+                              auth_attempts_per_minute=10**9))
+
+async def bare(request):
+    return JSONResponse({"success": True, "nextHeartbeat": 30000, "pendingCommands": 0})
+
+app = Starlette(routes=[Route("/bench/bare", bare, methods=["POST"]), Mount("/", app=gateway)],
+                lifespan=lambda app: gateway.router.lifespan_context(gateway))
+app.state.gateway = gateway
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
+"""
+
+HEARTBEAT = {"timestamp": "2024-06-01T10:00:00Z", "status": "online", "metrics": {"cpu": 0.1, "memory": 0.2, "uptime": 3}}
+RESULT = {"status": "success", "executedAt": "2024-06-01T10:00:00Z", "duration": 0.01, "output": "ok"}
+
+
+class RawConnection:
+    """A minimal keep-alive HTTP/1.1 client on one socket, so that the load
+    generator costs far less than the server it measures (httpx would be the
+    bottleneck at these rates)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n{extra}\r\n"
+        )
+        self.writer.write(head.encode() + body)
+        status_line = await self.reader.readline()
+        status = int(status_line.split()[1])
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        return status, await self.reader.readexactly(length)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def timed(workers: int, seconds: float, one: object) -> float:
+    """Operations per second of ``workers`` coroutines repeating ``one`` for ``seconds``."""
+    done = 0
+    stop_at = time.perf_counter() + seconds
+
+    async def loop(i: int) -> None:
+        nonlocal done
+        while time.perf_counter() < stop_at:
+            await one(i)  # type: ignore[operator]
+            done += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(loop(i) for i in range(workers)))
+    return done / (time.perf_counter() - started)
+
+
+async def run(url: str, seconds: float, workers: int) -> None:
+    import json  # noqa: PLC0415
+
+    from gateway_server import CustomerVerifier  # noqa: PLC0415
+
+    token = CustomerVerifier(secret="bench-secret-" + "z" * 32, audience="gateway").mint("bench")
+    customer = {"Authorization": f"Bearer {token}"}
+    limits = httpx.Limits(max_connections=workers * 2, max_keepalive_connections=workers * 2)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as http:
+        devices = []
+        for i in range(workers):
+            code = (await http.post("/api/v1/customer/devices/provision", json={"deviceId": f"bench-{i:02d}"}, headers=customer)).json()
+            secret = (await http.post("/api/v1/device/register", json={"deviceId": f"bench-{i:02d}", "activationCode": code["device"]["activationCode"]})).json()["deviceSecret"]
+            tok = (await http.post("/api/v1/device/auth", json={"deviceId": f"bench-{i:02d}", "deviceSecret": secret})).json()["token"]
+            devices.append({"X-Device-Token": tok})
+        session = (await http.post("/api/v1/customer/sessions", json={"deviceId": "bench-00", "type": "diagnostic"}, headers=customer)).json()["session"]["id"]
+        queue_owner = devices[0]
+
+        port = int(url.rsplit(":", 1)[1])
+        conns = [RawConnection("127.0.0.1", port) for _ in range(workers)]
+        beat = json.dumps(HEARTBEAT).encode()
+        claim_body = json.dumps({"limit": 1, "visibilityTimeout": 60000}).encode()
+        enqueue_body = json.dumps({"type": "job"}).encode()
+
+        async def bare(i: int) -> None:
+            status, _ = await conns[i].post("/bench/bare", beat, {})
+            assert status == 200, status
+
+        async def heartbeat(i: int) -> None:
+            status, _ = await conns[i].post("/api/v1/device/heartbeat", beat, devices[i])
+            assert status == 200, status
+
+        async def cycle(i: int) -> None:
+            status, body = await conns[i].post("/api/v1/device/commands/claim", claim_body, queue_owner)
+            assert status == 200, status
+            commands = json.loads(body)["commands"]
+            if not commands:
+                await conns[i].post(f"/api/v1/customer/sessions/{session}/commands", enqueue_body, customer)
+                return
+            c = commands[0]
+            result = json.dumps({**RESULT, "claimToken": c["claimToken"]}).encode()
+            status, _ = await conns[i].post(f"/api/v1/device/commands/{c['id']}/result", result, queue_owner)
+            assert status == 200, status
+
+        # fill the queue, warm up every path
+        for _ in range(200):
+            await asyncio.gather(*(
+                conns[i].post(f"/api/v1/customer/sessions/{session}/commands", enqueue_body, customer)
+                for i in range(workers)
+            ))
+        await timed(workers, 0.5, bare)
+        await timed(workers, 0.5, heartbeat)
+        bare_rate = await timed(workers, seconds, bare)
+        heartbeat_rate = await timed(workers, seconds, heartbeat)
+        cycle_rate = await timed(workers, seconds, cycle)
+        bare_after = await timed(workers, seconds, bare)
+        base = (bare_rate + bare_after) / 2
+        print(f"bare Starlette JSON route : {base:8.0f} req/s  ({workers} concurrent clients)")
+        print(f"heartbeat                 : {heartbeat_rate:8.0f} req/s  ratio {heartbeat_rate / base:.2f}x (target >= 0.5x)")
+        print(f"claim + complete cycles   : {cycle_rate:8.0f} cyc/s  ratio {cycle_rate / base:.2f}x (target >= 0.25x)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--workers", type=int, default=20)
+    args = parser.parse_args()
+    port = free_port()
+    data = tempfile.mkdtemp(prefix="gateway-bench-")
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port), data])
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(f"{url}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        asyncio.run(run(url, args.seconds, args.workers))
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+if __name__ == "__main__":
+    main()
