@@ -47,8 +47,17 @@ app.state.gateway = gateway
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
 """
 
-HEARTBEAT = {"timestamp": "2024-06-01T10:00:00Z", "status": "online", "metrics": {"cpu": 0.1, "memory": 0.2, "uptime": 3}}
-RESULT = {"status": "success", "executedAt": "2024-06-01T10:00:00Z", "duration": 0.01, "output": "ok"}
+HEARTBEAT = {
+    "timestamp": "2024-06-01T10:00:00Z",
+    "status": "online",
+    "metrics": {"cpu": 0.1, "memory": 0.2, "uptime": 3},
+}
+RESULT = {
+    "status": "success",
+    "executedAt": "2024-06-01T10:00:00Z",
+    "duration": 0.01,
+    "output": "ok",
+}
 
 
 class RawConnection:
@@ -113,11 +122,36 @@ async def run(url: str, seconds: float, workers: int) -> None:
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as http:
         devices = []
         for i in range(workers):
-            code = (await http.post("/api/v1/customer/devices/provision", json={"deviceId": f"bench-{i:02d}"}, headers=customer)).json()
-            secret = (await http.post("/api/v1/device/register", json={"deviceId": f"bench-{i:02d}", "activationCode": code["device"]["activationCode"]})).json()["deviceSecret"]
-            tok = (await http.post("/api/v1/device/auth", json={"deviceId": f"bench-{i:02d}", "deviceSecret": secret})).json()["token"]
+            code = (
+                await http.post(
+                    "/api/v1/customer/devices/provision",
+                    json={"deviceId": f"bench-{i:02d}"},
+                    headers=customer,
+                )
+            ).json()
+            secret = (
+                await http.post(
+                    "/api/v1/device/register",
+                    json={
+                        "deviceId": f"bench-{i:02d}",
+                        "activationCode": code["device"]["activationCode"],
+                    },
+                )
+            ).json()["deviceSecret"]
+            tok = (
+                await http.post(
+                    "/api/v1/device/auth",
+                    json={"deviceId": f"bench-{i:02d}", "deviceSecret": secret},
+                )
+            ).json()["token"]
             devices.append({"X-Device-Token": tok})
-        session = (await http.post("/api/v1/customer/sessions", json={"deviceId": "bench-00", "type": "diagnostic"}, headers=customer)).json()["session"]["id"]
+        session = (
+            await http.post(
+                "/api/v1/customer/sessions",
+                json={"deviceId": "bench-00", "type": "diagnostic"},
+                headers=customer,
+            )
+        ).json()["session"]["id"]
         queue_owner = devices[0]
 
         port = int(url.rsplit(":", 1)[1])
@@ -135,23 +169,33 @@ async def run(url: str, seconds: float, workers: int) -> None:
             assert status == 200, status
 
         async def cycle(i: int) -> None:
-            status, body = await conns[i].post("/api/v1/device/commands/claim", claim_body, queue_owner)
+            status, body = await conns[i].post(
+                "/api/v1/device/commands/claim", claim_body, queue_owner
+            )
             assert status == 200, status
             commands = json.loads(body)["commands"]
             if not commands:
-                await conns[i].post(f"/api/v1/customer/sessions/{session}/commands", enqueue_body, customer)
+                await conns[i].post(
+                    f"/api/v1/customer/sessions/{session}/commands", enqueue_body, customer
+                )
                 return
             c = commands[0]
             result = json.dumps({**RESULT, "claimToken": c["claimToken"]}).encode()
-            status, _ = await conns[i].post(f"/api/v1/device/commands/{c['id']}/result", result, queue_owner)
+            status, _ = await conns[i].post(
+                f"/api/v1/device/commands/{c['id']}/result", result, queue_owner
+            )
             assert status == 200, status
 
         # fill the queue, warm up every path
         for _ in range(200):
-            await asyncio.gather(*(
-                conns[i].post(f"/api/v1/customer/sessions/{session}/commands", enqueue_body, customer)
-                for i in range(workers)
-            ))
+            await asyncio.gather(
+                *(
+                    conns[i].post(
+                        f"/api/v1/customer/sessions/{session}/commands", enqueue_body, customer
+                    )
+                    for i in range(workers)
+                )
+            )
         await timed(workers, 0.5, bare)
         await timed(workers, 0.5, heartbeat)
         bare_rate = await timed(workers, seconds, bare)
@@ -160,8 +204,12 @@ async def run(url: str, seconds: float, workers: int) -> None:
         bare_after = await timed(workers, seconds, bare)
         base = (bare_rate + bare_after) / 2
         print(f"bare Starlette JSON route : {base:8.0f} req/s  ({workers} concurrent clients)")
-        print(f"heartbeat                 : {heartbeat_rate:8.0f} req/s  ratio {heartbeat_rate / base:.2f}x (target >= 0.5x)")
-        print(f"claim + complete cycles   : {cycle_rate:8.0f} cyc/s  ratio {cycle_rate / base:.2f}x (target >= 0.25x)")
+        print(
+            f"heartbeat                 : {heartbeat_rate:8.0f} req/s  ratio {heartbeat_rate / base:.2f}x (target >= 0.5x)"
+        )
+        print(
+            f"claim + complete cycles   : {cycle_rate:8.0f} cyc/s  ratio {cycle_rate / base:.2f}x (target >= 0.25x)"
+        )
 
 
 def main() -> None:

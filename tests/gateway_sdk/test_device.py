@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -89,11 +88,7 @@ def test_transparent_reauth_when_the_token_is_revoked(app: Starlette, http: Test
     device = registered(app, http, "dev-001")
     device.heartbeat()
 
-    async def revoke() -> None:
-        async with app.state.store.write() as conn:
-            await conn.execute(sa.text("DELETE FROM device_tokens"))
-
-    http.portal.call(revoke)  # type: ignore[union-attr]
+    http.portal.call(app.state.store.revoke_tokens, "dev-001")  # type: ignore[union-attr]
     assert device.heartbeat().success  # 401 -> new token -> replay
 
 

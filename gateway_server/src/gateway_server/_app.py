@@ -456,7 +456,7 @@ async def commands_claim(request: Request) -> Response:
         device_id, body.limit, body.visibilityTimeout
     )
     for command_id in dead:
-        await publish_command(request.app, command_id)
+        await publish_command(request.app, command_id, device_id)
     return ok(request, {"commands": [c.to_json() for c in claimed]})
 
 
@@ -480,7 +480,7 @@ async def command_result(request: Request) -> Response:
         device_id, command_id, body.claimToken, body.model_dump()
     )
     if not done.replayed:
-        await publish_command(request.app, command_id)
+        await publish_command(request.app, command_id, device_id)
     answer: dict[str, Any] = {"success": True}
     if done.next_command:
         answer["nextCommand"] = {"id": done.next_command}
@@ -599,10 +599,14 @@ async def system_info(request: Request) -> Response:
 
 # ============================================================================ live events
 async def publish_status(app: Starlette, device_id: str, data: dict[str, Any]) -> None:
-    await app.state.broker.publish(f"watch:{device_id}", {"type": "device_status", "data": data})
+    topic = f"watch:{device_id}"
+    if app.state.broker.has_subscribers(topic):
+        await app.state.broker.publish(topic, {"type": "device_status", "data": data})
 
 
-async def publish_command(app: Starlette, command_id: str) -> None:
+async def publish_command(app: Starlette, command_id: str, device_id: str | None = None) -> None:
+    if device_id is not None and not app.state.broker.has_subscribers(f"watch:{device_id}"):
+        return  # nobody watches this device: skip reading the command back
     update = await app.state.store.command_update(command_id)
     if update is not None:
         await app.state.broker.publish(
@@ -867,10 +871,24 @@ def create_app(
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = _db.connect(url, synchronous=settings.sqlite_synchronous)
         await _db.migrate(engine)
-        app.state.store = Store(engine, settings, now)
+        store = app.state.store = Store(engine, settings, now)
+
+        async def flush_forever() -> None:
+            while True:
+                await asyncio.sleep(1.0)
+                try:
+                    await store.flush_heartbeats()
+                except Exception:
+                    log.exception("writing heartbeats failed; retrying in a second")
+
+        flusher = asyncio.create_task(flush_forever())
         try:
             yield
         finally:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            await store.flush_heartbeats()
             await app.state.hub.close_all(1001)
             await app.state.broker.close()
             await engine.dispose()

@@ -30,6 +30,10 @@ class Broker(Protocol):
 
     def subscription(self) -> contextlib.AbstractAsyncContextManager[Subscription]: ...
 
+    def has_subscribers(self, topic: str) -> bool:
+        """False only when no one can be listening (skip building the event)."""
+        ...
+
     async def ping(self) -> bool: ...
 
     async def close(self) -> None: ...
@@ -75,6 +79,9 @@ class InProcessBroker:
         finally:
             for topic in list(sub.topics):
                 sub.remove(topic)
+
+    def has_subscribers(self, topic: str) -> bool:
+        return bool(self._subscribers.get(topic))
 
     async def ping(self) -> bool:
         return True

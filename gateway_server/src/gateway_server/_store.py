@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import types
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -43,6 +44,8 @@ from ._security import activation_code, hash_secret, new_secret, same_hash
 from ._settings import Settings
 
 __all__ = ["ClaimedCommand", "Store", "iso"]
+
+TOKEN_RECHECK = 10.0
 
 
 def iso(ts: float | None) -> str | None:
@@ -104,6 +107,14 @@ class Store:
         self.now = clock
         self._sqlite = engine.url.get_backend_name() == "sqlite"
         self._write_lock = asyncio.Lock()
+        # Session tokens already verified: token hash -> (device, customer, expires, recheck at).
+        # A token is re-read from the database at most every TOKEN_RECHECK seconds, so a
+        # suspension or revocation made elsewhere takes effect within that time.
+        self._tokens: dict[str, tuple[str, str, float, float]] = {}
+        # Heartbeat telemetry waiting to be written (flush_heartbeats, once a second).
+        self._beats: dict[str, dict[str, Any]] = {}
+        # Pending-command counts reported by heartbeats, recomputed at most once a second.
+        self._pending: dict[str, tuple[int, float]] = {}
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -168,6 +179,7 @@ class Store:
     async def list_devices(
         self, customer_id: str, status: str, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
+        await self.flush_heartbeats()  # the online/offline filter reads last_seen
         now = self.now()
         window = 3 * self.settings.heartbeat_interval_ms / 1000
         query = sa.select(db.devices).where(db.devices.c.customer_id == customer_id)
@@ -184,6 +196,7 @@ class Store:
             rows = (
                 await conn.execute(query.order_by(db.devices.c.id).limit(limit).offset(offset))
             ).all()
+        rows = [self._with_beat(r.id, r) for r in rows]
         return [
             {
                 "id": r.id,
@@ -205,7 +218,7 @@ class Store:
     async def device_status(self, customer_id: str, device_id: str) -> dict[str, Any]:
         now = self.now()
         async with self.read() as conn:
-            row = await self._owned_device(conn, customer_id, device_id)
+            row = self._with_beat(device_id, await self._owned_device(conn, customer_id, device_id))
             session = (
                 await conn.execute(
                     sa.select(db.sessions.c.id)
@@ -316,6 +329,37 @@ class Store:
 
     async def device_for_token(self, token: str) -> tuple[str, str] | None:
         """(device id, customer id) of a live session token, else ``None``."""
+        key = hash_secret(token)
+        now = self.now()
+        cached = self._tokens.get(key)
+        if cached is not None and now < cached[3]:
+            return (cached[0], cached[1]) if now < cached[2] else None
+        found = await self._read_token(key)
+        if found is None:
+            self._tokens.pop(key, None)
+            return None
+        device_id, customer_id, expires = found
+        if len(self._tokens) >= 100_000:
+            self._tokens.clear()
+        self._tokens[key] = (device_id, customer_id, expires, now + TOKEN_RECHECK)
+        return (device_id, customer_id) if now < expires else None
+
+    def forget_tokens(self, device_id: str | None = None) -> None:
+        """Drop cached token checks (all, or one device's): the next use re-reads them."""
+        if device_id is None:
+            self._tokens.clear()
+        else:
+            self._tokens = {k: v for k, v in self._tokens.items() if v[0] != device_id}
+
+    async def revoke_tokens(self, device_id: str) -> None:
+        """End every session of a device at once."""
+        async with self.write() as conn:
+            await conn.execute(
+                sa.delete(db.device_tokens).where(db.device_tokens.c.device_id == device_id)
+            )
+        self.forget_tokens(device_id)
+
+    async def _read_token(self, key: str) -> tuple[str, str, float] | None:
         async with self.read() as conn:
             row = (
                 await conn.execute(
@@ -326,12 +370,12 @@ class Store:
                         db.devices.c.status,
                     )
                     .join(db.devices, db.devices.c.id == db.device_tokens.c.device_id)
-                    .where(db.device_tokens.c.token_hash == hash_secret(token))
+                    .where(db.device_tokens.c.token_hash == key)
                 )
             ).first()
-        if row is None or row.expires_at <= self.now() or row.status != "active":
+        if row is None or row.status != "active":
             return None
-        return str(row.device_id), str(row.customer_id)
+        return str(row.device_id), str(row.customer_id), float(row.expires_at)
 
     # -- devices: heartbeat and queue ------------------------------------------------------
     async def _claimable_count(self, conn: AsyncConnection, device_id: str, now: float) -> int:
@@ -353,24 +397,55 @@ class Store:
         )
 
     async def heartbeat(self, device_id: str, status: str, metrics: Any, diagnostics: Any) -> int:
+        """Record a heartbeat; answer the device's claimable-command count.
+
+        Telemetry (last seen, status, metrics, diagnostics) is buffered and
+        written by :meth:`flush_heartbeats` once a second, in one transaction
+        for every device; reads of device status see the buffer at once. It is
+        telemetry, not a state change anyone was promised: a crash loses at most
+        the last second of it. The count is recomputed at most once a second.
+        """
         now = self.now()
-        values: dict[str, Any] = {"last_seen": now, "reported_status": status}
+        beat = self._beats.setdefault(device_id, {})
+        beat.update(last_seen=now, reported_status=status)
         if metrics is not None:
-            values["metrics"] = json.dumps(metrics)
+            beat["metrics"] = json.dumps(metrics)
         if diagnostics is not None:
-            values["diagnostics"] = json.dumps(diagnostics)
+            beat["diagnostics"] = json.dumps(diagnostics)
+        cached = self._pending.get(device_id)
+        if cached is not None and now - cached[1] < 1.0:
+            return cached[0]
+        async with self.read() as conn:
+            count = await self._claimable_count(conn, device_id, now)
+        self._pending[device_id] = (count, now)
+        return count
+
+    async def flush_heartbeats(self) -> int:
+        """Write buffered heartbeat telemetry; the number of devices written."""
+        if not self._beats:
+            return 0
+        beats, self._beats = self._beats, {}
         async with self.write() as conn:
-            result = await conn.execute(
-                sa.update(db.devices).where(db.devices.c.id == device_id).values(**values)
-            )
-            if result.rowcount != 1:
-                raise not_found("device")
-            return await self._claimable_count(conn, device_id, now)
+            for device_id, values in beats.items():
+                await conn.execute(
+                    sa.update(db.devices).where(db.devices.c.id == device_id).values(**values)
+                )
+        return len(beats)
+
+    def _with_beat(self, device_id: str, row: Any) -> Any:
+        beat = self._beats.get(device_id)
+        if not beat:
+            return row
+        return types.SimpleNamespace(**{**row._mapping, **beat})
+
+    def _forget_pending(self, device_id: str) -> None:
+        self._pending.pop(device_id, None)
 
     async def claim(
         self, device_id: str, limit: int, visibility_ms: int
     ) -> tuple[list[ClaimedCommand], list[str]]:
         """Claimed commands, and the ids of commands moved to the dead-letter state."""
+        self._forget_pending(device_id)
         now = self.now()
         visible_until = now + visibility_ms / 1000
         claimed: list[ClaimedCommand] = []
@@ -470,6 +545,7 @@ class Store:
     async def complete(
         self, device_id: str, command_id: str, token: str, result: dict[str, Any]
     ) -> Completion:
+        self._forget_pending(device_id)
         now = self.now()
         c = db.commands.c
         async with self.write() as conn:
@@ -667,6 +743,7 @@ class Store:
             "claimCount": 0,
             "createdAt": iso(now),
         }
+        self._forget_pending(str(session.device_id))
         return command, str(session.device_id), state == "pending"
 
     async def approve(
@@ -698,6 +775,7 @@ class Store:
             )
             if done.rowcount != 1:
                 raise APIError(409, "ALREADY_PROCESSED", "command already processed")
+        self._forget_pending(str(row.device_id))
         return ("approved" if approved else "rejected"), str(row.device_id)
 
     async def command_update(self, command_id: str) -> dict[str, Any] | None:
