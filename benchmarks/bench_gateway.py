@@ -204,12 +204,11 @@ async def run(url: str, seconds: float, workers: int) -> None:
         bare_after = await timed(workers, seconds, bare)
         base = (bare_rate + bare_after) / 2
         print(f"bare Starlette JSON route : {base:8.0f} req/s  ({workers} concurrent clients)")
+        hb, cy = heartbeat_rate / base, cycle_rate / base
         print(
-            f"heartbeat                 : {heartbeat_rate:8.0f} req/s  ratio {heartbeat_rate / base:.2f}x (target >= 0.5x)"
+            f"heartbeat                 : {heartbeat_rate:8.0f} req/s  {hb:.2f}x (target >= 0.5x)"
         )
-        print(
-            f"claim + complete cycles   : {cycle_rate:8.0f} cyc/s  ratio {cycle_rate / base:.2f}x (target >= 0.25x)"
-        )
+        print(f"claim + complete cycles   : {cycle_rate:8.0f} cyc/s  {cy:.2f}x (target >= 0.25x)")
 
 
 def main() -> None:

@@ -97,3 +97,57 @@ def test_kubenexus_quickstart_demo() -> None:
         in done.stdout
     )
     assert "webhook alert.triggered: AlertTriggeredEvent" in done.stdout
+
+
+def test_gateway_examples_against_gateway_server_demo(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    creds = tmp_path / "creds.json"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gateway_server._cli", "demo", "--port", str(port),
+         "--data-dir", str(tmp_path / "data"), "--credentials-file", str(creds)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if (
+                    httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
+                    and creds.exists()
+                ):
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "demo server did not start"
+            time.sleep(0.2)
+        worker = run_args("device_worker.py", str(creds))
+        assert "demo-device-1: heartbeat ok, 3 pending" in worker
+        assert "running collect_logs (priority 5)" in worker
+        assert "done: 3 completed, 0 failed, 0 lost" in worker
+        portal = run_args("customer_portal.py", str(creds))
+        assert "device demo-device-3: provisioned" in portal
+        assert "approve restart_spooler: approved" in portal
+        assert "live: restart_spooler completed" in portal
+        assert "clear_queue: rejected" in portal
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def run_args(name: str, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout

@@ -77,6 +77,8 @@ class CustomerVerifier:
     def __attrs_post_init__(self) -> None:
         if not self.secret and not self.jwks:
             raise ValueError("a JWT secret or a JWKS is required to verify customers")
+        if self.secret and len(self.secret.encode()) < 32:
+            raise ValueError("the HS256 secret must be at least 32 bytes (RFC 7518 section 3.2)")
         if self.jwks:
             if self.jwks.startswith(("https://", "http://")):
                 self._jwks_client = PyJWKClient(self.jwks, cache_keys=True)
