@@ -212,7 +212,7 @@ async def test_access_log_is_structured_and_carries_no_secrets(
 async def test_schema_is_versioned_and_reopening_keeps_data(tmp_path: Path) -> None:
     async with running_gateway(tmp_path) as gw:
         await gw.device("dev-001")
-        async with gw.app.state.store.read() as conn:
+        async with gw.app.state.store.engine.connect() as conn:
             assert await _db.current_version(conn) == _db.SCHEMA_VERSION
     async with running_gateway(tmp_path) as gw:
         listing = await gw.call("GET", "/api/v1/customer/devices", headers=gw.customer())
@@ -227,7 +227,8 @@ async def test_an_upgrade_step_keeps_existing_rows(tmp_path: Path) -> None:
         async def v2(conn: sa.ext.asyncio.AsyncConnection) -> None:  # type: ignore[name-defined]
             await conn.execute(sa.text("ALTER TABLE devices ADD COLUMN firmware VARCHAR(40)"))
 
-        assert await _db.migrate(engine, [*_db.MIGRATIONS, (2, v2)]) == 2
+        newer = _db.SCHEMA_VERSION + 1
+        assert await _db.migrate(engine, [*_db.MIGRATIONS, (newer, v2)]) == newer
         async with engine.connect() as conn:
             rows = (await conn.execute(sa.text("SELECT id, firmware FROM devices"))).all()
         assert [tuple(r) for r in rows] == [("dev-001", None)]

@@ -890,6 +890,7 @@ def create_app(
                 await flusher
             await store.flush_heartbeats()
             await app.state.hub.close_all(1001)
+            await store.close()
             await app.state.broker.close()
             await engine.dispose()
 

@@ -90,7 +90,9 @@ commands = sa.Table(
     sa.Column("decision_reason", sa.Text),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
-    sa.Index("ix_commands_queue", "device_id", "state", "priority", "seq"),
+    # The claim order itself (priority high to low, then FIFO), so that a claim
+    # walks the index and stops at the first visible command instead of sorting.
+    sa.Index("ix_commands_claim_order", "device_id", "state", sa.desc("priority"), "seq"),
 )
 
 Migration = Callable[[AsyncConnection], Any]
@@ -100,7 +102,19 @@ async def _v1(conn: AsyncConnection) -> None:
     await conn.run_sync(metadata.create_all)
 
 
-MIGRATIONS: Sequence[tuple[int, Migration]] = ((1, _v1),)
+async def _v2(conn: AsyncConnection) -> None:
+    """Claims sorted every pending command of a device (ix_commands_queue had
+    priority ascending); index the claim order instead."""
+    await conn.execute(sa.text("DROP INDEX IF EXISTS ix_commands_queue"))
+    await conn.execute(
+        sa.text(
+            "CREATE INDEX IF NOT EXISTS ix_commands_claim_order "
+            "ON commands (device_id, state, priority DESC, seq)"
+        )
+    )
+
+
+MIGRATIONS: Sequence[tuple[int, Migration]] = ((1, _v1), (2, _v2))
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
@@ -141,19 +155,31 @@ async def migrate(
     return version
 
 
+def _sqlite_pragmas(engine: sa.Engine, synchronous: str) -> None:
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def connect_sync(url: str, *, synchronous: str = "NORMAL") -> sa.Engine:
+    """A sync engine on the same SQLite file (for the store's database thread)."""
+    sync_url = sa.engine.make_url(url).set(drivername="sqlite")
+    engine = sa.create_engine(
+        sync_url, poolclass=sa.pool.NullPool, connect_args={"check_same_thread": False}
+    )
+    _sqlite_pragmas(engine, synchronous)
+    return engine
+
+
 def connect(url: str, *, synchronous: str = "NORMAL") -> AsyncEngine:
     """The engine; for SQLite with WAL, a busy timeout and foreign keys on."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, pool_size=8, max_overflow=8)
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA synchronous={synchronous}")
-            cursor.execute("PRAGMA busy_timeout=10000")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
+        _sqlite_pragmas(engine.sync_engine, synchronous)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
