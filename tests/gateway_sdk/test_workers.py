@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -44,14 +45,12 @@ async def test_twenty_workers_two_thousand_commands_with_crashes(tmp_path: Path)
             async def worker() -> None:
                 nonlocal crashes
                 client = AsyncDeviceClient(BASE, "fleet-01", secret, http_client=http)
-                idle = 0
-                while idle < 3:
+                # Until every command is done (abandoned claims come back after 1 s), bounded.
+                while len(accepted) < COMMANDS and time.monotonic() < deadline:
                     commands = await client.claim(5, visibility_timeout_ms=1000)
                     if not commands:
-                        idle += 1
-                        await asyncio.sleep(0.4)
+                        await asyncio.sleep(0.2)
                         continue
-                    idle = 0
                     for command in commands:
                         if rng.random() < CRASH_RATE:
                             crashes += 1  # the worker dies holding its claims; a new one starts
@@ -64,6 +63,7 @@ async def test_twenty_workers_two_thousand_commands_with_crashes(tmp_path: Path)
                         assert result.success
                         accepted[command.id] += 1
 
+            deadline = time.monotonic() + 120
             await asyncio.gather(*(worker() for _ in range(WORKERS)))
 
         async with app.state.store.read() as conn:

@@ -7,6 +7,7 @@ typed events (:class:`CommandAvailable`, :class:`DeviceStatusEvent`,
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator, Iterable, Iterator
 from types import TracebackType
@@ -36,9 +37,11 @@ class _SyncSocket:
     def __init__(self, url: str) -> None:
         self._url = url
         self._conn: ClientConnection | None = None
+        self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> Self:
-        self._conn = connect(self._url, open_timeout=10, close_timeout=5)
+        connection = connect(self._url, open_timeout=10, close_timeout=5)
+        self._conn = self._stack.enter_context(connection)
         return self
 
     def __exit__(
@@ -47,8 +50,7 @@ class _SyncSocket:
         self.close()
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
+        self._stack.close()
 
     @property
     def close_code(self) -> int | None:
