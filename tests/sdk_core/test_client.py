@@ -16,6 +16,7 @@ from sdk_core import (
     BaseModel,
     InternalServerError,
     NotFoundError,
+    RawResponseProxy,
     SyncAPIClient,
     SyncAPIResource,
     __version__,
@@ -232,3 +233,23 @@ def test_env_var_turns_on_debug_lines_without_secrets() -> None:
     assert "GET https://h.test/x?api_key=%5BREDACTED%5D -> 200 in" in done.stderr
     assert "request id z9" in done.stderr
     assert "very-secret" not in done.stderr
+
+
+@respx.mock
+async def test_async_raw_response_through_the_proxy() -> None:
+    from sdk_core import AsyncAPIResource
+
+    class AsyncItems(AsyncAPIResource):
+        async def get(self, item_id: str) -> Item:
+            return await self._client.request("GET", f"/items/{item_id}", cast_to=Item)
+
+    respx.get(f"{BASE}/items/1").mock(
+        return_value=httpx.Response(
+            200, json={"id": "1", "name": "a"}, headers={"X-Request-ID": "ar-1"}
+        )
+    )
+    async with AsyncAPIClient(base_url=BASE) as client:
+        items = AsyncItems(client)
+        raw = await RawResponseProxy(items).get("1")
+    assert raw.request_id == "ar-1"
+    assert raw.parse().name == "a"

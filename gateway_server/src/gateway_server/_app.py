@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
+from urllib.parse import urlparse
 
 import pydantic
 import yaml
@@ -326,8 +327,6 @@ async def healthz(request: Request) -> Response:
 
 async def redis_ping(url: str, timeout: float = 2.0) -> None:
     """PING over RESP; raises when Redis does not answer +PONG."""
-    from urllib.parse import urlparse  # noqa: PLC0415
-
     parsed = urlparse(url)
     reader, writer = await asyncio.wait_for(
         asyncio.open_connection(parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout
