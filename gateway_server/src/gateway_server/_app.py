@@ -211,14 +211,13 @@ async def read_json(request: Request, model: type[M], *, optional: bool = False)
         else:
             raise APIError(400, "INVALID_JSON", "a JSON body is required")
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise APIError(400, "INVALID_JSON", "the body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise APIError(400, "INVALID_JSON", "the body must be a JSON object")
-    try:
-        return model.model_validate_json(raw)
+        return model.model_validate_json(raw)  # one parse: pydantic reads the JSON itself
     except pydantic.ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        if first["type"] == "json_invalid":
+            raise APIError(400, "INVALID_JSON", "the body is not valid JSON") from None
+        if first["type"] in ("model_type", "model_attributes_type") and not first["loc"]:
+            raise APIError(400, "INVALID_JSON", "the body must be a JSON object") from None
         raise _validation_error(exc) from None
 
 
