@@ -81,9 +81,6 @@ class ClaimedCommand:
 @attrs.frozen
 class Completion:
     command_id: str
-    device_id: str
-    customer_id: str
-    session_id: str
     status: str
     replayed: bool
     next_command: str | None
@@ -212,7 +209,8 @@ BY_ID = sa.select(db.commands).where(_c.id == sa.bindparam("p_command_id"))
 FINISH = (
     sa.update(db.commands)
     .where(
-        _c.seq == sa.bindparam("p_seq"),
+        _c.id == sa.bindparam("p_command_id"),
+        _c.device_id == sa.bindparam("p_device_id"),
         _c.state == "pending",
         _c.claim_token_hash == sa.bindparam("p_token_hash"),
         _c.visible_until > sa.bindparam("p_now"),
@@ -679,33 +677,14 @@ class Store:
         self._forget_pending(device_id)
         now = self.now()
         async with self.write() as conn:
-            row = await self._command_for_device(conn, device_id, command_id)
-            if row.state == "completed":
-                if same_hash(row.claim_token_hash, token):  # the same result sent again
-                    next_id = await self._next_command(conn, device_id, now)
-                    return Completion(
-                        row.id,
-                        device_id,
-                        row.customer_id,
-                        row.session_id,
-                        str(row.result_status),
-                        True,
-                        next_id,
-                    )
-                raise APIError(
-                    409, "ALREADY_COMPLETED", "command already completed by another claim"
-                )
-            if row.state != "pending" or not same_hash(row.claim_token_hash, token):
-                raise APIError(403, "INVALID_CLAIM_TOKEN", "invalid claim token")
-            if row.visible_until is None or row.visible_until <= now:
-                raise APIError(
-                    403, "CLAIM_EXPIRED", "the claim has expired; the command is claimable again"
-                )
+            # The usual case in one statement: this device's command, still claimed
+            # under this token, claim unexpired. Anything else: read it to say why.
             done = await conn.execute(
                 FINISH,
                 {
-                    "p_seq": row.seq,
-                    "p_token_hash": row.claim_token_hash,
+                    "p_command_id": command_id,
+                    "p_device_id": device_id,
+                    "p_token_hash": hash_secret(token),
                     "p_now": now,
                     "p_result_status": result["status"],
                     "p_output": result.get("output"),
@@ -714,12 +693,22 @@ class Store:
                     "p_duration": result["duration"],
                 },
             )
-            if done.rowcount != 1:
-                raise APIError(403, "CLAIM_EXPIRED", "the claim has expired")
-            next_id = await self._next_command(conn, device_id, now)
-        return Completion(
-            row.id, device_id, row.customer_id, row.session_id, result["status"], False, next_id
-        )
+            if done.rowcount == 1:
+                next_id = await self._next_command(conn, device_id, now)
+                return Completion(command_id, result["status"], False, next_id)
+            row = await self._command_for_device(conn, device_id, command_id)
+            if row.state == "completed":
+                if same_hash(row.claim_token_hash, token):  # the same result sent again
+                    next_id = await self._next_command(conn, device_id, now)
+                    return Completion(row.id, str(row.result_status), True, next_id)
+                raise APIError(
+                    409, "ALREADY_COMPLETED", "command already completed by another claim"
+                )
+            if row.state != "pending" or not same_hash(row.claim_token_hash, token):
+                raise APIError(403, "INVALID_CLAIM_TOKEN", "invalid claim token")
+            raise APIError(
+                403, "CLAIM_EXPIRED", "the claim has expired; the command is claimable again"
+            )
 
     async def _next_command(self, conn: Any, device_id: str, now: float) -> str | None:
         next_id = (await conn.execute(NEXT, {"p_device_id": device_id, "p_now": now})).scalar()
