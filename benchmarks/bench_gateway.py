@@ -174,11 +174,7 @@ async def run(url: str, seconds: float, workers: int) -> None:
             )
             assert status == 200, status
             commands = json.loads(body)["commands"]
-            if not commands:
-                await conns[i].post(
-                    f"/api/v1/customer/sessions/{session}/commands", enqueue_body, customer
-                )
-                return
+            assert commands, "the queue ran dry: raise the prefill"
             c = commands[0]
             result = json.dumps({**RESULT, "claimToken": c["claimToken"]}).encode()
             status, _ = await conns[i].post(
@@ -187,14 +183,13 @@ async def run(url: str, seconds: float, workers: int) -> None:
             assert status == 200, status
 
         # fill the queue, warm up every path
-        for _ in range(200):
+        # Enough queued work that the cycles never find the queue empty
+        # (an empty claim would turn a cycle into an enqueue).
+        prefill = int(seconds * 3000) + 2000
+        enqueue_path = f"/api/v1/customer/sessions/{session}/commands"
+        for _ in range(prefill // workers):
             await asyncio.gather(
-                *(
-                    conns[i].post(
-                        f"/api/v1/customer/sessions/{session}/commands", enqueue_body, customer
-                    )
-                    for i in range(workers)
-                )
+                *(conns[i].post(enqueue_path, enqueue_body, customer) for i in range(workers))
             )
         await timed(workers, 0.5, bare)
         await timed(workers, 0.5, heartbeat)
