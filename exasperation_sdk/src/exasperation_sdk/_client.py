@@ -8,27 +8,27 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar, Unpack
 
 import httpx
 import pydantic
 
 from sdk_core import (
-    DEFAULT_TIMEOUT,
     NOT_GIVEN,
     APIResponse,
     APIStatusError,
     AsyncAPIClient,
+    AsyncClientOptions,
     Clock,
     InputValidationError,
     NotGiven,
     PermissionDeniedError,
     RateLimiter,
     RequestOptions,
-    RetryPolicy,
     StaticAuth,
     SyncAPIClient,
+    SyncClientOptions,
     input_error_from,
 )
 from sdk_core._clock import AsyncSleep, Sleep
@@ -241,33 +241,12 @@ class ExasperationClient(SyncAPIClient):
         *,
         base_url: str | None = None,
         rate_limiter: RateLimiter | NotGiven | None = NOT_GIVEN,
-        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
-        max_retries: int = 3,
-        deadline: float | None = None,
-        max_retry_wait: float = 60.0,
-        retry_policy: RetryPolicy | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.Client | None = None,
-        clock: Clock | None = None,
-        sleep: Sleep | None = None,
-        rand: Callable[[], float] | None = None,
+        **options: Unpack[SyncClientOptions],
     ) -> None:
         key, url = _config(api_key, base_url)
-        super().__init__(
-            base_url=url,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            max_retry_wait=max_retry_wait,
-            retry_policy=retry_policy,
-            default_headers=default_headers,
-            http_client=http_client,
-            auth=StaticAuth(key),
-            rate_limiter=_limiter(rate_limiter, clock, sleep=sleep),
-            clock=clock,
-            sleep=sleep,
-            rand=rand,
-        )
+        options.setdefault("max_retries", 3)
+        limiter = _limiter(rate_limiter, options.get("clock"), sleep=options.get("sleep"))
+        super().__init__(base_url=url, auth=StaticAuth(key), rate_limiter=limiter, **options)
 
     def _error_class(self, response: httpx.Response) -> type[APIStatusError] | None:
         return _error_class(response)
@@ -344,33 +323,12 @@ class AsyncExasperationClient(AsyncAPIClient):
         *,
         base_url: str | None = None,
         rate_limiter: RateLimiter | NotGiven | None = NOT_GIVEN,
-        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
-        max_retries: int = 3,
-        deadline: float | None = None,
-        max_retry_wait: float = 60.0,
-        retry_policy: RetryPolicy | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        clock: Clock | None = None,
-        sleep: AsyncSleep | None = None,
-        rand: Callable[[], float] | None = None,
+        **options: Unpack[AsyncClientOptions],
     ) -> None:
         key, url = _config(api_key, base_url)
-        super().__init__(
-            base_url=url,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            max_retry_wait=max_retry_wait,
-            retry_policy=retry_policy,
-            default_headers=default_headers,
-            http_client=http_client,
-            auth=StaticAuth(key),
-            rate_limiter=_limiter(rate_limiter, clock, async_sleep=sleep),
-            clock=clock,
-            sleep=sleep,
-            rand=rand,
-        )
+        options.setdefault("max_retries", 3)
+        limiter = _limiter(rate_limiter, options.get("clock"), async_sleep=options.get("sleep"))
+        super().__init__(base_url=url, auth=StaticAuth(key), rate_limiter=limiter, **options)
 
     def _error_class(self, response: httpx.Response) -> type[APIStatusError] | None:
         return _error_class(response)

@@ -5,27 +5,23 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal, cast
-
-import httpx
+from typing import Any, Literal, Unpack, cast
 
 from sdk_core import (
-    DEFAULT_TIMEOUT,
     AsyncAPIClient,
     AsyncAPIResource,
+    AsyncClientOptions,
     AsyncPaginator,
-    Clock,
     InputValidationError,
     OffsetPagination,
     Page,
     RequestOptions,
-    RetryPolicy,
     StaticAuth,
     SyncAPIClient,
     SyncAPIResource,
+    SyncClientOptions,
     SyncPaginator,
 )
-from sdk_core._clock import AsyncSleep, Sleep
 
 from ._models import (
     Device,
@@ -200,28 +196,11 @@ class CustomerClient(SyncAPIClient):
     package_name = "gateway_sdk"
     package_version = __version__
 
-    def __init__(
-        self,
-        base_url: str,
-        token: str,
-        *,
-        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
-        deadline: float | None = None,
-        retry_policy: RetryPolicy | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.Client | None = None,
-        clock: Clock | None = None,
-        sleep: Sleep | None = None,
-    ) -> None:
+    def __init__(self, base_url: str, token: str, **options: Unpack[SyncClientOptions]) -> None:
         if not token:
             raise InputValidationError("token", "a customer JWT is required")
         self._token = token
-        super().__init__(
-            base_url=base_url, timeout=timeout, max_retries=max_retries, deadline=deadline,
-            retry_policy=retry_policy, default_headers=default_headers, http_client=http_client,
-            auth=StaticAuth(token), clock=clock, sleep=sleep,
-        )  # fmt: skip
+        super().__init__(base_url=base_url, auth=StaticAuth(token), **options)
 
     @functools.cached_property
     def devices(self) -> Devices:
@@ -319,28 +298,11 @@ class AsyncCustomerClient(AsyncAPIClient):
     package_name = "gateway_sdk"
     package_version = __version__
 
-    def __init__(
-        self,
-        base_url: str,
-        token: str,
-        *,
-        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
-        deadline: float | None = None,
-        retry_policy: RetryPolicy | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        clock: Clock | None = None,
-        sleep: AsyncSleep | None = None,
-    ) -> None:
+    def __init__(self, base_url: str, token: str, **options: Unpack[AsyncClientOptions]) -> None:
         if not token:
             raise InputValidationError("token", "a customer JWT is required")
         self._token = token
-        super().__init__(
-            base_url=base_url, timeout=timeout, max_retries=max_retries, deadline=deadline,
-            retry_policy=retry_policy, default_headers=default_headers, http_client=http_client,
-            auth=StaticAuth(token), clock=clock, sleep=sleep,
-        )  # fmt: skip
+        super().__init__(base_url=base_url, auth=StaticAuth(token), **options)
 
     @functools.cached_property
     def devices(self) -> AsyncDevices:

@@ -19,31 +19,30 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, Unpack
 
 import attrs
 import httpx
 
 from sdk_core import (
-    DEFAULT_TIMEOUT,
     APIConnectionError,
     APIStatusError,
     AsyncAPIClient,
+    AsyncClientOptions,
     Clock,
     ConflictError,
     InputValidationError,
     PermissionDeniedError,
     RequestOptions,
-    RetryPolicy,
     SDKError,
     Secret,
     SyncAPIClient,
+    SyncClientOptions,
     Token,
     TokenAuth,
     make_status_error,
 )
 from sdk_core._auth import TokenFlow
-from sdk_core._clock import AsyncSleep, Sleep
 
 from ._models import (
     ClaimedCommand,
@@ -141,6 +140,14 @@ class DeviceLogin:
         return Token(
             access_token=Secret(str(data["token"])), expires_at=now + float(data["expiresIn"])
         )
+
+
+def device_auth(
+    base_url: str, device_id: str, store: SecretStore, clock: Clock | None
+) -> TokenAuth:
+    """Session tokens in ``X-Device-Token``, fetched with the stored secret, renewed ahead."""
+    login = DeviceLogin(f"{base_url.rstrip('/')}/api/v1/device/auth", device_id, store)
+    return TokenAuth(login, refresh_margin=60.0, clock=clock, header="X-Device-Token", scheme=None)
 
 
 # ======================================================================= requests (I/O-free)
@@ -289,41 +296,15 @@ class DeviceClient(SyncAPIClient):
         device_secret: str | None = None,
         *,
         secret_store: SecretStore | None = None,
-        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
-        max_retries: int = 3,
-        deadline: float | None = None,
-        retry_policy: RetryPolicy | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.Client | None = None,
-        clock: Clock | None = None,
-        sleep: Sleep | None = None,
+        **options: Unpack[SyncClientOptions],
     ) -> None:
         self.device_id = device_id
-        self.secret_store: SecretStore = secret_store or MemorySecretStore()
+        self.secret_store = secret_store or MemorySecretStore()
         if device_secret:
             self.secret_store.save(device_secret)
-        login = DeviceLogin(
-            f"{base_url.rstrip('/')}/api/v1/device/auth", device_id, self.secret_store
-        )
-        auth = TokenAuth(
-            login,
-            refresh_margin=60.0,
-            header="X-Device-Token",
-            scheme=None,
-            **({"clock": clock} if clock else {}),
-        )
-        super().__init__(
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            retry_policy=retry_policy,
-            default_headers=default_headers,
-            http_client=http_client,
-            auth=auth,
-            clock=clock,
-            sleep=sleep,
-        )
+        auth = device_auth(base_url, device_id, self.secret_store, options.get("clock"))
+        options.setdefault("max_retries", 3)
+        super().__init__(base_url=base_url, auth=auth, **options)
 
     def register(
         self, activation_code: str, *, location: str | None = None, model: str | None = None
@@ -483,41 +464,15 @@ class AsyncDeviceClient(AsyncAPIClient):
         device_secret: str | None = None,
         *,
         secret_store: SecretStore | None = None,
-        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
-        max_retries: int = 3,
-        deadline: float | None = None,
-        retry_policy: RetryPolicy | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        clock: Clock | None = None,
-        sleep: AsyncSleep | None = None,
+        **options: Unpack[AsyncClientOptions],
     ) -> None:
         self.device_id = device_id
         self.secret_store = secret_store or MemorySecretStore()
         if device_secret:
             self.secret_store.save(device_secret)
-        login = DeviceLogin(
-            f"{base_url.rstrip('/')}/api/v1/device/auth", device_id, self.secret_store
-        )
-        auth = TokenAuth(
-            login,
-            refresh_margin=60.0,
-            header="X-Device-Token",
-            scheme=None,
-            **({"clock": clock} if clock else {}),
-        )
-        super().__init__(
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            retry_policy=retry_policy,
-            default_headers=default_headers,
-            http_client=http_client,
-            auth=auth,
-            clock=clock,
-            sleep=sleep,
-        )
+        auth = device_auth(base_url, device_id, self.secret_store, options.get("clock"))
+        options.setdefault("max_retries", 3)
+        super().__init__(base_url=base_url, auth=auth, **options)
 
     async def register(
         self, activation_code: str, *, location: str | None = None, model: str | None = None

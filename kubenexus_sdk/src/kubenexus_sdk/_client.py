@@ -10,24 +10,23 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Mapping
+from typing import Unpack
 
 import attrs
 import httpx
 
 from sdk_core import (
-    DEFAULT_TIMEOUT,
     AsyncAPIClient,
+    AsyncClientOptions,
     Clock,
     InputValidationError,
     PasswordLogin,
-    RetryPolicy,
     SDKError,
     StaticAuth,
     SyncAPIClient,
+    SyncClientOptions,
     TokenAuth,
 )
-from sdk_core._clock import AsyncSleep, Sleep
 
 from . import _requests as req
 from ._resources import (
@@ -103,12 +102,7 @@ class _Settings:
             password=password,
             extra_login_fields={"remember_me": remember_me} if remember_me is not None else {},
         )
-        auth = (
-            TokenAuth(login, refresh_margin=REFRESH_MARGIN, clock=clock)
-            if clock is not None
-            else TokenAuth(login, refresh_margin=REFRESH_MARGIN)
-        )
-        return cls(base_url, auth)
+        return cls(base_url, TokenAuth(login, refresh_margin=REFRESH_MARGIN, clock=clock))
 
 
 class KubeNexusClient(SyncAPIClient):
@@ -126,35 +120,18 @@ class KubeNexusClient(SyncAPIClient):
         password: str | None = None,
         api_key: str | None = None,
         remember_me: bool | None = None,
-        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
-        max_retries: int = 3,
-        deadline: float | None = None,
-        max_retry_wait: float = 60.0,
-        retry_policy: RetryPolicy | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.Client | None = None,
-        clock: Clock | None = None,
-        sleep: Sleep | None = None,
-        rand: Callable[[], float] | None = None,
+        **options: Unpack[SyncClientOptions],
     ) -> None:
         settings = _Settings.resolve(
-            base_url=base_url, username=username, password=password, api_key=api_key,
-            remember_me=remember_me, clock=clock,
-        )  # fmt: skip
-        super().__init__(
-            base_url=settings.base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            max_retry_wait=max_retry_wait,
-            retry_policy=retry_policy,
-            default_headers=default_headers,
-            http_client=http_client,
-            auth=settings.auth,
-            clock=clock,
-            sleep=sleep,
-            rand=rand,
+            base_url=base_url,
+            username=username,
+            password=password,
+            api_key=api_key,
+            remember_me=remember_me,
+            clock=options.get("clock"),
         )
+        options.setdefault("max_retries", 3)
+        super().__init__(base_url=settings.base_url, auth=settings.auth, **options)
 
     def logout(self) -> None:
         """End the session on the server and forget the tokens; the next call logs in again."""
@@ -212,35 +189,18 @@ class AsyncKubeNexusClient(AsyncAPIClient):
         password: str | None = None,
         api_key: str | None = None,
         remember_me: bool | None = None,
-        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
-        max_retries: int = 3,
-        deadline: float | None = None,
-        max_retry_wait: float = 60.0,
-        retry_policy: RetryPolicy | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        clock: Clock | None = None,
-        sleep: AsyncSleep | None = None,
-        rand: Callable[[], float] | None = None,
+        **options: Unpack[AsyncClientOptions],
     ) -> None:
         settings = _Settings.resolve(
-            base_url=base_url, username=username, password=password, api_key=api_key,
-            remember_me=remember_me, clock=clock,
-        )  # fmt: skip
-        super().__init__(
-            base_url=settings.base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            max_retry_wait=max_retry_wait,
-            retry_policy=retry_policy,
-            default_headers=default_headers,
-            http_client=http_client,
-            auth=settings.auth,
-            clock=clock,
-            sleep=sleep,
-            rand=rand,
+            base_url=base_url,
+            username=username,
+            password=password,
+            api_key=api_key,
+            remember_me=remember_me,
+            clock=options.get("clock"),
         )
+        options.setdefault("max_retries", 3)
+        super().__init__(base_url=settings.base_url, auth=settings.auth, **options)
 
     async def logout(self) -> None:
         auth = self._auth

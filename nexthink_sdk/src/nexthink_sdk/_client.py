@@ -11,26 +11,24 @@ from __future__ import annotations
 import functools
 import os
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Unpack
 
 import attrs
 import httpx
 
 from sdk_core import (
-    DEFAULT_TIMEOUT,
     APIResponse,
     APIStatusError,
     AsyncAPIClient,
+    AsyncClientOptions,
     ClientCredentials,
     Clock,
     InputValidationError,
     RateLimitInfo,
-    RetryPolicy,
     SyncAPIClient,
+    SyncClientOptions,
     TokenAuth,
 )
-from sdk_core._clock import AsyncSleep, Sleep
 
 from . import _requests as req
 from ._errors import RemoteActionNotEnabledError
@@ -121,8 +119,6 @@ class Settings:
             client_secret=self.client_secret,
             scope=SCOPE,
         )
-        if clock is None:
-            return TokenAuth(provider, refresh_margin=REFRESH_MARGIN)
         return TokenAuth(provider, refresh_margin=REFRESH_MARGIN, clock=clock)
 
     def __repr__(self) -> str:
@@ -167,17 +163,8 @@ class NexthinkClient(SyncAPIClient):
         client_secret: str | None = None,
         base_url: str | None = None,
         token_url: str | None = None,
-        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
-        deadline: float | None = None,
-        max_retry_wait: float = 60.0,
-        retry_policy: RetryPolicy | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.Client | None = None,
         download_client: httpx.Client | None = None,
-        clock: Clock | None = None,
-        sleep: Sleep | None = None,
-        rand: Callable[[], float] | None = None,
+        **options: Unpack[SyncClientOptions],
     ) -> None:
         self.settings = Settings.resolve(
             instance=instance,
@@ -189,17 +176,8 @@ class NexthinkClient(SyncAPIClient):
         )
         super().__init__(
             base_url=self.settings.base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            max_retry_wait=max_retry_wait,
-            retry_policy=retry_policy,
-            default_headers=default_headers,
-            http_client=http_client,
-            auth=self.settings.auth(clock),
-            clock=clock,
-            sleep=sleep,
-            rand=rand,
+            auth=self.settings.auth(options.get("clock")),
+            **options,
         )
         self._given_download_client = download_client
         self._storage: Storage | None = None
@@ -260,17 +238,8 @@ class AsyncNexthinkClient(AsyncAPIClient):
         client_secret: str | None = None,
         base_url: str | None = None,
         token_url: str | None = None,
-        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
-        deadline: float | None = None,
-        max_retry_wait: float = 60.0,
-        retry_policy: RetryPolicy | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.AsyncClient | None = None,
         download_client: httpx.AsyncClient | None = None,
-        clock: Clock | None = None,
-        sleep: AsyncSleep | None = None,
-        rand: Callable[[], float] | None = None,
+        **options: Unpack[AsyncClientOptions],
     ) -> None:
         self.settings = Settings.resolve(
             instance=instance,
@@ -282,17 +251,8 @@ class AsyncNexthinkClient(AsyncAPIClient):
         )
         super().__init__(
             base_url=self.settings.base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            max_retry_wait=max_retry_wait,
-            retry_policy=retry_policy,
-            default_headers=default_headers,
-            http_client=http_client,
-            auth=self.settings.auth(clock),
-            clock=clock,
-            sleep=sleep,
-            rand=rand,
+            auth=self.settings.auth(options.get("clock")),
+            **options,
         )
         self._given_download_client = download_client
         self._storage: AsyncStorage | None = None

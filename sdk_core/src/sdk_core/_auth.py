@@ -196,13 +196,13 @@ class TokenAuth(httpx.Auth):
         provider: TokenProvider,
         *,
         refresh_margin: float = 60.0,
-        clock: Clock = SYSTEM_CLOCK,
+        clock: Clock | None = None,
         header: str = "Authorization",
         scheme: str | None = "Bearer",
     ) -> None:
         self.provider = provider
         self.refresh_margin = refresh_margin
-        self.clock = clock
+        self.clock: Clock = clock or SYSTEM_CLOCK
         self.header = header
         self.scheme = scheme
         self._token: Token | None = None

@@ -14,7 +14,7 @@ import platform
 import random as _random
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, ClassVar, Generic, Self, TypeVar, cast
+from typing import Any, ClassVar, Generic, Self, TypedDict, TypeVar, cast
 
 import attrs
 import httpx
@@ -47,6 +47,9 @@ from ._version import __version__
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "AsyncClientOptions",
+    "ClientOptions",
+    "SyncClientOptions",
     "NOT_GIVEN",
     "AsyncAPIClient",
     "AsyncAPIResource",
@@ -75,6 +78,29 @@ class NotGiven:
 
 
 NOT_GIVEN = NotGiven()
+
+
+class ClientOptions(TypedDict, total=False):
+    """The options every client of the suite takes, to pass through as ``**options``."""
+
+    timeout: httpx.Timeout | float | None
+    max_retries: int
+    deadline: float | None
+    max_retry_wait: float
+    retry_policy: RetryPolicy | None
+    default_headers: Mapping[str, str] | None
+    clock: Clock | None
+    rand: Callable[[], float] | None
+
+
+class SyncClientOptions(ClientOptions, total=False):
+    http_client: httpx.Client | None
+    sleep: Sleep | None
+
+
+class AsyncClientOptions(ClientOptions, total=False):
+    http_client: httpx.AsyncClient | None
+    sleep: AsyncSleep | None
 
 
 @attrs.frozen(kw_only=True)
