@@ -10,12 +10,13 @@ from pathlib import Path
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def run(name: str) -> str:
+def run(name: str, *args: str) -> str:
+    """The example's standard output; it must exit 0."""
     done = subprocess.run(
-        [sys.executable, str(EXAMPLES / name)],
+        [sys.executable, str(EXAMPLES / name), *args],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=False,
     )
     assert done.returncode == 0, done.stderr
@@ -49,54 +50,30 @@ def test_package_readme_examples_run() -> None:
 
 
 def test_exasperation_quickstart_demo() -> None:
-    done = subprocess.run(
-        [sys.executable, str(EXAMPLES / "exasperation_quickstart.py"), "--demo"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "answer (req_0001): It watches Windows event 4724" in done.stdout
-    assert "suggestions unavailable: the key lacks 'suggestions'" in done.stdout
-    assert "refused before sending: filters: created_after (2025-02-01)" in done.stdout
-    assert "10 searches in" in done.stdout
+    out = run("exasperation_quickstart.py", "--demo")
+    assert "answer (req_0001): It watches Windows event 4724" in out
+    assert "suggestions unavailable: the key lacks 'suggestions'" in out
+    assert "refused before sending: filters: created_after (2025-02-01)" in out
+    assert "10 searches in" in out
 
 
 def test_nexthink_quickstart_demo() -> None:
-    done = subprocess.run(
-        [sys.executable, str(EXAMPLES / "nexthink_quickstart.py"), "--demo"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "LAPTOP-1: 3 crashes" in done.stdout
-    assert "export COMPLETED" in done.stdout
-    assert "export streamed to disk: 42 bytes" in done.stdout
-    assert "enrichment: HTTP 207, 1 applied, 1 failed" in done.stdout
-    assert "GHOST-9: Object not found" in done.stdout
-    assert "refused before sending: devices[0]" in done.stdout
+    out = run("nexthink_quickstart.py", "--demo")
+    assert "LAPTOP-1: 3 crashes" in out
+    assert "export COMPLETED" in out
+    assert "export streamed to disk: 42 bytes" in out
+    assert "enrichment: HTTP 207, 1 applied, 1 failed" in out
+    assert "GHOST-9: Object not found" in out
+    assert "refused before sending: devices[0]" in out
 
 
 def test_kubenexus_quickstart_demo() -> None:
-    done = subprocess.run(
-        [sys.executable, str(EXAMPLES / "kubenexus_quickstart.py"), "--demo"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "page 1: ['prod-01', 'prod-02', 'prod-03']" in done.stdout
-    assert "page 3: ['prod-07']" in done.stdout
-    assert "cluster 1 healthy=True nodes=3/3" in done.stdout
-    assert (
-        "refused before sending: cloud_provider_id: is required for cluster_type 'eks'"
-        in done.stdout
-    )
-    assert "webhook alert.triggered: AlertTriggeredEvent" in done.stdout
+    out = run("kubenexus_quickstart.py", "--demo")
+    assert "page 1: ['prod-01', 'prod-02', 'prod-03']" in out
+    assert "page 3: ['prod-07']" in out
+    assert "cluster 1 healthy=True nodes=3/3" in out
+    assert "refused before sending: cloud_provider_id: is required for cluster_type 'eks'" in out
+    assert "webhook alert.triggered: AlertTriggeredEvent" in out
 
 
 def test_gateway_examples_against_gateway_server_demo(tmp_path: Path) -> None:
@@ -127,11 +104,11 @@ def test_gateway_examples_against_gateway_server_demo(tmp_path: Path) -> None:
                 pass
             assert time.monotonic() < deadline, "demo server did not start"
             time.sleep(0.2)
-        worker = run_args("device_worker.py", str(creds))
+        worker = run("device_worker.py", str(creds))
         assert "demo-device-1: heartbeat ok, 3 pending" in worker
         assert "running collect_logs (priority 5)" in worker
         assert "done: 3 completed, 0 failed, 0 lost" in worker
-        portal = run_args("customer_portal.py", str(creds))
+        portal = run("customer_portal.py", str(creds))
         assert "device demo-device-3: provisioned" in portal
         assert "approve restart_spooler: approved" in portal
         assert "live: restart_spooler completed" in portal
@@ -139,15 +116,3 @@ def test_gateway_examples_against_gateway_server_demo(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(30)
-
-
-def run_args(name: str, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, str(EXAMPLES / name), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
