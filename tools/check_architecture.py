@@ -3,6 +3,7 @@
 - ``sdk_core`` imports no other package of ours.
 - A client package imports no other client package and not ``gateway_server``.
 - ``gateway_server`` imports no client package.
+- Other packages use sdk_core through its public names only (no ``sdk_core._x``).
 
 Every ``import`` and ``from ... import`` is read from the AST (also inside
 functions and ``TYPE_CHECKING`` blocks), as are string literals handed to
@@ -76,7 +77,8 @@ def breaches(root: Path) -> list[str]:
             tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
             for line, name in imported_names(tree):
                 top = name.split(".")[0]
-                if not allowed(package, top):
+                private_core = package != CORE and name.startswith(f"{CORE}._")
+                if not allowed(package, top) or private_core:
                     found.append(f"{path.relative_to(root)}:{line}: {package} -> {name}")
     return found
 

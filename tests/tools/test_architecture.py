@@ -36,8 +36,10 @@ def test_breaches_are_found(tmp_path: Path) -> None:
         "def f():\n    import importlib\n    importlib.import_module('kubenexus_sdk')\n",
     )
     _write(tmp_path, "gateway_server", "from sdk_core import Secret\n")
+    _write(tmp_path, "kubenexus_sdk", "from sdk_core._auth import TokenFlow\n")
     assert sorted(arch.breaches(tmp_path)) == [
         "gateway_sdk/src/gateway_sdk/mod.py:3: gateway_sdk -> kubenexus_sdk",
+        "kubenexus_sdk/src/kubenexus_sdk/mod.py:1: kubenexus_sdk -> sdk_core._auth",
         "nexthink_sdk/src/nexthink_sdk/mod.py:2: nexthink_sdk -> gateway_server.app",
         "sdk_core/src/sdk_core/mod.py:1: sdk_core -> nexthink_sdk",
     ]

@@ -20,18 +20,19 @@ from sdk_core import (
     APIStatusError,
     AsyncAPIClient,
     AsyncClientOptions,
+    AsyncSleep,
     Clock,
     InputValidationError,
     NotGiven,
     PermissionDeniedError,
     RateLimiter,
     RequestOptions,
+    Sleep,
     StaticAuth,
     SyncAPIClient,
     SyncClientOptions,
     input_error_from,
 )
-from sdk_core._clock import AsyncSleep, Sleep
 
 from ._models import (
     FeedbackResult,

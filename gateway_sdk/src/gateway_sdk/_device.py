@@ -40,9 +40,9 @@ from sdk_core import (
     SyncClientOptions,
     Token,
     TokenAuth,
+    TokenFlow,
     make_status_error,
 )
-from sdk_core._auth import TokenFlow
 
 from ._models import (
     ClaimedCommand,

@@ -1,6 +1,14 @@
 """sdk_core: the client machinery shared by every SDK of the suite."""
 
-from ._auth import ClientCredentials, PasswordLogin, StaticAuth, Token, TokenAuth, TokenProvider
+from ._auth import (
+    ClientCredentials,
+    PasswordLogin,
+    StaticAuth,
+    Token,
+    TokenAuth,
+    TokenFlow,
+    TokenProvider,
+)
 from ._base_client import (
     DEFAULT_TIMEOUT,
     NOT_GIVEN,
@@ -123,6 +131,7 @@ __all__ = [
     "SystemClock",
     "Token",
     "TokenAuth",
+    "TokenFlow",
     "TokenProvider",
     "UUIDStr",
     "UnprocessableEntityError",
