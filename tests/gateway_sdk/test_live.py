@@ -131,3 +131,12 @@ def test_socket_rejects_malformed_messages(live: Live) -> None:
         assert feed.receive(timeout=5).data["code"] == "INVALID_MESSAGE"
         feed.send({"type": "dance"})
         assert feed.receive(timeout=5).data["code"] == "INVALID_MESSAGE"
+
+
+def test_binary_and_oversized_junk_frames_get_an_error_not_a_crash(live: Live) -> None:
+    cust, _ = setup(live, "live-007")
+    with cust.subscribe() as feed:
+        feed._conn.send(b"\xff\xfe not json")  # type: ignore[union-attr]
+        assert feed.receive(timeout=5).data["code"] == "INVALID_MESSAGE"
+        feed._conn.send(b'{"type": "subscribe", "deviceId": "live-007"}')  # type: ignore[union-attr]
+        assert feed.receive(timeout=5).type == "subscribed"

@@ -25,7 +25,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from starlette.websockets import WebSocket, WebSocketState
 
 from . import _db
 from ._broker import Broker, InProcessBroker
@@ -637,11 +637,15 @@ async def _serve_socket(
             try:
                 while True:
                     try:
-                        raw = await ws.receive_text()
-                    except WebSocketDisconnect:
-                        return
+                        frame = await ws.receive()
                     except RuntimeError:  # closed by the server (shutdown)
                         return
+                    if frame["type"] == "websocket.disconnect":
+                        return
+                    # A binary frame is read as UTF-8 JSON too; anything else is refused below.
+                    raw = frame.get("text") or (frame.get("bytes") or b"").decode(
+                        "utf-8", "replace"
+                    )
                     if not limiter.hit("socket").allowed:
                         await ws.send_json(
                             {
