@@ -263,3 +263,54 @@ async def test_es256_tokens_from_a_jwks_file_and_a_custom_claim(tmp_path: Path) 
             "GET", "/api/v1/customer/devices", headers={"Authorization": f"Bearer {forged}"}
         )
         assert r.status_code == 401
+
+
+async def test_rs256_tokens_from_a_jwks_url(tmp_path: Path) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    body = json.dumps({"keys": [{**jwk, "kid": "r1", "use": "sig", "alg": "RS256"}]}).encode()
+
+    class JWKS(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), JWKS)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
+        async with running_gateway(tmp_path, jwt_jwks=url) as gw:
+            token = jwt.encode(
+                {"sub": "cust-rs", "exp": int(time.time()) + 60, "aud": "gateway"},
+                key,
+                algorithm="RS256",
+                headers={"kid": "r1"},
+            )
+            r = await gw.call(
+                "GET", "/api/v1/customer/devices", headers={"Authorization": f"Bearer {token}"}
+            )
+            assert r.status_code == 200
+            hs = jwt.encode(
+                {"sub": "cust-rs", "exp": int(time.time()) + 60, "aud": "gateway"},
+                "k" * 40,
+                algorithm="HS256",
+            )
+            r = await gw.call(
+                "GET", "/api/v1/customer/devices", headers={"Authorization": f"Bearer {hs}"}
+            )
+            assert (
+                r.status_code == 401
+            )  # this server was given the JWKS and its generated secret only
+    finally:
+        server.shutdown()
