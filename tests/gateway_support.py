@@ -50,7 +50,7 @@ class Gateway:
     contract: Contract
     check_contract: bool = True
 
-    def token(self, customer: str = "cust-a", **claims: Any) -> str:
+    def token(self, customer: str = "cust-a") -> str:
         return str(self.app.state.verifier.mint(customer))
 
     def customer(self, customer: str = "cust-a") -> dict[str, str]:

@@ -33,6 +33,21 @@ def ws_url(base_url: str, path: str, query: dict[str, str]) -> str:
     return f"{base}{path}?{urlencode(query)}"
 
 
+def result_message(
+    command_id: str,
+    *,
+    claim_token: str,
+    status: str,
+    executed_at: str,
+    duration: float,
+    extra: dict[str, Any],
+) -> dict[str, Any]:
+    """A ``command_result`` message for ``/ws/device`` (the REST result body plus ``commandId``)."""
+    data = {"commandId": command_id, "claimToken": claim_token, "status": status,
+            "executedAt": executed_at, "duration": duration, **extra}  # fmt: skip
+    return {"type": "command_result", "data": data}
+
+
 class _SyncSocket:
     def __init__(self, url: str) -> None:
         self._url = url
@@ -132,15 +147,11 @@ class DeviceSocket(_SyncSocket):
         duration: float,
         **extra: Any,
     ) -> None:
-        data = {
-            "commandId": command_id,
-            "claimToken": claim_token,
-            "status": status,
-            "executedAt": executed_at,
-            "duration": duration,
-            **extra,
-        }
-        self.send({"type": "command_result", "data": data})
+        message = result_message(
+            command_id, claim_token=claim_token, status=status,
+            executed_at=executed_at, duration=duration, extra=extra,
+        )  # fmt: skip
+        self.send(message)
 
 
 class AsyncDeviceSocket(_AsyncSocket):
@@ -162,15 +173,11 @@ class AsyncDeviceSocket(_AsyncSocket):
         duration: float,
         **extra: Any,
     ) -> None:
-        data = {
-            "commandId": command_id,
-            "claimToken": claim_token,
-            "status": status,
-            "executedAt": executed_at,
-            "duration": duration,
-            **extra,
-        }
-        await self.send({"type": "command_result", "data": data})
+        message = result_message(
+            command_id, claim_token=claim_token, status=status,
+            executed_at=executed_at, duration=duration, extra=extra,
+        )  # fmt: skip
+        await self.send(message)
 
 
 class CustomerSubscription(_SyncSocket):

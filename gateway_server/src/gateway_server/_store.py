@@ -141,34 +141,22 @@ class _SQLiteConnection:
         self._conn: sa.Connection | None = None
         self.lock = asyncio.Lock()
 
-    async def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return fn(*args)
-
-    def _execute_here(self, statement: Any, params: Any = None) -> _Buffered:
+    async def execute(self, statement: Any, params: Any = None) -> _Buffered:
         if self._conn is None:
             self._conn = self._engine.connect()
         return _Buffered(self._conn.execute(statement, params))
 
-    async def execute(self, statement: Any, params: Any = None) -> _Buffered:
-        return self._execute_here(statement, params)
-
-    def _end_here(self, commit: bool) -> None:
+    async def end(self, *, commit: bool) -> None:
         if self._conn is not None and self._conn.in_transaction():
             if commit:
                 self._conn.commit()
             else:
                 self._conn.rollback()
 
-    async def end(self, *, commit: bool) -> None:
-        await self._call(self._end_here, commit)
-
-    def _close_here(self) -> None:
+    async def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
         self._engine.dispose()
-
-    async def close(self) -> None:
-        self._close_here()
 
 
 _c = db.commands.c
@@ -204,6 +192,7 @@ BURY = (
         updated_at=sa.bindparam("p_now"),
     )
 )
+COUNT_CLAIMABLE = sa.select(sa.func.count()).select_from(db.commands).where(_VISIBLE)
 NEXT = sa.select(_c.id).where(_VISIBLE).order_by(_c.priority.desc(), _c.seq.asc()).limit(1)
 BY_ID = sa.select(db.commands).where(_c.id == sa.bindparam("p_command_id"))
 FINISH = (
@@ -233,13 +222,11 @@ class Store:
         self.engine = engine
         self.settings = settings
         self.now = clock
-        self._sqlite = engine.url.get_backend_name() == "sqlite"
-        self._write_lock = asyncio.Lock()
-        self._thread = (
+        self._sqlite = (
             _SQLiteConnection(
                 engine.url.render_as_string(hide_password=False), settings.sqlite_synchronous
             )
-            if self._sqlite
+            if engine.url.get_backend_name() == "sqlite"
             else None
         )
         # Session tokens already verified: token hash -> (device, customer, expires, recheck at).
@@ -254,7 +241,7 @@ class Store:
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[Any]:
         """One transaction that changes state: committed on success, rolled back on error."""
-        thread = self._thread
+        thread = self._sqlite
         if thread is None:
             async with self.engine.begin() as conn:
                 yield conn
@@ -270,7 +257,7 @@ class Store:
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[Any]:
         """A consistent read (one snapshot)."""
-        thread = self._thread
+        thread = self._sqlite
         if thread is None:
             async with self.engine.connect() as conn:
                 yield conn
@@ -287,8 +274,8 @@ class Store:
             await conn.execute(sa.text("SELECT 1"))
 
     async def close(self) -> None:
-        if self._thread is not None:
-            await self._thread.close()
+        if self._sqlite is not None:
+            await self._sqlite.close()
 
     # -- customers: devices ---------------------------------------------------------
     async def provision(
@@ -534,22 +521,8 @@ class Store:
 
     # -- devices: heartbeat and queue ------------------------------------------------------
     async def _claimable_count(self, conn: Any, device_id: str, now: float) -> int:
-        return int(
-            (
-                await conn.execute(
-                    sa.select(sa.func.count())
-                    .select_from(db.commands)
-                    .where(
-                        db.commands.c.device_id == device_id,
-                        db.commands.c.state == "pending",
-                        sa.or_(
-                            db.commands.c.visible_until.is_(None),
-                            db.commands.c.visible_until <= now,
-                        ),
-                    )
-                )
-            ).scalar_one()
-        )
+        result = await conn.execute(COUNT_CLAIMABLE, {"p_device_id": device_id, "p_now": now})
+        return int(result.scalar_one())
 
     async def heartbeat(self, device_id: str, status: str, metrics: Any, diagnostics: Any) -> int:
         """Record a heartbeat; answer the device's claimable-command count.
