@@ -167,7 +167,7 @@ def _sqlite_pragmas(engine: sa.Engine, synchronous: str) -> None:
 
 
 def connect_sync(url: str, *, synchronous: str = "NORMAL") -> sa.Engine:
-    """A sync engine on the same SQLite file (for the store's database thread)."""
+    """A sync engine on the same SQLite file (the store's inline connection)."""
     sync_url = sa.engine.make_url(url).set(drivername="sqlite")
     engine = sa.create_engine(
         sync_url, poolclass=sa.pool.NullPool, connect_args={"check_same_thread": False}

@@ -98,7 +98,7 @@ def _loads(text: str | None) -> Any:
 
 
 class _Buffered:
-    """A statement's rows (or row count), fetched on the database thread."""
+    """A statement's rows (or row count), fetched in full as it runs."""
 
     __slots__ = ("_rows", "rowcount")
 
