@@ -219,3 +219,34 @@ async def test_result_names_the_next_command(gw: Gateway) -> None:
         "success": True,
         "nextCommand": {"id": second},
     }
+
+
+async def test_a_transaction_that_fails_leaves_nothing_behind(gw: Gateway) -> None:
+    # The claim statements are the ones SQLite runs on the driver directly:
+    # their writes must roll back with the rest of a failed transaction.
+    from gateway_server._store import TAKE
+
+    device = await gw.device("dev-001")
+    session = await gw.session("dev-001")
+    command_id = await gw.enqueue(session, "job")
+    store = gw.app.state.store
+    now = gw.clock()
+
+    async def take_then_fail() -> None:
+        async with store.write() as conn:
+            taken = await conn.execute(
+                TAKE,
+                {"p_device_id": "dev-001", "p_now": now, "p_seq": 1,
+                 "p_token_hash": "x" * 64, "p_until": now + 60},
+            )  # fmt: skip
+            assert taken.rowcount == 1
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        await take_then_fail()
+    (claimed,) = await gw.claim(device)
+    assert claimed["id"] == command_id
+    status = (
+        await gw.call("GET", f"/api/v1/customer/sessions/{session}", headers=gw.customer())
+    ).json()["session"]
+    assert status["commands"][0]["claimCount"] == 1

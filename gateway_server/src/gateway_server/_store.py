@@ -26,17 +26,20 @@ they queue instead of failing with "database is locked".
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import datetime as dt
 import json
+import sqlite3
 import types
 import uuid
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from . import _db as db
 from ._errors import APIError, forbidden, not_found
@@ -46,6 +49,7 @@ from ._settings import Settings
 __all__ = ["ClaimedCommand", "Store", "iso"]
 
 TOKEN_RECHECK = 10.0
+S = TypeVar("S", bound=sa.ClauseElement)
 
 
 def iso(ts: float | None) -> str | None:
@@ -102,9 +106,13 @@ class _Buffered:
 
     __slots__ = ("_rows", "rowcount")
 
-    def __init__(self, result: sa.CursorResult[Any]) -> None:
-        self._rows = result.all() if result.returns_rows else []
-        self.rowcount = result.rowcount
+    def __init__(self, rows: list[Any], rowcount: int) -> None:
+        self._rows = rows
+        self.rowcount = rowcount
+
+    @classmethod
+    def of(cls, result: sa.CursorResult[Any]) -> _Buffered:
+        return cls(list(result.all()) if result.returns_rows else [], result.rowcount)
 
     def first(self) -> Any:
         return self._rows[0] if self._rows else None
@@ -121,6 +129,61 @@ class _Buffered:
         return self._rows[0][0]
 
 
+class _Plan:
+    """A hot statement compiled once for the sqlite3 driver: its SQL, the
+    order of its parameters with SQLAlchemy's bind processors, the literal
+    values SQLAlchemy bound itself, and a row type for its columns."""
+
+    __slots__ = ("defaults", "names", "processors", "row", "sql")
+
+    def __init__(self, statement: sa.ClauseElement, dialect: sa.Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)
+        self.sql = compiled.string
+        self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
+        self.processors = tuple(
+            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in self.names
+        )
+        # Values the statement carries itself (``state == 'pending'``, ``LIMIT 1``);
+        # the caller's are the ``p_`` ones.
+        self.defaults = {
+            name: bind.effective_value
+            for name, bind in compiled.binds.items()
+            if not name.startswith("p_")
+        }
+        columns = getattr(statement, "selected_columns", None) or ()
+        for column in columns:
+            if column.type.dialect_impl(dialect).result_processor(dialect, None) is not None:
+                raise TypeError(f"{column}: needs a result processor, run it through SQLAlchemy")
+        self.row: Any = None
+
+    def values(self, params: dict[str, Any] | None) -> list[Any]:
+        given = {**self.defaults, **params} if params else self.defaults
+        return [
+            value if process is None or value is None else process(value)
+            for value, process in zip((given[n] for n in self.names), self.processors, strict=True)
+        ]
+
+    def rows(self, cursor: sqlite3.Cursor) -> list[Any]:
+        if cursor.description is None:
+            return []
+        if self.row is None:
+            self.row = collections.namedtuple("Row", [d[0] for d in cursor.description])  # type: ignore[misc]
+        make = self.row._make
+        return [make(r) for r in cursor.fetchall()]
+
+
+# The statements on the device hot path, prepared once (see _SQLiteConnection).
+_HOT: dict[int, sa.ClauseElement] = {}
+
+
+def hot(statement: S) -> S:
+    """Mark a module-level statement as prepared for the SQLite fast path."""
+    _HOT[id(statement)] = statement
+    return statement
+
+
 class _SQLiteConnection:
     """The store's one SQLite connection, used on the event loop itself.
 
@@ -134,24 +197,57 @@ class _SQLiteConnection:
     time anyway. Only the statements of this process use the file for writes
     (migrations run before serving), so the busy timeout is not met in
     practice; other databases use the async engine instead.
+
+    The statements marked :func:`hot` (claims, results, counts) are compiled
+    once by SQLAlchemy and then run on the sqlite3 cursor directly: going
+    through ``Connection.execute`` cost 30 to 50 us of bookkeeping around
+    a 5 to 20 us statement, a third of a claim's time on the server. Every
+    other statement goes through SQLAlchemy as usual. Both share the one
+    DB-API connection and its transaction: ``end`` commits or rolls back
+    both.
     """
 
     def __init__(self, url: str, synchronous: str) -> None:
         self._engine = db.connect_sync(url, synchronous=synchronous)
         self._conn: sa.Connection | None = None
+        self._raw: sqlite3.Connection | None = None
+        self._plans: dict[int, _Plan] = {}
         self.lock = asyncio.Lock()
 
-    async def execute(self, statement: Any, params: Any = None) -> _Buffered:
-        if self._conn is None:
+    def _connection(self) -> tuple[sa.Connection, sqlite3.Connection]:
+        if self._conn is None or self._raw is None:
             self._conn = self._engine.connect()
-        return _Buffered(self._conn.execute(statement, params))
+            raw = self._conn.connection.driver_connection
+            assert isinstance(raw, sqlite3.Connection)
+            self._raw = raw
+        return self._conn, self._raw
+
+    async def execute(self, statement: Any, params: Any = None) -> _Buffered:
+        conn, raw = self._connection()
+        if id(statement) not in _HOT:
+            return _Buffered.of(conn.execute(statement, params))
+        plan = self._plans.get(id(statement))
+        if plan is None:
+            plan = self._plans[id(statement)] = _Plan(statement, self._engine.dialect)
+        cursor = raw.execute(plan.sql, plan.values(params))
+        try:
+            return _Buffered(plan.rows(cursor), cursor.rowcount)
+        finally:
+            cursor.close()
 
     async def end(self, *, commit: bool) -> None:
-        if self._conn is not None and self._conn.in_transaction():
+        if self._conn is None or self._raw is None:
+            return
+        if self._conn.in_transaction():
             if commit:
                 self._conn.commit()
             else:
                 self._conn.rollback()
+        if self._raw.in_transaction:  # begun by a hot statement alone
+            if commit:
+                self._raw.commit()
+            else:
+                self._raw.rollback()
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -166,13 +262,13 @@ _VISIBLE = sa.and_(
     sa.or_(_c.visible_until.is_(None), _c.visible_until <= sa.bindparam("p_now")),
 )
 # Built once: building a statement costs more than running it on SQLite.
-CLAIMABLE = (
+CLAIMABLE = hot(
     sa.select(_c.seq, _c.id, _c.type, _c.parameters, _c.priority, _c.claim_count)
     .where(_VISIBLE)
     .order_by(_c.priority.desc(), _c.seq.asc())
     .limit(sa.bindparam("p_n"))
 )
-TAKE = (
+TAKE = hot(
     sa.update(db.commands)
     .where(_c.seq == sa.bindparam("p_seq"), _VISIBLE)
     .values(
@@ -182,7 +278,7 @@ TAKE = (
         updated_at=sa.bindparam("p_now"),
     )
 )
-BURY = (
+BURY = hot(
     sa.update(db.commands)
     .where(_c.seq == sa.bindparam("p_seq"), _VISIBLE)
     .values(
@@ -192,10 +288,10 @@ BURY = (
         updated_at=sa.bindparam("p_now"),
     )
 )
-COUNT_CLAIMABLE = sa.select(sa.func.count()).select_from(db.commands).where(_VISIBLE)
-NEXT = sa.select(_c.id).where(_VISIBLE).order_by(_c.priority.desc(), _c.seq.asc()).limit(1)
-BY_ID = sa.select(db.commands).where(_c.id == sa.bindparam("p_command_id"))
-FINISH = (
+COUNT_CLAIMABLE = hot(sa.select(sa.func.count()).select_from(db.commands).where(_VISIBLE))
+NEXT = hot(sa.select(_c.id).where(_VISIBLE).order_by(_c.priority.desc(), _c.seq.asc()).limit(1))
+BY_ID = hot(sa.select(db.commands).where(_c.id == sa.bindparam("p_command_id")))
+FINISH = hot(
     sa.update(db.commands)
     .where(
         _c.id == sa.bindparam("p_command_id"),
