@@ -801,7 +801,7 @@ class Edge:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._ids = map(f"{secrets.token_hex(8)}{{:08x}}".format, itertools.count(1))
+        self._ids = map(f"{secrets.token_hex(8)}{{:016x}}".format, itertools.count(1))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
