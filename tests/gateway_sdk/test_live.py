@@ -140,3 +140,24 @@ def test_binary_and_oversized_junk_frames_get_an_error_not_a_crash(live: Live) -
         assert feed.receive(timeout=5).data["code"] == "INVALID_MESSAGE"
         feed._conn.send(b'{"type": "subscribe", "deviceId": "live-007"}')  # type: ignore[union-attr]
         assert feed.receive(timeout=5).type == "subscribed"
+
+
+def test_device_socket_status_is_validated_like_a_heartbeat(live: Live) -> None:
+    cust, device = setup(live, "live-008")
+    with device.socket() as ws:
+        ws.send_status("online", metrics={"cpu": "hot", "memory": 1, "uptime": 1})
+        assert ws.receive(timeout=5).data["code"] == "INVALID_MESSAGE"
+        ws._conn.send(  # type: ignore[union-attr]
+            '{"type": "status", "data": {"status": "online", "diagnostics": {"t": Infinity}}}'
+        )
+        assert ws.receive(timeout=5).data["code"] == "INVALID_MESSAGE"
+        ws._conn.send(  # type: ignore[union-attr]
+            '{"type": "status", "data": {"status": "busy", "metrics": {"cpu": 1e400,'
+            ' "memory": 0, "uptime": 0}}}'
+        )
+        assert ws.receive(timeout=5).data["code"] == "INVALID_MESSAGE"
+        ws.send_status("busy", metrics={"cpu": 0.5, "memory": 0.25, "uptime": 9})
+        assert ws.receive(timeout=5).type == "status_ack"
+    status = cust.devices.status("live-008")
+    assert status.status == "busy"
+    assert status.metrics == {"cpu": 0.5, "memory": 0.25, "uptime": 9.0}

@@ -63,6 +63,65 @@ async def test_malformed_device_input_is_a_documented_400(
     assert r.json()["error"]["code"] == code
 
 
+BEAT = '{{"timestamp": "2024-06-01T10:00:00Z", "status": "online", {}}}'
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        '"metrics": {"cpu": Infinity, "memory": 1, "uptime": 1}',
+        '"metrics": {"cpu": 1e400, "memory": 1, "uptime": 1}',
+        '"metrics": {"cpu": NaN, "memory": 1, "uptime": 1}',
+        '"diagnostics": {"temperature": 1e400}',
+        '"diagnostics": [1, {"deep": [-1e999]}]',
+    ],
+)
+async def test_numbers_json_cannot_carry_are_refused_not_stored(gw: Gateway, extra: str) -> None:
+    # A non-finite number would be stored, then break every later answer that
+    # shows it (JSON has no Infinity): refused at the door instead.
+    device = await gw.device("dev-001")
+    r = await gw.call(
+        "POST",
+        "/api/v1/device/heartbeat",
+        content=BEAT.format(extra).encode(),
+        headers={**_dev(device), "Content-Type": "application/json"},
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] in ("VALIDATION_ERROR", "INVALID_JSON")
+    status = await gw.call("GET", "/api/v1/customer/devices/dev-001/status", headers=gw.customer())
+    assert status.status_code == 200
+    assert status.json()["device"]["metrics"] is None
+
+
+async def test_non_finite_command_parameters_and_durations_are_refused(gw: Gateway) -> None:
+    device = await gw.device("dev-001")
+    session = await gw.session("dev-001")
+    r = await gw.call(
+        "POST",
+        f"/api/v1/customer/sessions/{session}/commands",
+        content=b'{"type": "job", "parameters": {"n": 1e400}}',
+        headers={**gw.customer(), "Content-Type": "application/json"},
+    )
+    assert r.status_code == 400, r.text
+    command_id = await gw.enqueue(session, "job")
+    (claimed,) = await gw.claim(device)
+    token = json.dumps(claimed["claimToken"])
+    body = (
+        f'{{"claimToken": {token}, "status": "success", '
+        '"executedAt": "2024-06-01T10:00:00Z", "duration": 1e400}'
+    )
+    r = await gw.call(
+        "POST",
+        f"/api/v1/device/commands/{command_id}/result",
+        content=body.encode(),
+        headers={**_dev(device), "Content-Type": "application/json"},
+    )
+    assert r.status_code == 400, r.text
+    got = await gw.call("GET", f"/api/v1/customer/sessions/{session}", headers=gw.customer())
+    assert got.status_code == 200
+    assert got.json()["session"]["commands"][0]["status"] == "claimed"
+
+
 @pytest.mark.parametrize(
     "query",
     [

@@ -8,6 +8,7 @@ import datetime as dt
 import itertools
 import json
 import logging
+import math
 import re
 import secrets
 import time
@@ -18,6 +19,7 @@ from typing import Annotated, Any, ClassVar, Literal, TypeVar
 from urllib.parse import urlparse
 
 import pydantic
+import pydantic_core
 import yaml
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -53,7 +55,7 @@ class _Body(pydantic.BaseModel):
     """Exactly the documented fields, strictly typed; an optional field is
     left out, not sent as null (unless the contract allows null there)."""
 
-    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
+    model_config = pydantic.ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
     nullable: ClassVar[frozenset[str]] = frozenset()
 
     @pydantic.model_validator(mode="before")
@@ -89,7 +91,23 @@ def _json_int(value: Any) -> Any:
     return value
 
 
+def _finite(value: Any) -> Any:
+    """Free-form JSON whose numbers JSON can write back: ``1e400`` parses as
+    infinity, which would be stored and then break every answer showing it."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("numbers must be finite")
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return value
+
+
 JsonInt = Annotated[int, pydantic.BeforeValidator(_json_int)]
+JsonValue = Annotated[Any, pydantic.AfterValidator(_finite)]
 Timestamp = pydantic.constr(max_length=64)
 DeviceId = pydantic.constr(pattern=DEVICE_ID)
 
@@ -128,9 +146,20 @@ class HeartbeatBody(_Body):
     timestamp: Timestamp  # type: ignore[valid-type]
     status: Literal["online", "busy", "error"]
     metrics: Metrics | None = None
-    diagnostics: Any = None
+    diagnostics: JsonValue = None
 
     _ts = pydantic.field_validator("timestamp")(_timestamp)
+
+
+class StatusData(_Body):
+    """A device socket's ``status`` message: what a heartbeat carries, minus
+    the timestamp (the socket message is the moment)."""
+
+    model_config = pydantic.ConfigDict(extra="ignore", strict=True, allow_inf_nan=False)
+    nullable = frozenset({"diagnostics"})
+    status: Literal["online", "busy", "error"] = "online"
+    metrics: Metrics | None = None
+    diagnostics: JsonValue = None
 
 
 class ClaimBody(_Body):
@@ -175,7 +204,7 @@ class SessionBody(_Body):
 
 class EnqueueBody(_Body):
     type: pydantic.constr(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")  # type: ignore[valid-type]
-    parameters: dict[str, Any] | None = None
+    parameters: dict[str, JsonValue] | None = None
     priority: JsonInt = pydantic.Field(default=0, ge=0, le=100)
 
 
@@ -661,7 +690,7 @@ async def _serve_socket(
                         )
                         continue
                     try:
-                        message = json.loads(raw)
+                        message = pydantic_core.from_json(raw, allow_inf_nan=False)
                         if not isinstance(message, dict) or not isinstance(
                             message.get("type"), str
                         ):
@@ -706,19 +735,11 @@ async def ws_device(ws: WebSocket) -> None:
         kind = message["type"]
         data = message.get("data")
         if kind == "status":
-            status = data.get("status", "online") if isinstance(data, dict) else "online"
-            if status not in ("online", "busy", "error"):
-                raise ValueError("status must be online, busy or error")
-            metrics = data.get("metrics") if isinstance(data, dict) else None
-            await state.store.heartbeat(
-                device_id,
-                status,
-                metrics,
-                data.get("diagnostics") if isinstance(data, dict) else None,
-            )
-            await publish_status(
-                ws.app, device_id, {"deviceId": device_id, "status": status, "metrics": metrics}
-            )
+            beat = StatusData.model_validate(data if data is not None else {})
+            metrics = beat.metrics.model_dump() if beat.metrics else None
+            await state.store.heartbeat(device_id, beat.status, metrics, beat.diagnostics)
+            update = {"deviceId": device_id, "status": beat.status, "metrics": metrics}
+            await publish_status(ws.app, device_id, update)
             await ws.send_json({"type": "status_ack", "data": {"deviceId": device_id}})
         elif kind == "command_result":
             if not isinstance(data, dict) or not isinstance(data.get("commandId"), str):
