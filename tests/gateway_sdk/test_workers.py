@@ -4,18 +4,20 @@ every command completed exactly once, none lost, none completed twice."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections import Counter
 from pathlib import Path
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
 from gateway_sdk import AsyncCustomerClient, AsyncDeviceClient, ConflictError, PermissionDeniedError
 from gateway_server import create_app
 from tests.gateway_sdk.conftest import FAST
-from tests.gateway_support import settings
+from tests.gateway_support import postgres_database, settings
 
 BASE = "http://gateway.test"
 COMMANDS = 2_000
@@ -23,10 +25,21 @@ WORKERS = 20
 CRASH_RATE = 0.08
 
 
-async def test_twenty_workers_two_thousand_commands_with_crashes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+async def test_twenty_workers_two_thousand_commands_with_crashes(
+    tmp_path: Path, database: str
+) -> None:
+    async with contextlib.AsyncExitStack() as stack:
+        url = None
+        if database == "postgresql":  # real concurrent transactions (skipped without a server)
+            url = await stack.enter_async_context(postgres_database())
+        await _twenty_workers(tmp_path, url)
+
+
+async def _twenty_workers(tmp_path: Path, database_url: str | None) -> None:
     # Abandoned claims come back after 1 s; allow more claims than the default 5
     # before dead-lettering so that an unlucky command is not parked by the test itself.
-    app = create_app(settings(tmp_path, max_claims=50, **FAST))
+    app = create_app(settings(tmp_path, max_claims=50, database_url=database_url, **FAST))
     rng = random.Random(20_000)
     accepted: Counter[str] = Counter()
     crashes = 0

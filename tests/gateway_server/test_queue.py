@@ -224,7 +224,7 @@ async def test_result_names_the_next_command(gw: Gateway) -> None:
 async def test_a_transaction_that_fails_leaves_nothing_behind(gw: Gateway) -> None:
     # The claim statements are the ones SQLite runs on the driver directly:
     # their writes must roll back with the rest of a failed transaction.
-    from gateway_server._store import TAKE
+    from gateway_server._store import TAKE_NEXT
 
     device = await gw.device("dev-001")
     session = await gw.session("dev-001")
@@ -235,11 +235,11 @@ async def test_a_transaction_that_fails_leaves_nothing_behind(gw: Gateway) -> No
     async def take_then_fail() -> None:
         async with store.write() as conn:
             taken = await conn.execute(
-                TAKE,
-                {"p_device_id": "dev-001", "p_now": now, "p_seq": 1,
+                TAKE_NEXT,
+                {"p_device_id": "dev-001", "p_now": now, "p_max_claims": 5,
                  "p_token_hash": "x" * 64, "p_until": now + 60},
             )  # fmt: skip
-            assert taken.rowcount == 1
+            assert taken.first().id == command_id
             raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError, match="boom"):

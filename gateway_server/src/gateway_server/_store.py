@@ -152,7 +152,7 @@ class _Plan:
             for name, bind in compiled.binds.items()
             if not name.startswith("p_")
         }
-        columns = getattr(statement, "selected_columns", None) or ()
+        columns = getattr(statement, "exported_columns", None) or ()
         for column in columns:
             if column.type.dialect_impl(dialect).result_processor(dialect, None) is not None:
                 raise TypeError(f"{column}: needs a result processor, run it through SQLAlchemy")
@@ -256,27 +256,48 @@ class _SQLiteConnection:
 
 
 _c = db.commands.c
-_VISIBLE = sa.and_(
-    _c.device_id == sa.bindparam("p_device_id"),
-    _c.state == "pending",
-    sa.or_(_c.visible_until.is_(None), _c.visible_until <= sa.bindparam("p_now")),
-)
+
+
+def _visible(c: Any) -> sa.ColumnElement[bool]:
+    """Claimable now: this device's, pending, and not under a live claim."""
+    return sa.and_(
+        c.device_id == sa.bindparam("p_device_id"),
+        c.state == "pending",
+        sa.or_(c.visible_until.is_(None), c.visible_until <= sa.bindparam("p_now")),
+    )
+
+
+_VISIBLE = _visible(_c)
+_ORDER = (_c.priority.desc(), _c.seq.asc())
+_H = db.commands.alias("head")
 # Built once: building a statement costs more than running it on SQLite.
-CLAIMABLE = hot(
-    sa.select(_c.seq, _c.id, _c.type, _c.parameters, _c.priority, _c.claim_count)
-    .where(_VISIBLE)
-    .order_by(_c.priority.desc(), _c.seq.asc())
-    .limit(sa.bindparam("p_n"))
-)
-TAKE = hot(
+# The head of a device's queue (priority, then first in first out).
+HEAD = hot(sa.select(_c.seq, _c.id, _c.claim_count).where(_VISIBLE).order_by(*_ORDER).limit(1))
+# The head taken in one statement, unless it has been claimed too often. On
+# PostgreSQL the head is read with SKIP LOCKED, so concurrent claimers take
+# different commands, and the outer WHERE re-checks visibility, so a command
+# claimed in between is never taken twice. The claim columns are not indexed:
+# a claim rewrites the row alone, no index entry.
+TAKE_NEXT = hot(
     sa.update(db.commands)
-    .where(_c.seq == sa.bindparam("p_seq"), _VISIBLE)
+    .where(
+        _c.seq
+        == sa.select(_H.c.seq)
+        .where(_visible(_H.c))
+        .order_by(_H.c.priority.desc(), _H.c.seq.asc())
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery(),
+        _VISIBLE,
+        _c.claim_count < sa.bindparam("p_max_claims"),
+    )
     .values(
         claim_token_hash=sa.bindparam("p_token_hash"),
         visible_until=sa.bindparam("p_until"),
         claim_count=_c.claim_count + 1,
         updated_at=sa.bindparam("p_now"),
     )
+    .returning(_c.id, _c.type, _c.parameters, _c.priority)
 )
 BURY = hot(
     sa.update(db.commands)
@@ -289,7 +310,6 @@ BURY = hot(
     )
 )
 COUNT_CLAIMABLE = hot(sa.select(sa.func.count()).select_from(db.commands).where(_VISIBLE))
-NEXT = hot(sa.select(_c.id).where(_VISIBLE).order_by(_c.priority.desc(), _c.seq.asc()).limit(1))
 BY_ID = hot(sa.select(db.commands).where(_c.id == sa.bindparam("p_command_id")))
 FINISH = hot(
     sa.update(db.commands)
@@ -674,39 +694,44 @@ class Store:
         visible_until = now + visibility_ms / 1000
         claimed: list[ClaimedCommand] = []
         dead: list[str] = []
-        where = {"p_device_id": device_id, "p_now": now}
+        params = {
+            "p_device_id": device_id,
+            "p_now": now,
+            "p_until": visible_until,
+            "p_max_claims": self.settings.max_claims,
+        }
+        misses = 0
         async with self.write() as conn:
             while len(claimed) < limit:
-                rows = (await conn.execute(CLAIMABLE, {**where, "p_n": limit - len(claimed)})).all()
-                if not rows:
-                    break
-                for row in rows:
-                    if row.claim_count >= self.settings.max_claims:
-                        moved = await conn.execute(BURY, {**where, "p_seq": row.seq})
-                        if moved.rowcount == 1:
-                            dead.append(row.id)
-                        continue
-                    token = new_secret(24)
-                    won = await conn.execute(
-                        TAKE,
-                        {
-                            **where,
-                            "p_seq": row.seq,
-                            "p_token_hash": hash_secret(token),
-                            "p_until": visible_until,
-                        },
-                    )
-                    if won.rowcount == 1:
-                        claimed.append(
-                            ClaimedCommand(
-                                row.id,
-                                row.type,
-                                _loads(row.parameters),
-                                row.priority,
-                                token,
-                                visible_until,
-                            )
+                token = new_secret(24)
+                params["p_token_hash"] = hash_secret(token)
+                row = (await conn.execute(TAKE_NEXT, params)).first()
+                if row is not None:
+                    claimed.append(
+                        ClaimedCommand(
+                            row.id,
+                            row.type,
+                            _loads(row.parameters),
+                            row.priority,
+                            token,
+                            visible_until,
                         )
+                    )
+                    continue
+                # Nothing taken: an empty queue, a head claimed too often (it goes to
+                # the dead-letter state), or (with concurrent writers) a head taken
+                # between this statement's read and its write: look again, a few times.
+                head = (await conn.execute(HEAD, params)).first()
+                if head is None:
+                    break
+                if head.claim_count >= self.settings.max_claims:
+                    moved = await conn.execute(BURY, {**params, "p_seq": head.seq})
+                    if moved.rowcount == 1:
+                        dead.append(head.id)
+                    continue
+                misses += 1
+                if misses > 3:
+                    break
         return claimed, dead
 
     async def _command_for_device(self, conn: Any, device_id: str, command_id: str) -> Any:
@@ -780,8 +805,8 @@ class Store:
             )
 
     async def _next_command(self, conn: Any, device_id: str, now: float) -> str | None:
-        next_id = (await conn.execute(NEXT, {"p_device_id": device_id, "p_now": now})).scalar()
-        return None if next_id is None else str(next_id)
+        head = (await conn.execute(HEAD, {"p_device_id": device_id, "p_now": now})).first()
+        return None if head is None else str(head.id)
 
     # -- customers: sessions and commands ---------------------------------------------------
     async def create_session(
