@@ -54,7 +54,9 @@ SECRET_PARAMS = re.compile(r"(?i)(secret|token|password|code|key)")
 # ============================================================================ request models
 class _Body(pydantic.BaseModel):
     """Exactly the documented fields, strictly typed; an optional field is
-    left out, not sent as null (unless the contract allows null there)."""
+    left out, not sent as null (unless the contract allows null there).
+    Strict numbers: an integer is a valid float, a boolean or a string is
+    not, and neither is a number JSON cannot write back (``1e400``)."""
 
     model_config = pydantic.ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
     nullable: ClassVar[frozenset[str]] = frozenset()
@@ -134,13 +136,6 @@ class Metrics(_Body):
     memory: float = pydantic.Field(ge=0)
     uptime: float = pydantic.Field(ge=0)
 
-    @pydantic.field_validator("cpu", "memory", "uptime", mode="before")
-    @classmethod
-    def _number(cls, value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError("must be a number")
-        return float(value)
-
 
 class HeartbeatBody(_Body):
     nullable = frozenset({"diagnostics"})
@@ -182,13 +177,6 @@ class ResultBody(_Body):
     duration: float = pydantic.Field(ge=0)
 
     _ts = pydantic.field_validator("executedAt")(_timestamp)
-
-    @pydantic.field_validator("duration", mode="before")
-    @classmethod
-    def _number(cls, value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError("must be a number")
-        return float(value)
 
 
 class ProvisionBody(_Body):

@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import datetime as dt
 import json
 import sqlite3
 import types
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
 import attrs
@@ -136,15 +136,18 @@ class _Plan:
 
     __slots__ = ("defaults", "names", "processors", "row", "sql")
 
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+
     def __init__(self, statement: sa.ClauseElement, dialect: sa.Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
         assert isinstance(compiled, SQLCompiler)
         self.sql = compiled.string
         self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
-        self.processors = tuple(
+        processors = (
             compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
             for name in self.names
         )
+        self.processors = tuple((i, p) for i, p in enumerate(processors) if p is not None)
         # Values the statement carries itself (``state == 'pending'``, ``LIMIT 1``);
         # the caller's are the ``p_`` ones.
         self.defaults = {
@@ -160,10 +163,11 @@ class _Plan:
 
     def values(self, params: dict[str, Any] | None) -> list[Any]:
         given = {**self.defaults, **params} if params else self.defaults
-        return [
-            value if process is None or value is None else process(value)
-            for value, process in zip((given[n] for n in self.names), self.processors, strict=True)
-        ]
+        values = [given[name] for name in self.names]
+        for i, process in self.processors:
+            if values[i] is not None:
+                values[i] = process(values[i])
+        return values
 
     def rows(self, cursor: sqlite3.Cursor) -> list[Any]:
         if cursor.description is None:
@@ -172,6 +176,28 @@ class _Plan:
             self.row = collections.namedtuple("Row", [d[0] for d in cursor.description])  # type: ignore[misc]
         make = self.row._make
         return [make(r) for r in cursor.fetchall()]
+
+
+class _Transaction:
+    """``async with``: the SQLite connection to oneself, then commit (a write
+    that raised nothing) or roll back (an error, or a read). A class rather
+    than a generator-based context manager: it runs twice per device request."""
+
+    __slots__ = ("_commit", "_db")
+
+    def __init__(self, db: _SQLiteConnection, *, commit: bool) -> None:
+        self._db = db
+        self._commit = commit
+
+    async def __aenter__(self) -> _SQLiteConnection:
+        await self._db.lock.acquire()
+        return self._db
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        try:
+            await self._db.end(commit=self._commit and exc_type is None)
+        finally:
+            self._db.lock.release()
 
 
 # The statements on the device hot path, prepared once (see _SQLiteConnection).
@@ -354,35 +380,17 @@ class Store:
         # Pending-command counts reported by heartbeats, recomputed at most once a second.
         self._pending: dict[str, tuple[int, float]] = {}
 
-    @contextlib.asynccontextmanager
-    async def write(self) -> AsyncIterator[Any]:
+    def write(self) -> AbstractAsyncContextManager[Any]:
         """One transaction that changes state: committed on success, rolled back on error."""
-        thread = self._sqlite
-        if thread is None:
-            async with self.engine.begin() as conn:
-                yield conn
-            return
-        async with thread.lock:
-            try:
-                yield thread
-            except BaseException:
-                await thread.end(commit=False)
-                raise
-            await thread.end(commit=True)
+        if self._sqlite is None:
+            return self.engine.begin()
+        return _Transaction(self._sqlite, commit=True)
 
-    @contextlib.asynccontextmanager
-    async def read(self) -> AsyncIterator[Any]:
+    def read(self) -> AbstractAsyncContextManager[Any]:
         """A consistent read (one snapshot)."""
-        thread = self._sqlite
-        if thread is None:
-            async with self.engine.connect() as conn:
-                yield conn
-            return
-        async with thread.lock:
-            try:
-                yield thread
-            finally:
-                await thread.end(commit=False)
+        if self._sqlite is None:
+            return self.engine.connect()
+        return _Transaction(self._sqlite, commit=False)
 
     async def ping(self) -> None:
         """A fresh connection and a query: is the database reachable right now?"""
