@@ -49,6 +49,7 @@ M = TypeVar("M", bound=pydantic.BaseModel)
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 DEVICE_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$"
 SECRET_PARAMS = re.compile(r"(?i)(secret|token|password|code|key)")
+_VERDICT = "gateway.rate_verdict"  # scope key: the rate-limit verdict of this request
 
 
 # ============================================================================ request models
@@ -213,7 +214,7 @@ def _validation_error(exc: pydantic.ValidationError) -> APIError:
 async def read_json(request: Request, model: type[M], *, optional: bool = False) -> M:
     """The body as ``model``: size-limited, JSON, and exactly the documented fields."""
     limit = request.app.state.settings.max_body_bytes
-    length = request.headers.get("content-length")
+    length = _header(request, b"content-length")
     if length is not None and length.isdigit() and int(length) > limit:
         raise APIError(413, "PAYLOAD_TOO_LARGE", f"body over {limit} bytes")
     # The ASGI messages read directly: Request.stream() is an async generator,
@@ -300,14 +301,21 @@ def _limited(verdict: Verdict, now: float) -> APIError:
 
 def _check_rate(request: Request, limiter: RateLimiter, key: str) -> None:
     verdict = limiter.hit(key)
-    now = request.app.state.clock()
     if not verdict.allowed:
-        raise _limited(verdict, now)
-    request.state.rate_headers = verdict.headers(now)
+        raise _limited(verdict, request.app.state.clock())
+    request.scope[_VERDICT] = verdict  # ok() answers with its headers
+
+
+def _header(request: Request, name: bytes) -> str | None:
+    """One request header (``name`` lower-case), read straight from the scope."""
+    for key, value in request.scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
 
 
 async def device_of(request: Request) -> tuple[str, str]:
-    token = request.headers.get("x-device-token")
+    token = _header(request, b"x-device-token")
     if not token:
         raise APIError(401, "UNAUTHENTICATED", "X-Device-Token is required")
     found = await request.app.state.store.device_for_token(token)
@@ -344,8 +352,12 @@ def _auth_attempt(request: Request, device_id: str) -> None:
 
 
 def ok(request: Request, body: Any, status: int = 200) -> JSONResponse:
-    headers = getattr(request.state, "rate_headers", None)
-    return JSONResponse(body, status_code=status, headers=headers)
+    """A success answer, with the caller's rate-limit headers."""
+    response = JSONResponse(body, status_code=status)
+    verdict: Verdict | None = request.scope.get(_VERDICT)
+    if verdict is not None:
+        response.raw_headers.extend(verdict.raw_headers())
+    return response
 
 
 # ============================================================================ routes: public
@@ -837,12 +849,13 @@ class Edge:
         started = time.perf_counter()
         status = 0
 
+        id_header = (b"x-request-id", request_id.encode())
+
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                message["headers"] = [*message.get("headers", ()), id_header]
             await send(message)
 
         try:
