@@ -250,16 +250,13 @@ class _SQLiteConnection:
 
     async def execute(self, statement: Any, params: Any = None) -> _Buffered:
         conn, raw = self._connection()
-        if id(statement) not in _HOT:
-            return _Buffered.of(conn.execute(statement, params))
         plan = self._plans.get(id(statement))
         if plan is None:
+            if id(statement) not in _HOT:
+                return _Buffered.of(conn.execute(statement, params))
             plan = self._plans[id(statement)] = _Plan(statement, self._engine.dialect)
         cursor = raw.execute(plan.sql, plan.values(params))
-        try:
-            return _Buffered(plan.rows(cursor), cursor.rowcount)
-        finally:
-            cursor.close()
+        return _Buffered(plan.rows(cursor), cursor.rowcount)
 
     async def end(self, *, commit: bool) -> None:
         if self._conn is None or self._raw is None:
