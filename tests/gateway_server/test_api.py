@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 from pathlib import Path
 
@@ -218,17 +219,20 @@ async def test_readiness_with_the_machines_redis(tmp_path: Path) -> None:
 
 
 async def test_readiness_fails_when_the_database_does(gw: Gateway) -> None:
-    await gw.app.state.store.engine.dispose()
+    store = gw.app.state.store
+    original = store.engine
+    await original.dispose()
+    broken = _db.connect("sqlite+aiosqlite:////nonexistent/dir/x.db")
     db_file = gw.app.state.settings.data_dir / "gateway.db"
     db_file.chmod(0o000)
     try:
-        import os
-
         if os.geteuid() == 0:  # root reads anything: break the URL instead
-            gw.app.state.store.engine = _db.connect("sqlite+aiosqlite:////nonexistent/dir/x.db")
+            store.engine = broken
         r = await gw.call("GET", "/readyz")
     finally:
         db_file.chmod(0o644)
+        store.engine = original  # the app's shutdown disposes its own engine
+        await broken.dispose()
     assert r.status_code == 503
     assert r.json()["checks"]["database"] is False
 
