@@ -219,6 +219,8 @@ async def test_result_names_the_next_command(gw: Gateway) -> None:
         "success": True,
         "nextCommand": {"id": second},
     }
+    (c,) = await gw.claim(device)
+    assert (await gw.result(device, second, c["claimToken"])).json() == {"success": True}
 
 
 async def test_a_transaction_that_fails_leaves_nothing_behind(gw: Gateway) -> None:

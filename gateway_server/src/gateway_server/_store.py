@@ -334,6 +334,17 @@ BURY = hot(
 )
 COUNT_CLAIMABLE = hot(sa.select(sa.func.count()).select_from(db.commands).where(_VISIBLE))
 BY_ID = hot(sa.select(db.commands).where(_c.id == sa.bindparam("p_command_id")))
+# A result in one statement: this device's command, still claimed under this
+# token, claim unexpired, completed; answering with the next command's id
+# (the head of the queue, this command aside: PostgreSQL's subquery sees the
+# row as it was before the update).
+_NEXT_ID = (
+    sa.select(_H.c.id)
+    .where(_visible(_H.c), _H.c.id != sa.bindparam("p_command_id"))
+    .order_by(_H.c.priority.desc(), _H.c.seq.asc())
+    .limit(1)
+    .scalar_subquery()
+)
 FINISH = hot(
     sa.update(db.commands)
     .where(
@@ -353,6 +364,7 @@ FINISH = hot(
         visible_until=None,
         updated_at=sa.bindparam("p_now"),
     )
+    .returning(_NEXT_ID.label("next_id"))
 )
 
 
@@ -776,8 +788,8 @@ class Store:
         self._forget_pending(device_id)
         now = self.now()
         async with self.write() as conn:
-            # The usual case in one statement: this device's command, still claimed
-            # under this token, claim unexpired. Anything else: read it to say why.
+            # The usual case in one statement (FINISH); anything else: read the
+            # command to say why.
             done = await conn.execute(
                 FINISH,
                 {
@@ -792,8 +804,9 @@ class Store:
                     "p_duration": result["duration"],
                 },
             )
-            if done.rowcount == 1:
-                next_id = await self._next_command(conn, device_id, now)
+            finished = done.first()
+            if finished is not None:
+                next_id = None if finished.next_id is None else str(finished.next_id)
                 return Completion(command_id, result["status"], False, next_id)
             row = await self._command_for_device(conn, device_id, command_id)
             if row.state == "completed":
