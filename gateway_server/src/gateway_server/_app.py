@@ -596,7 +596,7 @@ async def session_enqueue(request: Request) -> Response:
     )
     if claimable:
         await notify_device(request.app, device_id, command)
-    await publish_command(request.app, command["id"])
+    await publish_command(request.app, command["id"], device_id)
     return ok(request, {"command": command}, 201)
 
 
@@ -612,7 +612,7 @@ async def session_approve(request: Request) -> Response:
         update = await request.app.state.store.command_update(body.commandId)
         if update is not None:
             await notify_device(request.app, device_id, update)
-    await publish_command(request.app, body.commandId)
+    await publish_command(request.app, body.commandId, device_id)
     return ok(request, {"success": True, "command": {"id": body.commandId, "status": status}})
 
 
@@ -643,8 +643,9 @@ async def publish_status(app: Starlette, device_id: str, data: dict[str, Any]) -
         await app.state.broker.publish(topic, {"type": "device_status", "data": data})
 
 
-async def publish_command(app: Starlette, command_id: str, device_id: str | None = None) -> None:
-    if device_id is not None and not app.state.broker.has_subscribers(f"watch:{device_id}"):
+async def publish_command(app: Starlette, command_id: str, device_id: str) -> None:
+    """A ``command_update`` to whoever watches the command's device."""
+    if not app.state.broker.has_subscribers(f"watch:{device_id}"):
         return  # nobody watches this device: skip reading the command back
     update = await app.state.store.command_update(command_id)
     if update is not None:
@@ -761,7 +762,7 @@ async def ws_device(ws: WebSocket) -> None:
                 device_id, command_id, body.claimToken, body.model_dump()
             )
             if not done.replayed:
-                await publish_command(ws.app, command_id)
+                await publish_command(ws.app, command_id, device_id)
             await ws.send_json(
                 {
                     "type": "command_result_ack",

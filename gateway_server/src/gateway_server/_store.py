@@ -367,6 +367,16 @@ FINISH = hot(
     .returning(_NEXT_ID.label("next_id"))
 )
 
+# Customer paths that run per command: a session by id, a new command.
+SESSION_BY_ID = hot(sa.select(db.sessions).where(db.sessions.c.id == sa.bindparam("p_session_id")))
+_NEW_COMMAND_COLUMNS = (
+    "id", "device_id", "session_id", "customer_id", "type", "parameters",
+    "priority", "state", "claim_count", "created_at", "updated_at",
+)  # fmt: skip
+NEW_COMMAND = hot(
+    sa.insert(db.commands).values({c: sa.bindparam(f"p_{c}") for c in _NEW_COMMAND_COLUMNS})
+)
+
 
 class Store:
     def __init__(self, engine: AsyncEngine, settings: Settings, clock: Callable[[], float]) -> None:
@@ -872,9 +882,7 @@ class Store:
         }
 
     async def _owned_session(self, conn: Any, customer_id: str, session_id: str) -> Any:
-        row = (
-            await conn.execute(sa.select(db.sessions).where(db.sessions.c.id == session_id))
-        ).first()
+        row = (await conn.execute(SESSION_BY_ID, {"p_session_id": session_id})).first()
         if row is None:
             raise not_found("session")
         if row.customer_id != customer_id:
@@ -935,19 +943,20 @@ class Store:
                 raise APIError(409, "SESSION_EXPIRED", "the session has expired")
             state = "awaiting_approval" if session.type == "remediation" else "pending"
             await conn.execute(
-                sa.insert(db.commands).values(
-                    id=command_id,
-                    device_id=session.device_id,
-                    session_id=session_id,
-                    customer_id=customer_id,
-                    type=command_type,
-                    parameters=json.dumps(parameters if parameters is not None else {}),
-                    priority=priority,
-                    state=state,
-                    claim_count=0,
-                    created_at=now,
-                    updated_at=now,
-                )
+                NEW_COMMAND,
+                {
+                    "p_id": command_id,
+                    "p_device_id": session.device_id,
+                    "p_session_id": session_id,
+                    "p_customer_id": customer_id,
+                    "p_type": command_type,
+                    "p_parameters": json.dumps(parameters if parameters is not None else {}),
+                    "p_priority": priority,
+                    "p_state": state,
+                    "p_claim_count": 0,
+                    "p_created_at": now,
+                    "p_updated_at": now,
+                },
             )
         command = {
             "id": command_id,
