@@ -326,7 +326,7 @@ async def device_of(request: Request) -> tuple[str, str]:
 
 
 def customer_of(request: Request) -> str:
-    header = request.headers.get("authorization", "")
+    header = _header(request, b"authorization") or ""
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise APIError(401, "UNAUTHENTICATED", "Authorization: Bearer <jwt> is required")
