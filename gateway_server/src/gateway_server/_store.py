@@ -290,12 +290,16 @@ def _visible(c: Any) -> sa.ColumnElement[bool]:
     )
 
 
+def _head(c: Any, *columns: Any) -> sa.Select[Any]:
+    """The head of a device's queue, on ``c`` (the table's or an alias's
+    columns): claimable now, by priority (higher first), then first in, first out."""
+    return sa.select(*columns).where(_visible(c)).order_by(c.priority.desc(), c.seq.asc()).limit(1)
+
+
 _VISIBLE = _visible(_c)
-_ORDER = (_c.priority.desc(), _c.seq.asc())
 _H = db.commands.alias("head")
 # Built once: building a statement costs more than running it on SQLite.
-# The head of a device's queue (priority, then first in first out).
-HEAD = hot(sa.select(_c.seq, _c.id, _c.claim_count).where(_VISIBLE).order_by(*_ORDER).limit(1))
+HEAD = hot(_head(_c, _c.seq, _c.id, _c.claim_count))
 # The head taken in one statement, unless it has been claimed too often. On
 # PostgreSQL the head is read with SKIP LOCKED, so concurrent claimers take
 # different commands, and the outer WHERE re-checks visibility, so a command
@@ -304,13 +308,7 @@ HEAD = hot(sa.select(_c.seq, _c.id, _c.claim_count).where(_VISIBLE).order_by(*_O
 TAKE_NEXT = hot(
     sa.update(db.commands)
     .where(
-        _c.seq
-        == sa.select(_H.c.seq)
-        .where(_visible(_H.c))
-        .order_by(_H.c.priority.desc(), _H.c.seq.asc())
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery(),
+        _c.seq == _head(_H.c, _H.c.seq).with_for_update(skip_locked=True).scalar_subquery(),
         _VISIBLE,
         _c.claim_count < sa.bindparam("p_max_claims"),
     )
@@ -338,13 +336,7 @@ BY_ID = hot(sa.select(db.commands).where(_c.id == sa.bindparam("p_command_id")))
 # token, claim unexpired, completed; answering with the next command's id
 # (the head of the queue, this command aside: PostgreSQL's subquery sees the
 # row as it was before the update).
-_NEXT_ID = (
-    sa.select(_H.c.id)
-    .where(_visible(_H.c), _H.c.id != sa.bindparam("p_command_id"))
-    .order_by(_H.c.priority.desc(), _H.c.seq.asc())
-    .limit(1)
-    .scalar_subquery()
-)
+_NEXT_ID = _head(_H.c, _H.c.id).where(_H.c.id != sa.bindparam("p_command_id")).scalar_subquery()
 FINISH = hot(
     sa.update(db.commands)
     .where(
