@@ -18,18 +18,15 @@ class Verdict:
     reset_at: float
 
     def headers(self, now: float) -> dict[str, str]:
-        headers = {
-            "X-RateLimit-Limit": str(self.limit),
-            "X-RateLimit-Remaining": str(self.remaining),
-            "X-RateLimit-Reset": str(math.ceil(self.reset_at)),
-        }
+        """The rate-limit headers, with ``Retry-After`` when refused (a 429's)."""
+        headers = {name.decode(): value.decode() for name, value in self.raw_headers()}
         if not self.allowed:
             headers["Retry-After"] = str(max(1, math.ceil(self.reset_at - now)))
         return headers
 
     def raw_headers(self) -> list[tuple[bytes, bytes]]:
-        """The three X-RateLimit headers of an allowed request, as ASGI header
-        pairs: added to every authenticated answer, so built without a dict."""
+        """The three X-RateLimit headers as ASGI header pairs: every
+        authenticated answer carries them, so they are built without a dict."""
         return [
             (b"x-ratelimit-limit", b"%d" % self.limit),
             (b"x-ratelimit-remaining", b"%d" % self.remaining),
