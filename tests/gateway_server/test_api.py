@@ -8,6 +8,7 @@ import os
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 import yaml
@@ -162,6 +163,28 @@ async def test_unknown_routes_and_methods_use_the_error_format(gw: Gateway) -> N
     wrong = await gw.http.get("/api/v1/device/commands/claim")
     assert wrong.status_code == 405
     assert wrong.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
+
+
+async def test_an_unexpected_failure_is_a_500_with_a_request_id(
+    gw: Gateway, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    device = await gw.device("dev-001")
+
+    async def broken(*_: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(gw.app.state.store, "claim", broken)
+    caplog.set_level(logging.INFO, "gateway_server.access")
+    transport = httpx.ASGITransport(app=gw.app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gw") as http:
+        crash = await http.post(
+            "/api/v1/device/commands/claim", json={}, headers={"X-Request-ID": "trace-7", **device}
+        )
+    assert crash.status_code == 500
+    assert crash.json() == {"error": {"code": "INTERNAL_ERROR", "message": "internal error"}}
+    assert crash.headers["X-Request-ID"] == "trace-7"
+    logged = [json.loads(r.getMessage()) for r in caplog.records if r.name.endswith(".access")]
+    assert {"request_id": "trace-7", "status": 500}.items() <= logged[-1].items()
 
 
 async def test_bad_path_ids_are_not_found(gw: Gateway) -> None:

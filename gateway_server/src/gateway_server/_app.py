@@ -896,6 +896,13 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 # ============================================================================ the app
+class _Gateway(Starlette):
+    def build_middleware_stack(self) -> ASGIApp:
+        # The edge outside even Starlette's server-error middleware, so that its
+        # 500 answer too carries a request id and gets an access-log line.
+        return Edge(super().build_middleware_stack())
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -972,7 +979,7 @@ def create_app(
         WebSocketRoute("/ws/customer", ws_customer),
         *public,
     ]
-    app = Starlette(
+    app = _Gateway(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={
@@ -998,5 +1005,4 @@ def create_app(
     app.state.customer_limiter = RateLimiter(settings.customer_rate_per_minute, 60.0, now)
     app.state.auth_limiter = RateLimiter(settings.auth_attempts_per_minute, 60.0, now)
     app.state.auth_ip_limiter = RateLimiter(settings.auth_attempts_per_minute * 30, 60.0, now)
-    app.add_middleware(Edge)
     return app
