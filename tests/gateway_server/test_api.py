@@ -165,6 +165,24 @@ async def test_unknown_routes_and_methods_use_the_error_format(gw: Gateway) -> N
     assert wrong.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
 
 
+async def test_the_device_loop_routes_answer_as_the_router_would(gw: Gateway) -> None:
+    """Claim, result, heartbeat and extend skip the router on the way in
+    (DeviceLane); what a caller sees must be the same as on any route."""
+    device = await gw.device("dev-001")
+    slash = await gw.http.post("/api/v1/device/commands/claim/", json={}, headers=device)
+    assert slash.status_code in (307, 404)  # the router's answer, not the endpoint's
+    wrong = await gw.http.put("/api/v1/device/commands/abc/result", json={}, headers=device)
+    assert wrong.status_code == 405
+    assert wrong.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
+    refused = await gw.call("POST", "/api/v1/device/commands/claim", json_body={"limit": 0})
+    assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "UNAUTHENTICATED"
+    assert re.fullmatch(r"[0-9a-f]{32}", refused.headers["X-Request-ID"])
+    answered = await gw.call("POST", "/api/v1/device/commands/claim", json_body={}, headers=device)
+    assert answered.json() == {"commands": []}
+    assert answered.headers["X-RateLimit-Limit"] == "100"
+
+
 async def test_an_unexpected_failure_is_a_500_with_a_request_id(
     gw: Gateway, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
