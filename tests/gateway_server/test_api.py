@@ -68,6 +68,34 @@ async def test_malformed_device_input_is_a_documented_400(
 BEAT = '{{"timestamp": "2024-06-01T10:00:00Z", "status": "online", {}}}'
 
 
+async def test_an_optional_field_sent_as_null_is_refused_unless_null_is_documented(
+    gw: Gateway,
+) -> None:
+    device = await gw.device("dev-001")
+    for path, content, field in [
+        ("/api/v1/device/commands/claim", '{"limit": null}', "limit"),
+        ("/api/v1/device/heartbeat", BEAT.format('"metrics": null'), "metrics"),
+        ("/api/v1/device/heartbeat", BEAT.format('"metrics": {"cpu": null}'), "cpu"),
+    ]:
+        r = await gw.call(
+            "POST",
+            path,
+            content=content.encode(),
+            headers={**_dev(device), "Content-Type": "application/json"},
+        )
+        assert r.status_code == 400, r.text
+        error = r.json()["error"]
+        assert error["code"] == "VALIDATION_ERROR"
+        assert field in error["message"], error
+    accepted = await gw.call(
+        "POST",
+        "/api/v1/device/heartbeat",
+        content=BEAT.format('"diagnostics": null').encode(),
+        headers={**_dev(device), "Content-Type": "application/json"},
+    )
+    assert accepted.status_code == 200, accepted.text
+
+
 @pytest.mark.parametrize(
     "extra",
     [

@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
 from urllib.parse import urlparse
 
 import pydantic
@@ -62,21 +62,21 @@ class _Body(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
     nullable: ClassVar[frozenset[str]] = frozenset()
 
-    @pydantic.model_validator(mode="before")
-    @classmethod
-    def _no_nulls(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for key, value in data.items():
-                if value is None and key not in cls.nullable:
-                    raise ValueError(f"{key}: must not be null (leave it out instead)")
-        return data
+    @pydantic.model_validator(mode="after")
+    def _no_nulls(self) -> Self:
+        # After validation, on the fields the caller sent: a field sent holds
+        # None only if it was sent as null. (A "before" validator here made
+        # pydantic build a dict from the JSON first, on every request.)
+        for name in self.model_fields_set:
+            if getattr(self, name) is None and name not in self.nullable:
+                raise ValueError(f"{name}: must not be null (leave it out instead)")
+        return self
 
 
 def _timestamp(value: str) -> str:
     """An RFC 3339 date-time that names a real instant (leap second allowed)."""
-    problem = ValueError("must be an RFC 3339 date-time, e.g. 2024-06-01T10:00:00Z")
     if not RFC3339.match(value):
-        raise problem
+        raise ValueError(_NOT_A_TIMESTAMP)
     text = value[:10] + "T" + value[11:]
     text = text[:-1] + "+00:00" if text[-1] in "Zz" else text
     if text[17:19] == "60":  # a leap second is valid RFC 3339; datetime cannot hold it
@@ -84,8 +84,11 @@ def _timestamp(value: str) -> str:
     try:
         dt.datetime.fromisoformat(text)
     except ValueError:
-        raise problem from None
+        raise ValueError(_NOT_A_TIMESTAMP) from None
     return value
+
+
+_NOT_A_TIMESTAMP = "must be an RFC 3339 date-time, e.g. 2024-06-01T10:00:00Z"
 
 
 def _json_int(value: Any) -> Any:
