@@ -7,6 +7,12 @@ same run:
 - bare: 20 concurrent clients calling the bare route
 - heartbeats: 20 concurrent devices posting heartbeats
 - cycles: 20 concurrent device workers doing claim + complete on one queue
+- floor (a reference, no target): the same claim + complete cycles on bare
+  Starlette routes that run only the gateway's two queue statements and their
+  commits (its own compiled ``TAKE_NEXT`` and ``FINISH``, on a second SQLite
+  file): no authentication, validation, rate limits, request ids or logs.
+  It shows how much of a cycle is the durable work itself, which any
+  Starlette + SQLite server pays, and how much is the gateway's own.
 
 Each is printed as requests (or cycles) per second and as a ratio to the bare
 route measured around it, in rounds; the medians are the result. Targets:
@@ -29,12 +35,20 @@ import time
 import httpx
 
 SERVER = """
+import asyncio
+import hashlib
+import json
+import os
+import secrets
 import sys
+import time
+import uuid
 import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from gateway_server import Settings, create_app
+from gateway_server import _db, _store
 
 gateway = create_app(Settings(data_dir=sys.argv[2], jwt_secret="bench-secret-" + "z" * 32,
                               device_rate_per_minute=10**9, customer_rate_per_minute=10**9,
@@ -43,14 +57,61 @@ gateway = create_app(Settings(data_dir=sys.argv[2], jwt_secret="bench-secret-" +
 async def bare(request):
     return JSONResponse({"success": True, "nextHeartbeat": 30000, "pendingCommands": 0})
 
-bare_app = Starlette(routes=[Route("/bench/bare", bare, methods=["POST"])])
+# The floor: the gateway's claim and result statements, alone behind bare routes.
+floor_file = os.path.join(sys.argv[2], "floor.db")
+asyncio.run(_db.migrate(_db.connect(f"sqlite+aiosqlite:///{floor_file}")))
+floor_engine = _db.connect_sync(f"sqlite:///{floor_file}")
+floor_conn = floor_engine.connect()
+floor = floor_conn.connection.driver_connection
+now = time.time()
+floor.executemany(
+    "INSERT INTO commands (id, device_id, session_id, customer_id, type, parameters, priority,"
+    " state, claim_count, created_at, updated_at) VALUES (?, 'floor', 's', 'c', 'job', 'null',"
+    " 0, 'pending', 0, ?, ?)",
+    [(str(uuid.uuid4()), now, now) for _ in range(int(sys.argv[3]))],
+)
+floor.commit()
+TAKE = _store._Plan(_store.TAKE_NEXT, floor_engine.dialect)
+FINISH = _store._Plan(_store.FINISH, floor_engine.dialect)
+
+def digest(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+async def floor_claim(request):
+    body = json.loads(await request.body())
+    now, token = time.time(), secrets.token_urlsafe(24)
+    until = now + body["visibilityTimeout"] / 1000
+    values = {"p_token_hash": digest(token), "p_until": until, "p_now": now,
+              "p_device_id": "floor", "p_max_claims": 5}
+    rows = floor.execute(TAKE.sql, TAKE.values(values)).fetchall()
+    floor.commit()
+    return JSONResponse({"commands": [{"id": rows[0][0], "claimToken": token}]})
+
+async def floor_result(request):
+    body = json.loads(await request.body())
+    values = {"p_command_id": request.path_params["id"], "p_device_id": "floor",
+              "p_token_hash": digest(body["claimToken"]), "p_now": time.time(),
+              "p_result_status": body["status"], "p_output": body.get("output"),
+              "p_error": body.get("error"), "p_executed_at": body["executedAt"],
+              "p_duration": body["duration"]}
+    rows = floor.execute(FINISH.sql, FINISH.values(values)).fetchall()
+    floor.commit()
+    if not rows:
+        return JSONResponse({"error": "not completed"}, status_code=403)
+    return JSONResponse({"success": True, "nextCommand": {"id": rows[0][0]}})
+
+bare_app = Starlette(routes=[
+    Route("/bench/bare", bare, methods=["POST"]),
+    Route("/bench/floor/claim", floor_claim, methods=["POST"]),
+    Route("/bench/floor/{id}/result", floor_result, methods=["POST"]),
+])
 
 async def app(scope, receive, send):
     # Each request goes to one of two apps as uvicorn would serve it alone: the
     # bare app, or the gateway exactly as `gateway-server serve` runs it (a
     # Starlette Mount in front would add a second router stack to every
     # gateway request that production never has).
-    if scope["type"] == "http" and scope["path"] == "/bench/bare":
+    if scope["type"] == "http" and scope["path"].startswith("/bench/"):
         await bare_app(scope, receive, send)
     else:
         await gateway(scope, receive, send)
@@ -98,6 +159,12 @@ class RawConnection:
             if line.lower().startswith(b"content-length:"):
                 length = int(line.split(b":")[1])
         return status, await self.reader.readexactly(length)
+
+
+def queue_size(rounds: int, seconds: float) -> int:
+    """Commands queued up front, so that cycles never find the queue empty
+    (an empty claim would turn a cycle into an enqueue)."""
+    return int(rounds * seconds * 3000) + 2000
 
 
 def free_port() -> int:
@@ -179,23 +246,23 @@ async def run(url: str, seconds: float, rounds: int, workers: int) -> None:
             status, _ = await conns[i].post("/api/v1/device/heartbeat", beat, devices[i])
             assert status == 200, status
 
-        async def cycle(i: int) -> None:
-            status, body = await conns[i].post(
-                "/api/v1/device/commands/claim", claim_body, queue_owner
-            )
+        async def claim_and_complete(i: int, prefix: str, headers: dict[str, str]) -> None:
+            status, body = await conns[i].post(f"{prefix}/claim", claim_body, headers)
             assert status == 200, status
             commands = json.loads(body)["commands"]
             assert commands, "the queue ran dry: raise the prefill"
             c = commands[0]
             result = json.dumps({**RESULT, "claimToken": c["claimToken"]}).encode()
-            status, _ = await conns[i].post(
-                f"/api/v1/device/commands/{c['id']}/result", result, queue_owner
-            )
+            status, _ = await conns[i].post(f"{prefix}/{c['id']}/result", result, headers)
             assert status == 200, status
 
-        # Enough queued work that the cycles never find the queue empty
-        # (an empty claim would turn a cycle into an enqueue).
-        prefill = int(rounds * seconds * 3000) + 2000
+        async def cycle(i: int) -> None:
+            await claim_and_complete(i, "/api/v1/device/commands", queue_owner)
+
+        async def floor(i: int) -> None:
+            await claim_and_complete(i, "/bench/floor", {})
+
+        prefill = queue_size(rounds, seconds)
         enqueue_path = f"/api/v1/customer/sessions/{session}/commands"
         for _ in range(prefill // workers):
             await asyncio.gather(
@@ -204,26 +271,29 @@ async def run(url: str, seconds: float, rounds: int, workers: int) -> None:
         await timed(workers, 0.5, bare)
         await timed(workers, 0.5, heartbeat)
         await timed(workers, 0.5, cycle)
-        # Rounds of bare, heartbeat, cycles, bare: each ratio is taken against the
-        # bare route measured around it, so a machine that slows down or speeds up
-        # over the run (a shared VM does) moves both sides; the median is printed.
+        await timed(workers, 0.5, floor)
+        # Rounds of bare, heartbeat, cycles, floor, bare: each ratio is taken against
+        # the bare route measured around it, so a machine that slows down or speeds
+        # up over the run (a shared VM does) moves both sides; the median is printed.
         rows = []
         for n in range(rounds):
             before = await timed(workers, seconds, bare)
             beats = await timed(workers, seconds, heartbeat)
             cycles = await timed(workers, seconds, cycle)
+            floors = await timed(workers, seconds, floor)
             after = await timed(workers, seconds, bare)
             base = (before + after) / 2
-            rows.append((base, beats, cycles, beats / base, cycles / base))
+            rows.append((base, beats, cycles, floors, beats / base, cycles / base, floors / base))
             print(
-                f"  round {n + 1}: bare {base:6.0f} req/s, heartbeat {beats:6.0f} req/s "
-                f"({beats / base:.2f}x), cycles {cycles:6.0f}/s ({cycles / base:.2f}x)"
+                f"  round {n + 1}: bare {base:6.0f} req/s, heartbeat {beats / base:.2f}x, "
+                f"cycles {cycles / base:.2f}x, floor {floors / base:.2f}x"
             )
         medians = (statistics.median(column) for column in zip(*rows, strict=True))
-        base, beats, cycles, hb, cy = medians
+        base, beats, cycles, floors, hb, cy, fl = medians
         print(f"bare Starlette JSON route : {base:8.0f} req/s  ({workers} concurrent clients)")
         print(f"heartbeat                 : {beats:8.0f} req/s  {hb:.2f}x (target >= 0.5x)")
         print(f"claim + complete cycles   : {cycles:8.0f} cyc/s  {cy:.2f}x (target >= 0.25x)")
+        print(f"  floor, same statements  : {floors:8.0f} cyc/s  {fl:.2f}x (reference)")
         print(f"(medians of {rounds} rounds of {seconds:g} s per phase)")
 
 
@@ -235,10 +305,11 @@ def main() -> None:
     args = parser.parse_args()
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="gateway-bench-") as data:
-        proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port), data])
+        queued = str(queue_size(args.rounds, args.seconds))
+        proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port), data, queued])
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + 60
             while True:
                 try:
                     httpx.get(f"{url}/healthz", timeout=1)
