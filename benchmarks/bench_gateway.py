@@ -36,10 +36,8 @@ import httpx
 
 SERVER = """
 import asyncio
-import hashlib
 import json
 import os
-import secrets
 import sys
 import time
 import uuid
@@ -49,6 +47,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from gateway_server import Settings, create_app
 from gateway_server import _db, _store
+from gateway_server._security import hash_secret, new_secret
 
 gateway = create_app(Settings(data_dir=sys.argv[2], jwt_secret="bench-secret-" + "z" * 32,
                               device_rate_per_minute=10**9, customer_rate_per_minute=10**9,
@@ -74,14 +73,11 @@ floor.commit()
 TAKE = _store._Plan(_store.TAKE_NEXT, floor_engine.dialect)
 FINISH = _store._Plan(_store.FINISH, floor_engine.dialect)
 
-def digest(token):
-    return hashlib.sha256(token.encode()).hexdigest()
-
 async def floor_claim(request):
     body = json.loads(await request.body())
-    now, token = time.time(), secrets.token_urlsafe(24)
+    now, token = time.time(), new_secret(24)
     until = now + body["visibilityTimeout"] / 1000
-    values = {"p_token_hash": digest(token), "p_until": until, "p_now": now,
+    values = {"p_token_hash": hash_secret(token), "p_until": until, "p_now": now,
               "p_device_id": "floor", "p_max_claims": 5}
     rows = floor.execute(TAKE.sql, TAKE.values(values)).fetchall()
     floor.commit()
@@ -90,7 +86,7 @@ async def floor_claim(request):
 async def floor_result(request):
     body = json.loads(await request.body())
     values = {"p_command_id": request.path_params["id"], "p_device_id": "floor",
-              "p_token_hash": digest(body["claimToken"]), "p_now": time.time(),
+              "p_token_hash": hash_secret(body["claimToken"]), "p_now": time.time(),
               "p_result_status": body["status"], "p_output": body.get("output"),
               "p_error": body.get("error"), "p_executed_at": body["executedAt"],
               "p_duration": body["duration"]}
