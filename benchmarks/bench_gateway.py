@@ -279,17 +279,32 @@ async def run(url: str, seconds: float, rounds: int, workers: int) -> None:
             floors = await timed(workers, seconds, floor)
             after = await timed(workers, seconds, bare)
             base = (before + after) / 2
-            rows.append((base, beats, cycles, floors, beats / base, cycles / base, floors / base))
+            ratios = (beats / base, cycles / base, floors / base, cycles / floors)
+            rows.append((base, beats, cycles, floors, *ratios))
             print(
                 f"  round {n + 1}: bare {base:6.0f} req/s, heartbeat {beats / base:.2f}x, "
-                f"cycles {cycles / base:.2f}x, floor {floors / base:.2f}x"
+                f"cycles {cycles / base:.2f}x, floor {floors / base:.2f}x, "
+                f"cycles/floor {cycles / floors:.2f}"
             )
-        medians = (statistics.median(column) for column in zip(*rows, strict=True))
-        base, beats, cycles, floors, hb, cy, fl = medians
+        columns = list(zip(*rows, strict=True))
+        base, beats, cycles, floors, hb, cy, fl, share = map(statistics.median, columns)
+
+        def spread(column: int) -> str:
+            return f"rounds {min(columns[column]):.2f} to {max(columns[column]):.2f}"
+
         print(f"bare Starlette JSON route : {base:8.0f} req/s  ({workers} concurrent clients)")
-        print(f"heartbeat                 : {beats:8.0f} req/s  {hb:.2f}x (target >= 0.5x)")
-        print(f"claim + complete cycles   : {cycles:8.0f} cyc/s  {cy:.2f}x (target >= 0.25x)")
-        print(f"  floor, same statements  : {floors:8.0f} cyc/s  {fl:.2f}x (reference)")
+        print(
+            f"heartbeat                 : {beats:8.0f} req/s  {hb:.2f}x (target >= 0.5x; "
+            f"{spread(4)})"
+        )
+        print(
+            f"claim + complete cycles   : {cycles:8.0f} cyc/s  {cy:.2f}x (target >= 0.25x; "
+            f"{spread(5)})"
+        )
+        print(
+            f"  floor, same statements  : {floors:8.0f} cyc/s  {fl:.2f}x (reference; {spread(6)})"
+        )
+        print(f"  cycles / floor          : {share:8.2f}  (the gateway's cycles per floor cycle)")
         print(f"(medians of {rounds} rounds of {seconds:g} s per phase)")
 
 
