@@ -18,19 +18,29 @@ Each is printed as requests (or cycles) per second and as a ratio to the bare
 route measured around it, in rounds; the medians are the result. Targets:
 heartbeat >= 0.5x, claim+complete cycles >= 0.25x.
 
-    python benchmarks/bench_gateway.py [--seconds 2] [--rounds 5] [--workers 20]
+With ``--breakdown`` it also prints where a request's time goes on the
+server (slightly slower overall: every request is timed): per kind of request,
+the microseconds spent in the app and, of those, in uvicorn's ``send`` (h11
+writing the response, and the socket writes); and the server process's CPU
+time per operation of each phase (Linux, read from /proc).
+
+    python benchmarks/bench_gateway.py [--seconds 2] [--rounds 5] [--workers 20] [--breakdown]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
+from collections.abc import Awaitable
 
 import httpx
 
@@ -112,7 +122,41 @@ async def app(scope, receive, send):
     else:
         await gateway(scope, receive, send)
 
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
+# --breakdown: per kind of request, [count, seconds in the app, seconds in send].
+spent = {}
+
+def breakdown():
+    answer = {kind: [n, app_s / n * 1e6, send_s / n * 1e6]
+              for kind, (n, app_s, send_s) in spent.items()}
+    spent.clear()
+    return JSONResponse(answer)
+
+async def timed_app(scope, receive, send):
+    if scope["type"] != "http":
+        await app(scope, receive, send)
+        return
+    path = scope["path"]
+    if path == "/bench/breakdown":
+        await breakdown()(scope, receive, send)
+        return
+    kind = ("floor " if path.startswith("/bench/floor") else "") + path.rsplit("/", 1)[-1]
+    in_send = 0.0
+
+    async def timed_send(message):
+        nonlocal in_send
+        started = time.perf_counter()
+        await send(message)
+        in_send += time.perf_counter() - started
+
+    started = time.perf_counter()
+    await app(scope, receive, timed_send)
+    totals = spent.setdefault(kind, [0, 0.0, 0.0])
+    totals[0] += 1
+    totals[1] += time.perf_counter() - started
+    totals[2] += in_send
+
+served = timed_app if sys.argv[4] == "1" else app
+uvicorn.run(served, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
 """
 
 HEARTBEAT = {
@@ -157,6 +201,47 @@ class RawConnection:
         return status, await self.reader.readexactly(length)
 
 
+class Breakdown:
+    """``--breakdown``: the server's own account of each phase of a round."""
+
+    def __init__(self, conn: RawConnection, pid: int) -> None:
+        self.conn, self.pid = conn, pid
+        self.in_app: dict[str, list[tuple[float, float]]] = defaultdict(list)
+        self.cpu: dict[str, list[float]] = defaultdict(list)
+
+    def cpu_seconds(self) -> float | None:
+        """The server process's user + system CPU time so far (Linux), else None."""
+        try:
+            with open(f"/proc/{self.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    async def phase(self, name: str, run: Awaitable[float]) -> float:
+        await self.conn.post("/bench/breakdown", b"", {})  # what came before is not this phase's
+        cpu, started = self.cpu_seconds(), time.perf_counter()
+        rate = await run
+        wall, cpu_after = time.perf_counter() - started, self.cpu_seconds()
+        if cpu is not None and cpu_after is not None:
+            self.cpu[name].append((cpu_after - cpu) / (rate * wall) * 1e6)
+        _, body = await self.conn.post("/bench/breakdown", b"", {})
+        for kind, (_, app_us, send_us) in json.loads(body).items():
+            self.in_app[kind].append((app_us, send_us))
+        return rate
+
+    def report(self) -> None:
+        print("where a request's time goes on the server (medians over rounds, microseconds):")
+        print("  request         in the app   of which in send (h11 + socket writes)")
+        for kind, times in self.in_app.items():
+            app_us = statistics.median(t[0] for t in times)
+            send_us = statistics.median(t[1] for t in times)
+            print(f"  {kind:14s} {app_us:11.1f}   {send_us:8.1f}")
+        if self.cpu:
+            per_op = ", ".join(f"{k} {statistics.median(v):.0f}" for k, v in self.cpu.items())
+            print(f"  server CPU per operation: {per_op}")
+
+
 def queue_size(rounds: int, seconds: float) -> int:
     """Commands queued up front, so that cycles never find the queue empty
     (an empty claim would turn a cycle into an enqueue)."""
@@ -185,9 +270,10 @@ async def timed(workers: int, seconds: float, one: object) -> float:
     return done / (time.perf_counter() - started)
 
 
-async def run(url: str, seconds: float, rounds: int, workers: int) -> None:
-    import json  # noqa: PLC0415
-
+async def run(
+    url: str, seconds: float, rounds: int, workers: int, server_pid: int | None = None
+) -> None:
+    """The rounds; with ``server_pid`` (``--breakdown``), the server's account too."""
     from gateway_server import CustomerVerifier  # noqa: PLC0415
 
     token = CustomerVerifier(secret="bench-secret-" + "z" * 32, audience="gateway").mint("bench")
@@ -271,13 +357,20 @@ async def run(url: str, seconds: float, rounds: int, workers: int) -> None:
         # Rounds of bare, heartbeat, cycles, floor, bare: each ratio is taken against
         # the bare route measured around it, so a machine that slows down or speeds
         # up over the run (a shared VM does) moves both sides; the median is printed.
+        breakdown = None if server_pid is None else Breakdown(conns[0], server_pid)
+
+        async def measure(name: str, one: object) -> float:
+            if breakdown is None:
+                return await timed(workers, seconds, one)
+            return await breakdown.phase(name, timed(workers, seconds, one))
+
         rows = []
         for n in range(rounds):
-            before = await timed(workers, seconds, bare)
-            beats = await timed(workers, seconds, heartbeat)
-            cycles = await timed(workers, seconds, cycle)
-            floors = await timed(workers, seconds, floor)
-            after = await timed(workers, seconds, bare)
+            before = await measure("bare", bare)
+            beats = await measure("heartbeat", heartbeat)
+            cycles = await measure("cycle", cycle)
+            floors = await measure("floor", floor)
+            after = await measure("bare", bare)
             base = (before + after) / 2
             ratios = (beats / base, cycles / base, floors / base, cycles / floors)
             rows.append((base, beats, cycles, floors, *ratios))
@@ -306,6 +399,8 @@ async def run(url: str, seconds: float, rounds: int, workers: int) -> None:
         )
         print(f"  cycles / floor          : {share:8.2f}  (the gateway's cycles per floor cycle)")
         print(f"(medians of {rounds} rounds of {seconds:g} s per phase)")
+        if breakdown is not None:
+            breakdown.report()
 
 
 def main() -> None:
@@ -313,11 +408,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=2.0, help="per phase and round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=20)
+    parser.add_argument(
+        "--breakdown", action="store_true", help="also print where the server's time goes"
+    )
     args = parser.parse_args()
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="gateway-bench-") as data:
         queued = str(queue_size(args.rounds, args.seconds))
-        proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port), data, queued])
+        timing = "1" if args.breakdown else "0"
+        proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port), data, queued, timing])
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 60
@@ -329,7 +428,8 @@ def main() -> None:
                     if time.monotonic() > deadline:
                         raise
                     time.sleep(0.1)
-            asyncio.run(run(url, args.seconds, args.rounds, args.workers))
+            pid = proc.pid if args.breakdown else None
+            asyncio.run(run(url, args.seconds, args.rounds, args.workers, pid))
         finally:
             proc.terminate()
             proc.wait(30)
