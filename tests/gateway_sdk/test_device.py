@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 import threading
@@ -15,6 +16,8 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from gateway_sdk import (
+    AsyncCustomerClient,
+    AsyncDeviceClient,
     AuthenticationError,
     ClaimedCommand,
     ConflictError,
@@ -23,6 +26,7 @@ from gateway_sdk import (
     FileSecretStore,
     InputValidationError,
     PermissionDeniedError,
+    Session,
 )
 
 BASE = "http://gateway.test"
@@ -40,6 +44,16 @@ def registered(
     device = DeviceClient(BASE, device_id, secret_store=store, http_client=http)
     device.register(code, location="rack 4", model="edge-1")
     return device
+
+
+def device_and_rival(
+    app: Starlette, http: TestClient
+) -> tuple[CustomerClient, DeviceClient, DeviceClient, Session]:
+    """A customer, its registered device, a second client of that device, and a session."""
+    cust = customer(app, http)
+    device = registered(app, http, "dev-001")
+    rival = DeviceClient(BASE, "dev-001", device.secret_store.load(), http_client=http)
+    return cust, device, rival, cust.sessions.create("dev-001")
 
 
 def test_register_keeps_the_secret_where_told(
@@ -131,10 +145,7 @@ def test_expired_claims_token_is_refused_and_another_claim_wins(
 
 # -- the worker ------------------------------------------------------------------------
 def test_run_extends_the_claim_while_the_handler_runs(app: Starlette, http: TestClient) -> None:
-    cust = customer(app, http)
-    device = registered(app, http, "dev-001")
-    rival = DeviceClient(BASE, "dev-001", device.secret_store.load(), http_client=http)
-    session = cust.sessions.create("dev-001")
+    cust, device, rival, session = device_and_rival(app, http)
     cust.sessions.enqueue(session.id, "slow_job")
     stolen: list[list[ClaimedCommand]] = []
 
@@ -150,6 +161,113 @@ def test_run_extends_the_claim_while_the_handler_runs(app: Starlette, http: Test
     result = cust.sessions.get(session.id).commands[0]
     assert result.status == "completed"
     assert result.result["output"] == '{"bytes": 42}'
+
+
+def test_run_keeps_a_whole_batch_claimed_while_it_works_through_it(
+    app: Starlette, http: TestClient
+) -> None:
+    cust, device, rival, session = device_and_rival(app, http)
+    for name in ("first", "second", "third"):
+        cust.sessions.enqueue(session.id, name)
+    ran: list[str] = []
+    stolen: list[list[ClaimedCommand]] = []
+
+    def handler(command: ClaimedCommand) -> str:
+        time.sleep(0.6)  # three of these outlast the 1 s visibility timeout of the batch
+        stolen.append(rival.claim(visibility_timeout_ms=30_000))
+        ran.append(command.type)
+        return command.type
+
+    stats = device.run(handler, limit=3, visibility_timeout_ms=1000, max_commands=3)
+    assert ran == ["first", "second", "third"]
+    assert (stats.completed, stats.lost) == (3, 0)
+    assert all(claimed == [] for claimed in stolen)  # the waiting ones were held too
+    assert {c.status for c in cust.sessions.get(session.id).commands} == {"completed"}
+
+
+async def test_async_run_keeps_a_whole_batch_claimed(app: Starlette) -> None:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http,
+    ):
+        cust = AsyncCustomerClient(BASE, app.state.verifier.mint("cust-a"), http_client=http)
+        code = (await cust.devices.provision("dev-001")).activation_code
+        device = AsyncDeviceClient(BASE, "dev-001", http_client=http)
+        await device.register(code)
+        rival = AsyncDeviceClient(BASE, "dev-001", device.secret_store.load(), http_client=http)
+        session = await cust.sessions.create("dev-001")
+        for name in ("first", "second", "third"):
+            await cust.sessions.enqueue(session.id, name)
+        stolen: list[list[ClaimedCommand]] = []
+
+        async def handler(command: ClaimedCommand) -> str:
+            await asyncio.sleep(0.6)
+            stolen.append(await rival.claim(visibility_timeout_ms=30_000))
+            return command.type
+
+        stats = await device.run(handler, limit=3, visibility_timeout_ms=1000, max_commands=3)
+        assert (stats.completed, stats.lost) == (3, 0)
+        assert all(claimed == [] for claimed in stolen)
+        commands = (await cust.sessions.get(session.id)).commands
+        assert sorted(c.result["output"] for c in commands) == ["first", "second", "third"]
+
+
+class CutExtensions(httpx.BaseTransport):
+    """A link on which the extensions of one command are lost until ``heal``."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.command_id = ""
+        self.cut = True
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.cut and request.url.path.endswith(f"/{self.command_id}/extend"):
+            raise httpx.ConnectError("link down", request=request)
+        return self.inner.handle_request(request)
+
+
+def test_run_does_not_run_a_command_whose_claim_was_lost_while_it_waited(
+    app: Starlette, http: TestClient
+) -> None:
+    cust, device, rival, session = device_and_rival(app, http)
+    cust.sessions.enqueue(session.id, "head", priority=5)
+    waiting = cust.sessions.enqueue(session.id, "tail")
+    link = CutExtensions(http._transport)
+    link.command_id = waiting.id
+    ran: list[str] = []
+
+    def handler(command: ClaimedCommand) -> None:
+        ran.append(command.type)
+        time.sleep(1.5)  # the tail's claim (1 s, never extended) runs out meanwhile
+        taken = rival.claim(visibility_timeout_ms=30_000)
+        assert [c.id for c in taken] == [waiting.id]
+        rival.complete(taken[0], output="done by the rival")
+        link.cut = False  # the next extension reaches the server: refused, the claim is gone
+        time.sleep(0.8)
+
+    with httpx.Client(transport=link, base_url=BASE) as flaky:
+        worker = DeviceClient(
+            BASE, "dev-001", device.secret_store.load(), http_client=flaky, sleep=lambda s: None
+        )
+        stats = worker.run(handler, limit=2, visibility_timeout_ms=1000, max_commands=2)
+    assert ran == ["head"]  # the tail was not run a second time
+    assert (stats.completed, stats.lost) == (1, 1)
+    outputs = {c.type: c.result["output"] for c in cust.sessions.get(session.id).commands}
+    assert outputs == {"head": None, "tail": "done by the rival"}
+
+
+def test_run_never_claims_more_than_max_commands_leaves_room_for(
+    app: Starlette, http: TestClient
+) -> None:
+    cust = customer(app, http)
+    device = registered(app, http, "dev-001")
+    session = cust.sessions.create("dev-001")
+    for i in range(5):
+        cust.sessions.enqueue(session.id, f"job_{i}")
+    stats = device.run(lambda c: None, limit=4, visibility_timeout_ms=60_000, max_commands=2)
+    assert stats.completed == 2
+    # the three left are claimable at once, not held by a claim the worker will never use
+    assert len(device.claim(limit=10)) == 3
 
 
 def test_run_reports_handler_failures(app: Starlette, http: TestClient) -> None:

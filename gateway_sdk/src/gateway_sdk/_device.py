@@ -259,7 +259,8 @@ class WorkerStats:
     failed: int = 0
     """Handler raised: reported as ``failure``."""
     lost: int = 0
-    """The claim expired or was taken over before the result went in."""
+    """The claim expired or was taken over before the result went in, or
+    before the command's turn came (such a command is not run)."""
     conflicts: int = 0
     submit_errors: int = 0
 
@@ -268,6 +269,61 @@ def _outcome(value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
     return json.dumps(value, default=str)
+
+
+class _Claims:
+    """The claims a worker holds: the batch it claimed, less each command whose
+    result has gone in and each whose claim was lost.
+
+    All of them are kept alive, those waiting their turn in the batch as well
+    as the one running: with ``limit`` > 1 the tail of a batch would otherwise
+    expire while the head runs, be claimed by another worker, and then run
+    twice. A command whose claim was lost before its turn is not run.
+
+    Shared by the sync worker (whose keeper is a thread, hence the lock) and
+    the async one.
+    """
+
+    def __init__(self, commands: list[ClaimedCommand], visibility_ms: int) -> None:
+        self._held = {c.id: c for c in commands}
+        self._lock = threading.Lock()
+        self.every = visibility_ms / 3000
+        """Seconds between extensions: a third of the visibility timeout."""
+        self.extension_ms = min(visibility_ms, 300_000)
+
+    def held(self) -> list[ClaimedCommand]:
+        with self._lock:
+            return list(self._held.values())
+
+    def holds(self, command: ClaimedCommand) -> bool:
+        with self._lock:
+            return command.id in self._held
+
+    def release(self, command: ClaimedCommand) -> None:
+        with self._lock:
+            self._held.pop(command.id, None)
+
+    def extended(self, command: ClaimedCommand, exc: Exception | None) -> None:
+        """An extension's outcome: refused (403) means the claim is gone."""
+        if isinstance(exc, PermissionDeniedError):
+            self.release(command)
+        elif exc is not None:
+            log.warning("extending %s failed: %s", command.id, exc)
+
+
+def _want(limit: int, max_commands: int | None, handled: int) -> int:
+    """How many commands to claim: never more than ``max_commands`` leaves room
+    for (claims the worker would not run would sit out their timeout)."""
+    return limit if max_commands is None else min(limit, max_commands - handled)
+
+
+def _skip(stats: WorkerStats, claims: _Claims, command: ClaimedCommand) -> bool:
+    """True (and counted as lost) if the command's claim went before its turn."""
+    if claims.holds(command):
+        return False
+    stats.lost += 1
+    log.warning("claim on %s was lost before its turn; not running it", command.id)
+    return True
 
 
 def _settle(stats: WorkerStats, exc: Exception, command: ClaimedCommand) -> None:
@@ -383,43 +439,54 @@ class DeviceClient(SyncAPIClient):
         """Claim, run ``handler``, extend the claim while it runs, submit the result.
 
         The handler's return value (a string, or anything JSON-able) is the
-        output; an exception is reported as ``failure`` with its message. The
-        claim is extended every third of ``visibility_timeout_ms`` until the
-        handler returns.
+        output; an exception is reported as ``failure`` with its message.
+        Commands are claimed ``limit`` at a time (never more than
+        ``max_commands`` leaves room for) and run one after another; every
+        claim of the batch not yet answered, the waiting ones too, is extended
+        every third of ``visibility_timeout_ms``. A command whose claim was
+        lost before its turn is not run (counted in ``lost``).
         """
         stop = stop or threading.Event()
         stats = WorkerStats()
         handled = 0
         while not stop.is_set():
-            commands = self.claim(limit, visibility_timeout_ms=visibility_timeout_ms)
+            want = _want(limit, max_commands, handled)
+            commands = self.claim(want, visibility_timeout_ms=visibility_timeout_ms)
             if not commands:
                 if exit_when_idle:
                     break
                 stop.wait(poll_interval)
                 continue
-            for command in commands:
-                self._work(command, handler, visibility_timeout_ms, stats)
-                handled += 1
-                if max_commands is not None and handled >= max_commands:
-                    return stats
+            claims = _Claims(commands, visibility_timeout_ms)
+            done = threading.Event()
+            keeper = threading.Thread(
+                target=self._keep, args=(claims, done), name="gateway-claims", daemon=True
+            )
+            keeper.start()
+            try:
+                for command in commands:
+                    self._work(command, handler, claims, stats)
+            finally:
+                done.set()
+                keeper.join()
+            handled += len(commands)
+            if max_commands is not None and handled >= max_commands:
+                break
         return stats
 
-    def _work(
-        self, command: ClaimedCommand, handler: Handler, visibility_ms: int, stats: WorkerStats
-    ) -> None:
-        done = threading.Event()
-
-        def keep_claim() -> None:
-            while not done.wait(visibility_ms / 3000):
+    def _keep(self, claims: _Claims, done: threading.Event) -> None:
+        while not done.wait(claims.every):
+            for command in claims.held():
                 try:
-                    self.extend(command, extension_ms=min(visibility_ms, 300_000))
-                except PermissionDeniedError:
-                    return
+                    self.extend(command, extension_ms=claims.extension_ms)
                 except (APIStatusError, APIConnectionError) as exc:
-                    log.warning("extending %s failed: %s", command.id, exc)
+                    claims.extended(command, exc)
 
-        keeper = threading.Thread(target=keep_claim, name=f"extend-{command.id}", daemon=True)
-        keeper.start()
+    def _work(
+        self, command: ClaimedCommand, handler: Handler, claims: _Claims, stats: WorkerStats
+    ) -> None:
+        if _skip(stats, claims, command):
+            return
         started = time.monotonic()
         status: ResultStatus = "success"
         output = error = None
@@ -427,9 +494,6 @@ class DeviceClient(SyncAPIClient):
             output = _outcome(handler(command))
         except Exception as exc:
             status, error = "failure", f"{type(exc).__name__}: {exc}"
-        finally:
-            done.set()
-            keeper.join()
         try:
             self.complete(
                 command, status, output=output, error=error, duration=time.monotonic() - started
@@ -437,6 +501,8 @@ class DeviceClient(SyncAPIClient):
         except (APIStatusError, APIConnectionError) as exc:
             _settle(stats, exc, command)
             return
+        finally:
+            claims.release(command)
         if status == "success":
             stats.completed += 1
         else:
@@ -552,34 +618,42 @@ class AsyncDeviceClient(AsyncAPIClient):
         stats = WorkerStats()
         handled = 0
         while not stop.is_set():
-            commands = await self.claim(limit, visibility_timeout_ms=visibility_timeout_ms)
+            want = _want(limit, max_commands, handled)
+            commands = await self.claim(want, visibility_timeout_ms=visibility_timeout_ms)
             if not commands:
                 if exit_when_idle:
                     break
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), poll_interval)
                 continue
-            for command in commands:
-                await self._work(command, handler, visibility_timeout_ms, stats)
-                handled += 1
-                if max_commands is not None and handled >= max_commands:
-                    return stats
+            claims = _Claims(commands, visibility_timeout_ms)
+            keeper = asyncio.create_task(self._keep(claims))
+            try:
+                for command in commands:
+                    await self._work(command, handler, claims, stats)
+            finally:
+                keeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await keeper
+            handled += len(commands)
+            if max_commands is not None and handled >= max_commands:
+                break
         return stats
 
-    async def _work(
-        self, command: ClaimedCommand, handler: AsyncHandler, visibility_ms: int, stats: WorkerStats
-    ) -> None:
-        async def keep_claim() -> None:
-            while True:
-                await asyncio.sleep(visibility_ms / 3000)
+    async def _keep(self, claims: _Claims) -> None:
+        while True:
+            await asyncio.sleep(claims.every)
+            for command in claims.held():
                 try:
-                    await self.extend(command, extension_ms=min(visibility_ms, 300_000))
-                except PermissionDeniedError:
-                    return
+                    await self.extend(command, extension_ms=claims.extension_ms)
                 except (APIStatusError, APIConnectionError) as exc:
-                    log.warning("extending %s failed: %s", command.id, exc)
+                    claims.extended(command, exc)
 
-        keeper = asyncio.create_task(keep_claim())
+    async def _work(
+        self, command: ClaimedCommand, handler: AsyncHandler, claims: _Claims, stats: WorkerStats
+    ) -> None:
+        if _skip(stats, claims, command):
+            return
         started = time.monotonic()
         status: ResultStatus = "success"
         output = error = None
@@ -593,10 +667,6 @@ class AsyncDeviceClient(AsyncAPIClient):
             output = _outcome(value)
         except Exception as exc:
             status, error = "failure", f"{type(exc).__name__}: {exc}"
-        finally:
-            keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keeper
         try:
             await self.complete(
                 command, status, output=output, error=error, duration=time.monotonic() - started
@@ -604,6 +674,8 @@ class AsyncDeviceClient(AsyncAPIClient):
         except (APIStatusError, APIConnectionError) as exc:
             _settle(stats, exc, command)
             return
+        finally:
+            claims.release(command)
         if status == "success":
             stats.completed += 1
         else:
