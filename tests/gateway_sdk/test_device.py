@@ -270,6 +270,54 @@ def test_run_never_claims_more_than_max_commands_leaves_room_for(
     assert len(device.claim(limit=10)) == 3
 
 
+def test_a_stopped_worker_hands_back_the_commands_it_had_not_started(
+    app: Starlette, http: TestClient
+) -> None:
+    cust, device, rival, session = device_and_rival(app, http)
+    for name in ("first", "second", "third"):
+        cust.sessions.enqueue(session.id, name)
+    stop = threading.Event()
+    ran: list[str] = []
+
+    def handler(command: ClaimedCommand) -> str:
+        ran.append(command.type)
+        stop.set()  # say, SIGTERM arrives while the first command of the batch runs
+        return "ok"
+
+    stats = device.run(handler, limit=3, visibility_timeout_ms=60_000, stop=stop)
+    assert ran == ["first"]
+    assert stats.completed == 1
+    time.sleep(0.01)  # handed back with a 1 ms extension: claimable now, not in 60 s
+    taken = rival.claim(limit=10, visibility_timeout_ms=60_000)
+    assert sorted(c.type for c in taken) == ["second", "third"]
+
+
+async def test_a_stopped_async_worker_hands_back_the_commands_it_had_not_started(
+    app: Starlette,
+) -> None:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http,
+    ):
+        cust = AsyncCustomerClient(BASE, app.state.verifier.mint("cust-a"), http_client=http)
+        code = (await cust.devices.provision("dev-001")).activation_code
+        device = AsyncDeviceClient(BASE, "dev-001", http_client=http)
+        await device.register(code)
+        session = await cust.sessions.create("dev-001")
+        for name in ("first", "second", "third"):
+            await cust.sessions.enqueue(session.id, name)
+        stop = asyncio.Event()
+
+        async def handler(command: ClaimedCommand) -> str:
+            stop.set()
+            return command.type
+
+        stats = await device.run(handler, limit=3, visibility_timeout_ms=60_000, stop=stop)
+        assert stats.completed == 1
+        await asyncio.sleep(0.01)
+        assert len(await device.claim(limit=10)) == 2
+
+
 def test_run_reports_handler_failures(app: Starlette, http: TestClient) -> None:
     cust = customer(app, http)
     device = registered(app, http, "dev-001")

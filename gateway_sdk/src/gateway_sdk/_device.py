@@ -303,6 +303,17 @@ class _Claims:
         with self._lock:
             self._held.pop(command.id, None)
 
+    def hand_back(self) -> list[ClaimedCommand]:
+        """The commands never started (the worker was stopped), released here:
+        the caller extends each by 1 ms, so that other workers can claim them at
+        once instead of after the visibility timeout (best effort: a claim not
+        handed back still comes back then)."""
+        with self._lock:
+            left, self._held = list(self._held.values()), {}
+        if left:
+            log.info("stopped: handing back %d claimed commands not started", len(left))
+        return left
+
     def extended(self, command: ClaimedCommand, exc: Exception | None) -> None:
         """An extension's outcome: refused (403) means the claim is gone."""
         if isinstance(exc, PermissionDeniedError):
@@ -444,7 +455,9 @@ class DeviceClient(SyncAPIClient):
         ``max_commands`` leaves room for) and run one after another; every
         claim of the batch not yet answered, the waiting ones too, is extended
         every third of ``visibility_timeout_ms``. A command whose claim was
-        lost before its turn is not run (counted in ``lost``).
+        lost before its turn is not run (counted in ``lost``). When ``stop``
+        is set, the command running finishes, and the batch's commands not yet
+        started are handed back (claimable by other workers at once).
         """
         stop = stop or threading.Event()
         stats = WorkerStats()
@@ -465,11 +478,16 @@ class DeviceClient(SyncAPIClient):
             keeper.start()
             try:
                 for command in commands:
+                    if stop.is_set():
+                        break
                     self._work(command, handler, claims, stats)
+                    handled += 1
             finally:
                 done.set()
                 keeper.join()
-            handled += len(commands)
+            for command in claims.hand_back():
+                with contextlib.suppress(APIStatusError, APIConnectionError):
+                    self.extend(command, extension_ms=1)
             if max_commands is not None and handled >= max_commands:
                 break
         return stats
@@ -630,12 +648,17 @@ class AsyncDeviceClient(AsyncAPIClient):
             keeper = asyncio.create_task(self._keep(claims))
             try:
                 for command in commands:
+                    if stop.is_set():
+                        break
                     await self._work(command, handler, claims, stats)
+                    handled += 1
             finally:
                 keeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await keeper
-            handled += len(commands)
+            for command in claims.hand_back():
+                with contextlib.suppress(APIStatusError, APIConnectionError):
+                    await self.extend(command, extension_ms=1)
             if max_commands is not None and handled >= max_commands:
                 break
         return stats
