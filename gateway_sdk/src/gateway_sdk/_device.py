@@ -314,11 +314,12 @@ class _Claims:
             log.info("stopped: handing back %d claimed commands not started", len(left))
         return left
 
-    def extended(self, command: ClaimedCommand, exc: Exception | None) -> None:
-        """An extension's outcome: refused (403) means the claim is gone."""
+    def not_extended(self, command: ClaimedCommand, exc: Exception) -> None:
+        """An extension failed: refused (403) means the claim is gone; anything
+        else (the network, a 5xx) is tried again at the next turn."""
         if isinstance(exc, PermissionDeniedError):
             self.release(command)
-        elif exc is not None:
+        else:
             log.warning("extending %s failed: %s", command.id, exc)
 
 
@@ -498,7 +499,7 @@ class DeviceClient(SyncAPIClient):
                 try:
                     self.extend(command, extension_ms=claims.extension_ms)
                 except (APIStatusError, APIConnectionError) as exc:
-                    claims.extended(command, exc)
+                    claims.not_extended(command, exc)
 
     def _work(
         self, command: ClaimedCommand, handler: Handler, claims: _Claims, stats: WorkerStats
@@ -670,7 +671,7 @@ class AsyncDeviceClient(AsyncAPIClient):
                 try:
                     await self.extend(command, extension_ms=claims.extension_ms)
                 except (APIStatusError, APIConnectionError) as exc:
-                    claims.extended(command, exc)
+                    claims.not_extended(command, exc)
 
     async def _work(
         self, command: ClaimedCommand, handler: AsyncHandler, claims: _Claims, stats: WorkerStats
