@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gateway_support import Gateway, _dev, postgres_database, running_gateway
+from tests.gateway_support import TIMESTAMP, Gateway, _dev, postgres_database, running_gateway
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -206,6 +206,33 @@ async def test_heartbeat_reports_pending_commands(gw: Gateway) -> None:
     assert status["status"] == "busy"
     assert status["metrics"] == {"cpu": 0.5, "memory": 0.25, "uptime": 3600.0}
     assert status["activeSession"] == session
+
+
+async def test_stored_json_comes_back_exactly(gw: Gateway) -> None:
+    """Parameters and diagnostics are kept as JSON text: any text, big integers,
+    nesting and nulls come back as they were sent."""
+    device = await gw.device("dev-001")
+    session = await gw.session("dev-001")
+    parameters = {"path": "C:\\Users\\Zoë\u2028", "big": 10**20, "list": [1.5, None, True, {}]}
+    r = await gw.call(
+        "POST", f"/api/v1/customer/sessions/{session}/commands",
+        json_body={"type": "copy", "parameters": parameters}, headers=gw.customer(),
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    (claimed,) = await gw.claim(device)
+    assert claimed["parameters"] == parameters
+    diagnostics = {"note": "überhitzt ✓", "codes": [-(10**19), 0]}
+    r = await gw.call(
+        "POST", "/api/v1/device/heartbeat",
+        json_body={"timestamp": TIMESTAMP, "status": "error", "diagnostics": diagnostics},
+        headers=_dev(device),
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    await gw.app.state.store.flush_heartbeats()  # written to the database, then read back
+    status = (
+        await gw.call("GET", "/api/v1/customer/devices/dev-001/status", headers=gw.customer())
+    ).json()["device"]
+    assert status["diagnostics"] == diagnostics
 
 
 async def test_result_names_the_next_command(gw: Gateway) -> None:

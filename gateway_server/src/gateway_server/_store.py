@@ -43,6 +43,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from . import _db as db
 from ._errors import APIError, forbidden, not_found
+from ._json import dumps
 from ._security import activation_code, hash_secret, new_secret, same_hash
 from ._settings import Settings
 
@@ -672,9 +673,9 @@ class Store:
         beat = self._beats.setdefault(device_id, {})
         beat.update(last_seen=now, reported_status=status)
         if metrics is not None:
-            beat["metrics"] = json.dumps(metrics)
+            beat["metrics"] = dumps(metrics).decode()
         if diagnostics is not None:
-            beat["diagnostics"] = json.dumps(diagnostics)
+            beat["diagnostics"] = dumps(diagnostics).decode()
         cached = self._pending.get(device_id)
         if cached is not None and now - cached[1] < 1.0:
             return cached[0]
@@ -942,7 +943,7 @@ class Store:
                     "p_session_id": session_id,
                     "p_customer_id": customer_id,
                     "p_type": command_type,
-                    "p_parameters": json.dumps(parameters if parameters is not None else {}),
+                    "p_parameters": dumps(parameters if parameters is not None else {}).decode(),
                     "p_priority": priority,
                     "p_state": state,
                     "p_claim_count": 0,
