@@ -70,6 +70,38 @@ def test_device_socket_hears_of_commands_and_sends_results(live: Live) -> None:
     assert cust.devices.status("live-002").status == "busy"
 
 
+def test_device_socket_is_told_on_connecting_what_is_claimable_already(live: Live) -> None:
+    cust, device = setup(live, "live-021")
+    session = cust.sessions.create("live-021")
+    low = cust.sessions.enqueue(session.id, "low")
+    high = cust.sessions.enqueue(session.id, "high", priority=5)
+    (taken,) = device.claim(visibility_timeout_ms=60_000)  # under a live claim: not claimable
+    assert taken.id == high.id
+    third = cust.sessions.enqueue(session.id, "third")
+    with device.socket() as ws:
+        told = [ws.receive(timeout=5), ws.receive(timeout=5)]
+        assert all(isinstance(event, CommandAvailable) for event in told)
+        assert [event.data["id"] for event in told] == [low.id, third.id]  # in claim order
+
+
+def test_device_socket_is_told_when_a_claim_runs_out(live: Live) -> None:
+    cust, device = setup(live, "live-022")
+    session = cust.sessions.create("live-022")
+    with device.socket() as ws:
+        time.sleep(0.2)
+        command = cust.sessions.enqueue(session.id, "job")
+        assert ws.receive(timeout=5).data["id"] == command.id
+        (claimed,) = device.claim(visibility_timeout_ms=1000)  # then abandoned
+        started = time.monotonic()
+        again = ws.receive(timeout=5)  # claimable again: the device hears of it
+        assert isinstance(again, CommandAvailable)
+        assert again.data["id"] == command.id
+        assert time.monotonic() - started >= 0.9
+        (reclaimed,) = device.claim()
+        assert reclaimed.id == command.id
+        assert reclaimed.claim_token != claimed.claim_token
+
+
 def test_customer_subscription_sees_status_and_command_updates(live: Live) -> None:
     cust, device = setup(live, "live-003")
     session = cust.sessions.create("live-003")

@@ -235,6 +235,32 @@ async def test_stored_json_comes_back_exactly(gw: Gateway) -> None:
     assert status["diagnostics"] == diagnostics
 
 
+async def test_what_device_sockets_are_told(gw: Gateway) -> None:
+    """On connecting, the commands claimable then (claim order); afterwards, each
+    command whose claim ran out in the window looked at."""
+    device = await gw.device("dev-001")
+    session = await gw.session("dev-001")
+    low = await gw.enqueue(session, "low")
+    high = await gw.enqueue(session, "high", 7)
+    store = gw.app.state.store
+    assert [n["id"] for n in await store.claimable("dev-001")] == [high, low]
+    claimed_at = gw.clock()
+    (taken,) = await gw.claim(device, visibility=10_000)
+    assert taken["id"] == high
+    assert [n["id"] for n in await store.claimable("dev-001")] == [low]
+    gw.clock.advance(5)
+    assert await store.claims_run_out(["dev-001"], claimed_at, gw.clock()) == []  # still held
+    gw.clock.advance(6)
+    run_out = await store.claims_run_out(["dev-001"], claimed_at + 5, gw.clock())
+    assert run_out == [("dev-001", {"id": high, "type": "high", "priority": 7})]
+    assert await store.claims_run_out(["dev-002"], claimed_at, gw.clock()) == []  # not its device
+    # a claim completed in time never runs out
+    (again,) = await gw.claim(device, visibility=10_000)
+    assert (await gw.result(device, again["id"], again["claimToken"])).status_code == 200
+    gw.clock.advance(20)
+    assert await store.claims_run_out(["dev-001"], claimed_at + 11, gw.clock()) == []
+
+
 async def test_result_names_the_next_command(gw: Gateway) -> None:
     device = await gw.device("dev-001")
     session = await gw.session("dev-001")

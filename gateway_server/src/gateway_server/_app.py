@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import datetime as dt
 import itertools
@@ -287,10 +288,12 @@ def _path_id(request: Request, pattern: str = r"^[A-Za-z0-9._:-]{1,64}$") -> str
 
 # ============================================================================ auth and limits
 class _Hub:
-    """Open WebSockets, so that shutdown can close them with 1001."""
+    """Open WebSockets, so that shutdown can close them with 1001, and the
+    devices with a socket open here (told when a claim of theirs runs out)."""
 
     def __init__(self) -> None:
         self.sockets: set[WebSocket] = set()
+        self.devices: collections.Counter[str] = collections.Counter()
 
     async def close_all(self, code: int = 1001) -> None:
         for ws in list(self.sockets):
@@ -662,14 +665,29 @@ async def notify_device(app: Starlette, device_id: str, command: dict[str, Any])
     await app.state.broker.publish(f"device:{device_id}", {"type": "command", "data": data})
 
 
+async def notify_run_out_claims(app: Starlette, since: float, until: float) -> None:
+    """A ``command`` notice to the sockets of this process's devices for each of
+    their commands whose claim ran out in (``since``, ``until``]: it is
+    claimable again, and nothing else would tell a device that only listens."""
+    devices = [d for d, n in app.state.hub.devices.items() if n > 0]
+    for device_id, notice in await app.state.store.claims_run_out(devices, since, until):
+        await notify_device(app, device_id, notice)
+
+
 async def _pump(ws: WebSocket, subscription: Any) -> None:
     async for message in subscription:
         await ws.send_json(message)
 
 
 async def _serve_socket(
-    ws: WebSocket, topics: list[str], on_message: Callable[[dict[str, Any], Any], Awaitable[None]]
+    ws: WebSocket,
+    topics: list[str],
+    on_message: Callable[[dict[str, Any], Any], Awaitable[None]],
+    on_open: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
+    """Subscribe to ``topics`` and forward what they carry; then ``on_open``
+    (after subscribing, so nothing published meanwhile is missed); then answer
+    each message with ``on_message``, rate-limited, errors as error messages."""
     app = ws.app
     state = app.state
     limiter = RateLimiter(state.settings.ws_messages_per_second, 1.0, state.clock)
@@ -680,6 +698,8 @@ async def _serve_socket(
                 sub.add(topic)
             pump = asyncio.create_task(_pump(ws, sub))
             try:
+                if on_open is not None:
+                    await on_open()
                 while True:
                     try:
                         frame = await ws.receive()
@@ -779,7 +799,18 @@ async def ws_device(ws: WebSocket) -> None:
         else:
             raise ValueError(f"unknown message type {kind!r}")
 
-    await _serve_socket(ws, [f"device:{device_id}"], on_message)
+    async def send_backlog() -> None:
+        # What is claimable already: a device that only listens learns of it now.
+        for notice in await state.store.claimable(device_id):
+            await ws.send_json({"type": "command", "data": notice})
+
+    state.hub.devices[device_id] += 1
+    try:
+        await _serve_socket(ws, [f"device:{device_id}"], on_message, send_backlog)
+    finally:
+        state.hub.devices[device_id] -= 1
+        if state.hub.devices[device_id] <= 0:
+            del state.hub.devices[device_id]
 
 
 async def ws_customer(ws: WebSocket) -> None:
@@ -963,15 +994,22 @@ def create_app(
         await _db.migrate(engine)
         store = app.state.store = Store(engine, settings, now)
 
-        async def flush_forever() -> None:
+        async def every_second() -> None:
+            scanned = now()
             while True:
                 await asyncio.sleep(1.0)
                 try:
                     await store.flush_heartbeats()
                 except Exception:
                     log.exception("writing heartbeats failed; retrying in a second")
+                try:
+                    until = now()
+                    await notify_run_out_claims(app, scanned, until)
+                    scanned = until
+                except Exception:
+                    log.exception("looking for claims that ran out failed; retrying in a second")
 
-        flusher = asyncio.create_task(flush_forever())
+        flusher = asyncio.create_task(every_second())
         try:
             yield
         finally:

@@ -32,7 +32,7 @@ import json
 import sqlite3
 import types
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
@@ -753,6 +753,46 @@ class Store:
                 if misses > 3:
                     break
         return claimed, dead
+
+    def _notice(self, row: Any) -> dict[str, Any]:
+        return {"id": row.id, "type": row.type, "priority": row.priority}
+
+    async def claimable(self, device_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        """The device's commands claimable now, in claim order (at most ``limit``),
+        as the ``command`` notices a device socket receives."""
+        query = (
+            sa.select(_c.id, _c.type, _c.priority)
+            .where(_VISIBLE, _c.claim_count < self.settings.max_claims)
+            .order_by(_c.priority.desc(), _c.seq.asc())
+            .limit(limit)
+        )
+        async with self.read() as conn:
+            rows = (
+                await conn.execute(query, {"p_device_id": device_id, "p_now": self.now()})
+            ).all()
+        return [self._notice(row) for row in rows]
+
+    async def claims_run_out(
+        self, device_ids: Collection[str], since: float, until: float
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """(device id, notice) of these devices' commands whose claim ran out in
+        (``since``, ``until``]: claimable again, nobody told."""
+        if not device_ids:
+            return []
+        query = (
+            sa.select(_c.device_id, _c.id, _c.type, _c.priority)
+            .where(
+                _c.device_id.in_(list(device_ids)),
+                _c.state == "pending",
+                _c.visible_until > since,
+                _c.visible_until <= until,
+                _c.claim_count < self.settings.max_claims,
+            )
+            .order_by(_c.priority.desc(), _c.seq.asc())
+        )
+        async with self.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [(str(row.device_id), self._notice(row)) for row in rows]
 
     async def _command_for_device(self, conn: Any, device_id: str, command_id: str) -> Any:
         row = (await conn.execute(BY_ID, {"p_command_id": command_id})).first()
