@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import stat
 import threading
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,28 @@ def device_and_rival(
     device = registered(app, http, "dev-001")
     rival = DeviceClient(BASE, "dev-001", device.secret_store.load(), http_client=http)
     return cust, device, rival, cust.sessions.create("dev-001")
+
+
+@contextlib.asynccontextmanager
+async def three_queued(
+    app: Starlette,
+) -> AsyncIterator[tuple[AsyncCustomerClient, AsyncDeviceClient, AsyncDeviceClient, Session]]:
+    """The app in-process (lifespan running) behind async clients: a customer, its
+    registered device, a second client of that device, and a session with three
+    commands queued (first, second, third)."""
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http,
+    ):
+        cust = AsyncCustomerClient(BASE, app.state.verifier.mint("cust-a"), http_client=http)
+        code = (await cust.devices.provision("dev-001")).activation_code
+        device = AsyncDeviceClient(BASE, "dev-001", http_client=http)
+        await device.register(code)
+        rival = AsyncDeviceClient(BASE, "dev-001", device.secret_store.load(), http_client=http)
+        session = await cust.sessions.create("dev-001")
+        for name in ("first", "second", "third"):
+            await cust.sessions.enqueue(session.id, name)
+        yield cust, device, rival, session
 
 
 def test_register_keeps_the_secret_where_told(
@@ -186,18 +210,7 @@ def test_run_keeps_a_whole_batch_claimed_while_it_works_through_it(
 
 
 async def test_async_run_keeps_a_whole_batch_claimed(app: Starlette) -> None:
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http,
-    ):
-        cust = AsyncCustomerClient(BASE, app.state.verifier.mint("cust-a"), http_client=http)
-        code = (await cust.devices.provision("dev-001")).activation_code
-        device = AsyncDeviceClient(BASE, "dev-001", http_client=http)
-        await device.register(code)
-        rival = AsyncDeviceClient(BASE, "dev-001", device.secret_store.load(), http_client=http)
-        session = await cust.sessions.create("dev-001")
-        for name in ("first", "second", "third"):
-            await cust.sessions.enqueue(session.id, name)
+    async with three_queued(app) as (cust, device, rival, session):
         stolen: list[list[ClaimedCommand]] = []
 
         async def handler(command: ClaimedCommand) -> str:
@@ -295,17 +308,7 @@ def test_a_stopped_worker_hands_back_the_commands_it_had_not_started(
 async def test_a_stopped_async_worker_hands_back_the_commands_it_had_not_started(
     app: Starlette,
 ) -> None:
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http,
-    ):
-        cust = AsyncCustomerClient(BASE, app.state.verifier.mint("cust-a"), http_client=http)
-        code = (await cust.devices.provision("dev-001")).activation_code
-        device = AsyncDeviceClient(BASE, "dev-001", http_client=http)
-        await device.register(code)
-        session = await cust.sessions.create("dev-001")
-        for name in ("first", "second", "third"):
-            await cust.sessions.enqueue(session.id, name)
+    async with three_queued(app) as (_, device, _, _):
         stop = asyncio.Event()
 
         async def handler(command: ClaimedCommand) -> str:
