@@ -115,10 +115,28 @@ def test_customer_subscription_sees_status_and_command_updates(live: Live) -> No
         assert isinstance(queued, CommandUpdate)
         assert (queued.command_id, queued.status) == (command.id, "pending")
         (claimed,) = device.claim()
+        taken = feed.receive(timeout=5)
+        assert isinstance(taken, CommandUpdate)
+        assert (taken.command_id, taken.status) == (command.id, "claimed")
         device.complete(claimed, output="pong")
         done = feed.receive(timeout=5)
         assert isinstance(done, CommandUpdate)
         assert done.status == "completed"
+
+
+def test_customer_subscription_sees_a_claim_run_out(live: Live) -> None:
+    cust, device = setup(live, "live-023")
+    session = cust.sessions.create("live-023")
+    with cust.subscribe(["live-023"]) as feed:
+        command = cust.sessions.enqueue(session.id, "job")
+        device.claim(visibility_timeout_ms=1000)  # and abandoned
+        updates = [feed.receive(timeout=5) for _ in range(3)]  # the last within ~1 s of expiry
+        assert all(isinstance(u, CommandUpdate) and u.command_id == command.id for u in updates)
+        assert [u.status for u in updates if isinstance(u, CommandUpdate)] == [
+            "pending",
+            "claimed",
+            "pending",
+        ]
 
 
 def test_customer_cannot_subscribe_to_another_customers_device(live: Live) -> None:

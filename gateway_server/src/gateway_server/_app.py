@@ -288,12 +288,20 @@ def _path_id(request: Request, pattern: str = r"^[A-Za-z0-9._:-]{1,64}$") -> str
 
 # ============================================================================ auth and limits
 class _Hub:
-    """Open WebSockets, so that shutdown can close them with 1001, and the
-    devices with a socket open here (told when a claim of theirs runs out)."""
+    """Open WebSockets, so that shutdown can close them with 1001; and, for the
+    claims that run out, the devices with a socket open here (``devices``) and
+    those a customer socket here watches (``watched``)."""
 
     def __init__(self) -> None:
         self.sockets: set[WebSocket] = set()
         self.devices: collections.Counter[str] = collections.Counter()
+        self.watched: collections.Counter[str] = collections.Counter()
+
+    @staticmethod
+    def leave(counter: collections.Counter[str], device_id: str) -> None:
+        counter[device_id] -= 1
+        if counter[device_id] <= 0:
+            del counter[device_id]
 
     async def close_all(self, code: int = 1001) -> None:
         for ws in list(self.sockets):
@@ -500,7 +508,7 @@ async def commands_claim(request: Request) -> Response:
     claimed, dead = await request.app.state.store.claim(
         device_id, body.limit, body.visibilityTimeout
     )
-    for command_id in dead:
+    for command_id in (*dead, *(c.id for c in claimed)):
         await publish_command(request.app, command_id, device_id)
     return ok(request, {"commands": [c.to_json() for c in claimed]})
 
@@ -666,12 +674,16 @@ async def notify_device(app: Starlette, device_id: str, command: dict[str, Any])
 
 
 async def notify_run_out_claims(app: Starlette, since: float, until: float) -> None:
-    """A ``command`` notice to the sockets of this process's devices for each of
-    their commands whose claim ran out in (``since``, ``until``]: it is
-    claimable again, and nothing else would tell a device that only listens."""
-    devices = [d for d, n in app.state.hub.devices.items() if n > 0]
+    """For each command whose claim ran out in (``since``, ``until``]: a
+    ``command`` notice to its device's sockets here (it is claimable again, and
+    nothing else would tell a device that only listens) and a ``command_update``
+    to the customer sockets here that watch the device (claimed -> pending)."""
+    hub: _Hub = app.state.hub
+    devices = hub.devices.keys() | hub.watched.keys()
     for device_id, notice in await app.state.store.claims_run_out(devices, since, until):
-        await notify_device(app, device_id, notice)
+        if device_id in hub.devices:
+            await notify_device(app, device_id, notice)
+        await publish_command(app, notice["id"], device_id)
 
 
 async def _pump(ws: WebSocket, subscription: Any) -> None:
@@ -808,9 +820,7 @@ async def ws_device(ws: WebSocket) -> None:
     try:
         await _serve_socket(ws, [f"device:{device_id}"], on_message, send_backlog)
     finally:
-        state.hub.devices[device_id] -= 1
-        if state.hub.devices[device_id] <= 0:
-            del state.hub.devices[device_id]
+        state.hub.leave(state.hub.devices, device_id)
 
 
 async def ws_customer(ws: WebSocket) -> None:
@@ -822,6 +832,7 @@ async def ws_customer(ws: WebSocket) -> None:
         await ws.close(code=1008, reason="invalid customer token")
         return
     await ws.accept()
+    watching: set[str] = set()
 
     async def on_message(message: dict[str, Any], sub: Any) -> None:
         kind = message["type"]
@@ -834,12 +845,22 @@ async def ws_customer(ws: WebSocket) -> None:
             if not await state.store.owns_device(customer, device_id):
                 raise APIError(403, "FORBIDDEN", "device not owned by customer")
             sub.add(f"watch:{device_id}")
+            if device_id not in watching:
+                watching.add(device_id)
+                state.hub.watched[device_id] += 1
             await ws.send_json({"type": "subscribed", "deviceId": device_id})
         else:
             sub.remove(f"watch:{device_id}")
+            if device_id in watching:
+                watching.discard(device_id)
+                state.hub.leave(state.hub.watched, device_id)
             await ws.send_json({"type": "unsubscribed", "deviceId": device_id})
 
-    await _serve_socket(ws, [], on_message)
+    try:
+        await _serve_socket(ws, [], on_message)
+    finally:
+        for device_id in watching:
+            state.hub.leave(state.hub.watched, device_id)
 
 
 # ============================================================================ the edge
