@@ -82,6 +82,34 @@ def test_enrichment_malformed_400_fails_every_item(
     assert [f.errors[0].code for f in result.failed] == ["INVALID_FIELD", "INVALID_FIELD"]
 
 
+def test_a_failure_under_a_key_no_item_has_is_kept_apart_and_not_ok(
+    client: NexthinkClient, nexthink: FakeNexthink
+) -> None:
+    # The server names the device as it stores it (lower case), not as it was sent.
+    rewritten = {"identification": [{"name": "device/device/name", "value": "laptop-9"}]}
+    nexthink.forced.append(
+        httpx.Response(
+            207,
+            json={
+                "status": "partial_success",
+                "errors": [{**rewritten, "errors": [{"message": "Object laptop-9 locked"}]}],
+            },
+        )
+    )
+    result = client.enrichment.set_fields(
+        [enrichment("LAPTOP-9"), enrichment("LAPTOP-1")], domain="ServiceNow"
+    )
+    assert [f.item.key[1] for f in result.failed] == []  # every failed item is an item sent
+    assert [(u.key, u.message) for u in result.unmatched] == [
+        (("device/device/name", "laptop-9"), "Object laptop-9 locked")
+    ]
+    assert not result.ok
+    assert result.is_partial
+    with pytest.raises(MultiStatusError, match="1 failures named keys no item has") as info:
+        result.raise_for_failures()
+    assert info.value.unmatched == result.unmatched
+
+
 def test_enrichment_accepts_plain_dicts(client: NexthinkClient) -> None:
     result = client.enrichment.set_fields(
         [

@@ -44,7 +44,21 @@ def test_400_fails_every_item_even_unlisted_ones() -> None:
     assert r.failed[1].message == "not applied: the batch was refused"
 
 
-def test_failure_for_an_unknown_item_is_kept() -> None:
+def test_failure_for_an_unknown_item_is_kept_apart() -> None:
+    r = result(207, ["zzz", "b"])
+    assert [f.item["name"] for f in r.failed] == ["b"]  # items sent, and only those
+    assert [(u.key, u.message) for u in r.unmatched] == [("zzz", "unknown device")]
+    assert len(r.succeeded) == 4
+    assert not r.ok
+    with pytest.raises(MultiStatusError, match=r"^1 of 5 items failed and 1 failures named keys"):
+        r.raise_for_failures()
+
+
+def test_only_unmatched_failures_still_mean_not_ok() -> None:
     r = result(207, ["zzz"])
-    assert r.failed[0].item == "zzz"
     assert len(r.succeeded) == 5
+    assert not r.failed
+    assert not r.ok
+    assert r.is_partial
+    with pytest.raises(MultiStatusError, match="1 failures named keys no item has"):
+        r.raise_for_failures()

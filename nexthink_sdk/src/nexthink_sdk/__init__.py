@@ -19,6 +19,7 @@ from sdk_core import (
     RateLimitInfo,
     ResponseValidationError,
     SDKError,
+    UnmatchedFailure,
 )
 
 from ._client import REGIONS, AsyncNexthinkClient, NexthinkClient, Settings, get_rate_limit
@@ -83,6 +84,7 @@ __all__ = [
     "SDKError",
     "Settings",
     "TriggerInfo",
+    "UnmatchedFailure",
     "UserRef",
     "Workflow",
     "WorkflowEventResult",

@@ -45,7 +45,13 @@ from ._exceptions import (
 )
 from ._logging import get_logger
 from ._models import BaseModel
-from ._multi_status import FailedItem, ItemError, MultiStatusError, MultiStatusResult
+from ._multi_status import (
+    FailedItem,
+    ItemError,
+    MultiStatusError,
+    MultiStatusResult,
+    UnmatchedFailure,
+)
 from ._pagination import (
     AsyncPaginator,
     OffsetPagination,
@@ -134,6 +140,7 @@ __all__ = [
     "TokenFlow",
     "TokenProvider",
     "UUIDStr",
+    "UnmatchedFailure",
     "UnprocessableEntityError",
     "WindowsSID",
     "__version__",

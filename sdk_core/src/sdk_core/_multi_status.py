@@ -14,7 +14,7 @@ import httpx
 
 from ._exceptions import SDKError
 
-__all__ = ["FailedItem", "ItemError", "MultiStatusError", "MultiStatusResult"]
+__all__ = ["FailedItem", "ItemError", "MultiStatusError", "MultiStatusResult", "UnmatchedFailure"]
 
 ItemT = TypeVar("ItemT")
 
@@ -28,14 +28,35 @@ class ItemError:
     details: Any = None
 
 
+def _joined(errors: Sequence[ItemError]) -> str:
+    return "; ".join(e.message for e in errors)
+
+
 @attrs.frozen
 class FailedItem(Generic[ItemT]):
+    """An item of the batch that did not go through, and why."""
+
     item: ItemT
     errors: tuple[ItemError, ...]
 
     @property
     def message(self) -> str:
-        return "; ".join(e.message for e in self.errors)
+        return _joined(self.errors)
+
+
+@attrs.frozen
+class UnmatchedFailure:
+    """A failure the server listed under a key that no item of the batch has
+    (a server that rewrote the key, say). Kept apart from ``failed``, whose
+    ``item`` is always one of the items sent, so that nothing the server said
+    is lost and nothing is typed as what it is not."""
+
+    key: Hashable
+    errors: tuple[ItemError, ...]
+
+    @property
+    def message(self) -> str:
+        return _joined(self.errors)
 
 
 class MultiStatusError(SDKError):
@@ -43,15 +64,22 @@ class MultiStatusError(SDKError):
 
     def __init__(self, result: MultiStatusResult[Any]) -> None:
         total = len(result.succeeded) + len(result.failed)
-        first = result.failed[0].message if result.failed else ""
-        super().__init__(
-            f"{len(result.failed)} of {total} items failed (HTTP {result.status_code}): {first}"
-        )
+        what = []
+        if result.failed:
+            what.append(f"{len(result.failed)} of {total} items failed")
+        if result.unmatched:
+            what.append(f"{len(result.unmatched)} failures named keys no item has")
+        first = (result.failed or result.unmatched)[0].message
+        super().__init__(f"{' and '.join(what)} (HTTP {result.status_code}): {first}")
         self.result = result
 
     @property
     def failed(self) -> Sequence[FailedItem[Any]]:
         return self.result.failed
+
+    @property
+    def unmatched(self) -> Sequence[UnmatchedFailure]:
+        return self.result.unmatched
 
 
 @attrs.frozen
@@ -60,19 +88,21 @@ class MultiStatusResult(Generic[ItemT]):
     succeeded: tuple[ItemT, ...]
     failed: tuple[FailedItem[ItemT], ...]
     response: httpx.Response | None = attrs.field(default=None, repr=False, eq=False)
+    unmatched: tuple[UnmatchedFailure, ...] = ()
 
     @property
     def ok(self) -> bool:
-        """Every item went through."""
-        return not self.failed
+        """Every item went through, and the server listed no failure at all."""
+        return not self.failed and not self.unmatched
 
     @property
     def is_partial(self) -> bool:
-        """Some items went through and some did not."""
-        return bool(self.succeeded) and bool(self.failed)
+        """Some items went through and something did not."""
+        return bool(self.succeeded) and not self.ok
 
     def raise_for_failures(self) -> None:
-        if self.failed:
+        """:class:`MultiStatusError` unless :attr:`ok`."""
+        if not self.ok:
             raise MultiStatusError(self)
 
     @classmethod
@@ -87,9 +117,10 @@ class MultiStatusResult(Generic[ItemT]):
     ) -> MultiStatusResult[ItemT]:
         """Split ``items`` by the failures the server listed (matched by ``key``).
 
-        A failure whose key matches no item is kept, with its key as the item,
-        so that nothing the server said is lost. On a 4xx (the whole batch
-        refused) an item the server did not list has failed too.
+        A failure whose key matches no item is kept in ``unmatched``, so that
+        nothing the server said is lost (and the result is not ``ok``). On a
+        4xx (the whole batch refused) an item the server did not list has
+        failed too.
         """
         refused = status_code >= 400
         items = list(items)
@@ -97,7 +128,7 @@ class MultiStatusResult(Generic[ItemT]):
         for k, errors in failures:
             by_key.setdefault(k, []).extend(errors)
         succeeded: list[ItemT] = []
-        failed: list[FailedItem[Any]] = []
+        failed: list[FailedItem[ItemT]] = []
         matched: set[Hashable] = set()
         for item in items:
             k = key(item)
@@ -108,7 +139,7 @@ class MultiStatusResult(Generic[ItemT]):
                 failed.append(FailedItem(item, (ItemError("not applied: the batch was refused"),)))
             else:
                 succeeded.append(item)
-        for k, errors in by_key.items():
-            if k not in matched:
-                failed.append(FailedItem(k, tuple(errors)))
-        return cls(status_code, tuple(succeeded), tuple(failed), response)
+        unmatched = tuple(
+            UnmatchedFailure(k, tuple(errors)) for k, errors in by_key.items() if k not in matched
+        )
+        return cls(status_code, tuple(succeeded), tuple(failed), response, unmatched)
