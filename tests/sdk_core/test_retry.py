@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import email.utils
-from typing import Any
+from typing import Any, assert_type
 
 import httpx
 import pytest
@@ -48,6 +48,7 @@ OK = httpx.Response(200, json={"id": "a"})
 def test_retryable_statuses_are_retried_for_get(clock: FakeClock, status: int) -> None:
     route = respx.get(f"{BASE}/items/a").mock(side_effect=[httpx.Response(status), OK])
     item = sync_client(clock).request("GET", "/items/a", cast_to=Item)
+    assert_type(item, Item)  # checked by mypy in CI: request() is typed by cast_to
     assert item.id == "a"
     assert route.call_count == 2
 

@@ -14,7 +14,7 @@ import platform
 import random as _random
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, ClassVar, Generic, Self, TypedDict, TypeVar, cast
+from typing import Any, ClassVar, Generic, Self, TypedDict, TypeVar, Unpack, overload
 
 import attrs
 import httpx
@@ -101,6 +101,23 @@ class SyncClientOptions(ClientOptions, total=False):
 class AsyncClientOptions(ClientOptions, total=False):
     http_client: httpx.AsyncClient | None
     sleep: AsyncSleep | None
+
+
+class CallOptions(TypedDict, total=False):
+    """What :meth:`SyncAPIClient.request` takes besides the method, URL and
+    ``cast_to`` (the fields of :class:`RequestOptions` of the same names)."""
+
+    params: Mapping[str, Any] | None
+    json: Any
+    content: Any
+    data: Mapping[str, Any] | None
+    files: Any
+    headers: Mapping[str, str] | None
+    timeout: httpx.Timeout | float | NotGiven | None
+    idempotent: bool | None
+    idempotency_key: str | None
+    stream: bool
+    authenticated: bool
 
 
 @attrs.frozen(kw_only=True)
@@ -617,41 +634,24 @@ class SyncAPIClient(BaseClient[httpx.Client]):
         retrying = tenacity.Retrying(sleep=self._sleep, **self._retrying_kwargs(run))
         return retrying(first.replay_then(attempt)), run
 
+    @overload
     def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        cast_to: type[T] | Any,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        content: Any = None,
-        data: Mapping[str, Any] | None = None,
-        files: Any = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: httpx.Timeout | float | NotGiven | None = NOT_GIVEN,
-        idempotent: bool | None = None,
-        idempotency_key: str | None = None,
-        stream: bool = False,
-        authenticated: bool = True,
-    ) -> T:
-        """Send one call (with retries) and return its body as ``cast_to``."""
-        opts = RequestOptions(
-            method=method,
-            url=url,
-            params=params,
-            json=json,
-            content=content,
-            data=data,
-            files=files,
-            headers=headers,
-            timeout=timeout,
-            idempotent=idempotent,
-            idempotency_key=idempotency_key,
-            stream=stream,
-            authenticated=authenticated,
-        )
-        return cast(T, self.request_raw(opts, cast_to).parsed)
+        self, method: str, url: str, *, cast_to: type[T], **options: Unpack[CallOptions]
+    ) -> T: ...
+
+    @overload
+    def request(
+        self, method: str, url: str, *, cast_to: Any, **options: Unpack[CallOptions]
+    ) -> Any: ...
+
+    def request(
+        self, method: str, url: str, *, cast_to: Any, **options: Unpack[CallOptions]
+    ) -> Any:
+        """Send one call (with retries) and return its body as ``cast_to``
+        (typed as ``cast_to`` when it is a class: ``cast_to=Cluster`` gives a
+        ``Cluster``)."""
+        opts = RequestOptions(method=method, url=url, **options)
+        return (self.request_raw(opts, cast_to)).parsed
 
     def request_raw(self, opts: RequestOptions, cast_to: Any) -> APIResponse[Any]:
         response, run = self._send(opts)
@@ -752,41 +752,24 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
         retrying = tenacity.AsyncRetrying(sleep=self._sleep, **self._retrying_kwargs(run))
         return await retrying(first.areplay_then(attempt)), run
 
+    @overload
     async def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        cast_to: type[T] | Any,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        content: Any = None,
-        data: Mapping[str, Any] | None = None,
-        files: Any = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: httpx.Timeout | float | NotGiven | None = NOT_GIVEN,
-        idempotent: bool | None = None,
-        idempotency_key: str | None = None,
-        stream: bool = False,
-        authenticated: bool = True,
-    ) -> T:
-        """Send one call (with retries) and return its body as ``cast_to``."""
-        opts = RequestOptions(
-            method=method,
-            url=url,
-            params=params,
-            json=json,
-            content=content,
-            data=data,
-            files=files,
-            headers=headers,
-            timeout=timeout,
-            idempotent=idempotent,
-            idempotency_key=idempotency_key,
-            stream=stream,
-            authenticated=authenticated,
-        )
-        return cast(T, (await self.request_raw(opts, cast_to)).parsed)
+        self, method: str, url: str, *, cast_to: type[T], **options: Unpack[CallOptions]
+    ) -> T: ...
+
+    @overload
+    async def request(
+        self, method: str, url: str, *, cast_to: Any, **options: Unpack[CallOptions]
+    ) -> Any: ...
+
+    async def request(
+        self, method: str, url: str, *, cast_to: Any, **options: Unpack[CallOptions]
+    ) -> Any:
+        """Send one call (with retries) and return its body as ``cast_to``
+        (typed as ``cast_to`` when it is a class: ``cast_to=Cluster`` gives a
+        ``Cluster``)."""
+        opts = RequestOptions(method=method, url=url, **options)
+        return (await self.request_raw(opts, cast_to)).parsed
 
     async def request_raw(self, opts: RequestOptions, cast_to: Any) -> APIResponse[Any]:
         response, run = await self._send(opts)
