@@ -77,6 +77,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
+    calls: int = args.calls
 
     port = free_port()
     server = subprocess.Popen([sys.executable, "-c", SERVER, str(port)])
@@ -88,17 +89,17 @@ def main() -> None:
 
         def run_bare() -> float:
             start = time.perf_counter()
-            for _ in range(args.calls):
+            for _ in range(calls):
                 r = bare.get(f"{base}/clusters/7")
                 r.raise_for_status()
                 r.json()
-            return (time.perf_counter() - start) / args.calls
+            return (time.perf_counter() - start) / calls
 
         def run_sdk() -> float:
             start = time.perf_counter()
-            for _ in range(args.calls):
+            for _ in range(calls):
                 sdk.request("GET", "/clusters/7", cast_to=Cluster)
-            return (time.perf_counter() - start) / args.calls
+            return (time.perf_counter() - start) / calls
 
         run_bare(), run_sdk()  # warm up both connections
         bare_times, sdk_times = [], []

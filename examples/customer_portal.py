@@ -45,8 +45,8 @@ def main() -> int:
             print(f"approve {restart.type}: {portal.sessions.approve(session.id, restart.id)}")
             rejected = portal.sessions.reject(session.id, wipe.id, reason="not needed")
             print(f"reject {wipe.type}: {rejected}")
-            with DeviceClient(base, target["deviceId"], target["deviceSecret"]) as device:
-                stats = device.run(lambda c: f"{c.type} done", exit_when_idle=True)
+            with DeviceClient(base, target["deviceId"], target["deviceSecret"]) as worker:
+                stats = worker.run(lambda c: f"{c.type} done", exit_when_idle=True)
             print(f"device completed {stats.completed} command(s)")
             for _ in range(6):
                 event = feed.receive(timeout=5)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 from starlette.applications import Starlette
@@ -60,7 +60,7 @@ def _app() -> Starlette:
 class LocalServer:
     """Uvicorn on 127.0.0.1 and a free port, in a thread."""
 
-    def __init__(self, app: Any = None, *, lifespan: str = "off") -> None:
+    def __init__(self, app: Any = None, *, lifespan: Literal["on", "off"] = "off") -> None:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]

@@ -201,15 +201,15 @@ class FakeKubeNexus:
             return ok(user, 201)
         match = re.fullmatch(r"/api/users/([^/]+)", path)
         if match:
-            user = self.users.get(match.group(1))
-            if user is None:
+            found = self.users.get(match.group(1))
+            if found is None:
                 return fail(404, "NOT_FOUND", "No such user")
             if method == "PUT":
-                user.update(body)
+                found.update(body)
             if method == "DELETE":
                 del self.users[match.group(1)]
                 return ok(None)
-            return ok(user)
+            return ok(found)
         if path == "/api/roles":
             return self._page(request, [
                 {"id": 1, "name": "admin", "permissions": ["cluster:read", "cluster:create", "cluster:update",
@@ -264,13 +264,13 @@ class FakeKubeNexus:
             return self._page(request, list(self.webhooks.values()))
         match = re.fullmatch(r"/api/webhooks/([^/]+)", path)
         if match:
-            hook = self.webhooks.get(match.group(1))
-            if hook is None:
+            found_hook = self.webhooks.get(match.group(1))
+            if found_hook is None:
                 return fail(404, "NOT_FOUND", "No such webhook")
             if method == "PUT":
-                hook.update({k: v for k, v in body.items() if k != "secret"})
+                found_hook.update({k: v for k, v in body.items() if k != "secret"})
             if method == "DELETE":
                 del self.webhooks[match.group(1)]
                 return httpx.Response(204)
-            return ok(hook)
+            return ok(found_hook)
         return fail(404, "NOT_FOUND", path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 import respx
@@ -119,7 +120,9 @@ def test_configuration_from_environment(monkeypatch: pytest.MonkeyPatch) -> None
         ({"base_url": BASE, "username": "a", "password": "b", "api_key": "k"}, "api_key"),
     ],
 )
-def test_missing_configuration(monkeypatch: pytest.MonkeyPatch, kwargs: dict, field: str) -> None:
+def test_missing_configuration(
+    monkeypatch: pytest.MonkeyPatch, kwargs: dict[str, Any], field: str
+) -> None:
     for var in (
         "KUBENEXUS_BASE_URL",
         "KUBENEXUS_USERNAME",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
+import httpx
 import pytest
 import respx
 
@@ -22,7 +24,7 @@ from tests.kubenexus_sdk.fake_kubenexus import FakeKubeNexus
 from tests.support import FakeClock
 
 
-def api_requests(platform: FakeKubeNexus, path: str) -> list:
+def api_requests(platform: FakeKubeNexus, path: str) -> list[httpx.Request]:
     return [r for r in platform.requests if r.url.path == path]
 
 
@@ -77,7 +79,7 @@ def test_filters_narrow_the_list(client: KubeNexusClient) -> None:
     ],
 )
 def test_list_parameters_checked(
-    client: KubeNexusClient, platform: FakeKubeNexus, kwargs: dict, field: str
+    client: KubeNexusClient, platform: FakeKubeNexus, kwargs: dict[str, Any], field: str
 ) -> None:
     with pytest.raises(InputValidationError) as info:
         client.clusters.list(**kwargs)
@@ -159,7 +161,7 @@ def test_cloud_cluster_without_cloud_provider_id_refused_before_any_request(
     ],
 )
 def test_cluster_create_checks(
-    client: KubeNexusClient, platform: FakeKubeNexus, kwargs: dict, field: str
+    client: KubeNexusClient, platform: FakeKubeNexus, kwargs: dict[str, Any], field: str
 ) -> None:
     with pytest.raises(InputValidationError) as info:
         client.clusters.create(**kwargs)
@@ -287,8 +289,8 @@ def test_metrics(client: KubeNexusClient, platform: FakeKubeNexus) -> None:
             "cpu",
             start_time=dt.datetime(2024, 1, 1),
             end_time=dt.datetime(2024, 1, 2),
-            resolution="2m",
-        )  # type: ignore[arg-type]
+            resolution="2m",  # type: ignore[arg-type]
+        )
     with pytest.raises(InputValidationError, match="start_time"):
         client.metrics.timeseries(
             "cpu", start_time=dt.datetime(2024, 1, 2), end_time=dt.datetime(2024, 1, 1)

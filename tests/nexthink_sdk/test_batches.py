@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -28,8 +30,9 @@ U1 = "3f1e2d4c-5b6a-4978-8a1b-2c3d4e5f6a7b"
 U2 = "7c6b5a49-3827-4160-9f8e-7d6c5b4a3928"
 
 
-def sent(nexthink: FakeNexthink) -> dict:
-    return json.loads(nexthink.requests[-1].content)
+def sent(nexthink: FakeNexthink) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(nexthink.requests[-1].content)
+    return body
 
 
 def enrichment(value: str) -> Enrichment:
@@ -149,7 +152,7 @@ def test_enrichment_accepts_plain_dicts(client: NexthinkClient) -> None:
     ],
 )
 def test_enrichment_checked_before_sending(
-    client: NexthinkClient, nexthink: FakeNexthink, enrichments: list, field: str
+    client: NexthinkClient, nexthink: FakeNexthink, enrichments: list[Any], field: str
 ) -> None:
     with pytest.raises(InputValidationError) as info:
         client.enrichment.set_fields(enrichments, domain="ServiceNow")
@@ -196,7 +199,11 @@ def test_campaign_trigger_multi_status(client: NexthinkClient, nexthink: FakeNex
     ],
 )
 def test_campaign_checked_before_sending(
-    client: NexthinkClient, nexthink: FakeNexthink, args: tuple, kwargs: dict, field: str
+    client: NexthinkClient,
+    nexthink: FakeNexthink,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    field: str,
 ) -> None:
     with pytest.raises(InputValidationError) as info:
         client.campaigns.trigger(*args, **kwargs)
@@ -251,7 +258,7 @@ def test_remote_action_not_enabled_for_the_api_is_a_clear_error(client: Nexthink
     ],
 )
 def test_remote_action_checked_before_sending(
-    client: NexthinkClient, nexthink: FakeNexthink, kwargs: dict, field: str
+    client: NexthinkClient, nexthink: FakeNexthink, kwargs: dict[str, Any], field: str
 ) -> None:
     with pytest.raises(InputValidationError) as info:
         client.remote_actions.execute("#restart_service", **kwargs)
@@ -332,7 +339,10 @@ def test_a_10001_device_workflow_is_refused_before_any_request(
     ],
 )
 def test_workflow_ids_checked(
-    client: NexthinkClient, nexthink: FakeNexthink, call, field: str | None
+    client: NexthinkClient,
+    nexthink: FakeNexthink,
+    call: Callable[[NexthinkClient], object],
+    field: str | None,
 ) -> None:
     if field is None:  # a short but valid SID goes through
         call(client)

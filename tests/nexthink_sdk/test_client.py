@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 import respx
@@ -58,7 +60,7 @@ def test_overrides_point_at_a_local_server() -> None:
     ],
 )
 def test_bad_configuration_is_refused(
-    monkeypatch: pytest.MonkeyPatch, kwargs: dict, field: str
+    monkeypatch: pytest.MonkeyPatch, kwargs: dict[str, Any], field: str
 ) -> None:
     for var in (
         "NEXTHINK_INSTANCE",

@@ -7,6 +7,7 @@ import io
 import json
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -26,8 +27,9 @@ from tests.nexthink_sdk.fake_nexthink import STORAGE_HOST, FakeNexthink
 from tests.support import FakeClock
 
 
-def sent(nexthink: FakeNexthink) -> dict:
-    return json.loads(nexthink.requests[-1].content)
+def sent(nexthink: FakeNexthink) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(nexthink.requests[-1].content)
+    return body
 
 
 def test_execute_v1_rows_and_dicts(
