@@ -298,6 +298,10 @@ class _Hub:
         self.watched: collections.Counter[str] = collections.Counter()
 
     @staticmethod
+    def join(counter: collections.Counter[str], device_id: str) -> None:
+        counter[device_id] += 1
+
+    @staticmethod
     def leave(counter: collections.Counter[str], device_id: str) -> None:
         counter[device_id] -= 1
         if counter[device_id] <= 0:
@@ -668,9 +672,14 @@ async def publish_command(app: Starlette, command_id: str, device_id: str) -> No
         )
 
 
-async def notify_device(app: Starlette, device_id: str, command: dict[str, Any]) -> None:
+def command_message(command: dict[str, Any]) -> dict[str, Any]:
+    """The ``command`` message a device socket receives for a claimable command."""
     data = {"id": command["id"], "type": command["type"], "priority": command.get("priority", 0)}
-    await app.state.broker.publish(f"device:{device_id}", {"type": "command", "data": data})
+    return {"type": "command", "data": data}
+
+
+async def notify_device(app: Starlette, device_id: str, command: dict[str, Any]) -> None:
+    await app.state.broker.publish(f"device:{device_id}", command_message(command))
 
 
 async def notify_run_out_claims(app: Starlette, since: float, until: float) -> None:
@@ -814,9 +823,9 @@ async def ws_device(ws: WebSocket) -> None:
     async def send_backlog() -> None:
         # What is claimable already: a device that only listens learns of it now.
         for notice in await state.store.claimable(device_id):
-            await ws.send_json({"type": "command", "data": notice})
+            await ws.send_json(command_message(notice))
 
-    state.hub.devices[device_id] += 1
+    state.hub.join(state.hub.devices, device_id)
     try:
         await _serve_socket(ws, [f"device:{device_id}"], on_message, send_backlog)
     finally:
@@ -847,7 +856,7 @@ async def ws_customer(ws: WebSocket) -> None:
             sub.add(f"watch:{device_id}")
             if device_id not in watching:
                 watching.add(device_id)
-                state.hub.watched[device_id] += 1
+                state.hub.join(state.hub.watched, device_id)
             await ws.send_json({"type": "subscribed", "deviceId": device_id})
         else:
             sub.remove(f"watch:{device_id}")

@@ -98,6 +98,11 @@ def command_status(row: Any, now: float) -> str:
     return str(row.state)
 
 
+def _notice(row: Any) -> dict[str, Any]:
+    """A command as a device socket's ``command`` notice names it."""
+    return {"id": row.id, "type": row.type, "priority": row.priority}
+
+
 def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
@@ -291,10 +296,20 @@ def _visible(c: Any) -> sa.ColumnElement[bool]:
     )
 
 
+def _claim_order(c: Any) -> tuple[sa.UnaryExpression[Any], ...]:
+    """The order commands are claimed in: by priority (higher first), then
+    first in, first out; on ``c``, the table's or an alias's columns."""
+    return (c.priority.desc(), c.seq.asc())
+
+
+def _queue(c: Any, *columns: Any) -> sa.Select[Any]:
+    """A device's commands claimable now, in claim order."""
+    return sa.select(*columns).where(_visible(c)).order_by(*_claim_order(c))
+
+
 def _head(c: Any, *columns: Any) -> sa.Select[Any]:
-    """The head of a device's queue, on ``c`` (the table's or an alias's
-    columns): claimable now, by priority (higher first), then first in, first out."""
-    return sa.select(*columns).where(_visible(c)).order_by(c.priority.desc(), c.seq.asc()).limit(1)
+    """The head of a device's queue: the command the next claim takes."""
+    return _queue(c, *columns).limit(1)
 
 
 _VISIBLE = _visible(_c)
@@ -754,23 +769,19 @@ class Store:
                     break
         return claimed, dead
 
-    def _notice(self, row: Any) -> dict[str, Any]:
-        return {"id": row.id, "type": row.type, "priority": row.priority}
-
     async def claimable(self, device_id: str, limit: int = 100) -> list[dict[str, Any]]:
         """The device's commands claimable now, in claim order (at most ``limit``),
         as the ``command`` notices a device socket receives."""
         query = (
-            sa.select(_c.id, _c.type, _c.priority)
-            .where(_VISIBLE, _c.claim_count < self.settings.max_claims)
-            .order_by(_c.priority.desc(), _c.seq.asc())
+            _queue(_c, _c.id, _c.type, _c.priority)
+            .where(_c.claim_count < self.settings.max_claims)
             .limit(limit)
         )
         async with self.read() as conn:
             rows = (
                 await conn.execute(query, {"p_device_id": device_id, "p_now": self.now()})
             ).all()
-        return [self._notice(row) for row in rows]
+        return [_notice(row) for row in rows]
 
     async def claims_run_out(
         self, device_ids: Collection[str], since: float, until: float
@@ -788,11 +799,11 @@ class Store:
                 _c.visible_until <= until,
                 _c.claim_count < self.settings.max_claims,
             )
-            .order_by(_c.priority.desc(), _c.seq.asc())
+            .order_by(*_claim_order(_c))
         )
         async with self.read() as conn:
             rows = (await conn.execute(query)).all()
-        return [(str(row.device_id), self._notice(row)) for row in rows]
+        return [(str(row.device_id), _notice(row)) for row in rows]
 
     async def _command_for_device(self, conn: Any, device_id: str, command_id: str) -> Any:
         row = (await conn.execute(BY_ID, {"p_command_id": command_id})).first()

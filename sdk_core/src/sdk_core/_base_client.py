@@ -651,7 +651,7 @@ class SyncAPIClient(BaseClient[httpx.Client]):
         (typed as ``cast_to`` when it is a class: ``cast_to=Cluster`` gives a
         ``Cluster``)."""
         opts = RequestOptions(method=method, url=url, **options)
-        return (self.request_raw(opts, cast_to)).parsed
+        return self.request_raw(opts, cast_to).parsed
 
     def request_raw(self, opts: RequestOptions, cast_to: Any) -> APIResponse[Any]:
         response, run = self._send(opts)
