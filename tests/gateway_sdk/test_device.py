@@ -49,13 +49,17 @@ def registered(
 
 
 def device_and_rival(
-    app: Starlette, http: TestClient
+    app: Starlette, http: TestClient, *queued: str
 ) -> tuple[CustomerClient, DeviceClient, DeviceClient, Session]:
-    """A customer, its registered device, a second client of that device, and a session."""
+    """A customer, its registered device, a second client of that device, and a
+    session with the commands ``queued`` enqueued, in that order."""
     cust = customer(app, http)
     device = registered(app, http, "dev-001")
     rival = DeviceClient(BASE, "dev-001", device.secret_store.load(), http_client=http)
-    return cust, device, rival, cust.sessions.create("dev-001")
+    session = cust.sessions.create("dev-001")
+    for name in queued:
+        cust.sessions.enqueue(session.id, name)
+    return cust, device, rival, session
 
 
 @contextlib.asynccontextmanager
@@ -169,8 +173,7 @@ def test_expired_claims_token_is_refused_and_another_claim_wins(
 
 # -- the worker ------------------------------------------------------------------------
 def test_run_extends_the_claim_while_the_handler_runs(app: Starlette, http: TestClient) -> None:
-    cust, device, rival, session = device_and_rival(app, http)
-    cust.sessions.enqueue(session.id, "slow_job")
+    cust, device, rival, session = device_and_rival(app, http, "slow_job")
     stolen: list[list[ClaimedCommand]] = []
 
     def handler(command: ClaimedCommand) -> dict[str, Any]:
@@ -190,9 +193,7 @@ def test_run_extends_the_claim_while_the_handler_runs(app: Starlette, http: Test
 def test_run_keeps_a_whole_batch_claimed_while_it_works_through_it(
     app: Starlette, http: TestClient
 ) -> None:
-    cust, device, rival, session = device_and_rival(app, http)
-    for name in ("first", "second", "third"):
-        cust.sessions.enqueue(session.id, name)
+    cust, device, rival, session = device_and_rival(app, http, "first", "second", "third")
     ran: list[str] = []
     stolen: list[list[ClaimedCommand]] = []
 
@@ -272,11 +273,7 @@ def test_run_does_not_run_a_command_whose_claim_was_lost_while_it_waited(
 def test_run_never_claims_more_than_max_commands_leaves_room_for(
     app: Starlette, http: TestClient
 ) -> None:
-    cust = customer(app, http)
-    device = registered(app, http, "dev-001")
-    session = cust.sessions.create("dev-001")
-    for i in range(5):
-        cust.sessions.enqueue(session.id, f"job_{i}")
+    _, device, _, _ = device_and_rival(app, http, *(f"job_{i}" for i in range(5)))
     stats = device.run(lambda c: None, limit=4, visibility_timeout_ms=60_000, max_commands=2)
     assert stats.completed == 2
     # the three left are claimable at once, not held by a claim the worker will never use
@@ -286,9 +283,7 @@ def test_run_never_claims_more_than_max_commands_leaves_room_for(
 def test_a_stopped_worker_hands_back_the_commands_it_had_not_started(
     app: Starlette, http: TestClient
 ) -> None:
-    cust, device, rival, session = device_and_rival(app, http)
-    for name in ("first", "second", "third"):
-        cust.sessions.enqueue(session.id, name)
+    _, device, rival, _ = device_and_rival(app, http, "first", "second", "third")
     stop = threading.Event()
     ran: list[str] = []
 
