@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import re
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -51,6 +52,9 @@ CONTRACT = Path(__file__).resolve().parents[2] / "contracts" / "gateway.openapi.
             "VALIDATION_ERROR",
         ),
         ("/api/v1/device/heartbeat", b"", "INVALID_JSON"),
+        ("/api/v1/device/heartbeat", b" \n", "INVALID_JSON"),
+        # The claim's body is optional, but a body that is there must be JSON.
+        ("/api/v1/device/commands/claim", b" ", "INVALID_JSON"),
         ("/api/v1/device/heartbeat", "\udcff".encode("utf-8", "surrogatepass"), "INVALID_JSON"),
     ],
 )
@@ -63,6 +67,20 @@ async def test_malformed_device_input_is_a_documented_400(
     )
     assert r.status_code == 400, r.text
     assert r.json()["error"]["code"] == code
+
+
+async def test_a_claim_without_a_body_takes_the_defaults(gw: Gateway) -> None:
+    device = await gw.device("dev-001")
+    session = await gw.session("dev-001")
+    first = await gw.enqueue(session, "a")
+    await gw.enqueue(session, "b")
+    r = await gw.call("POST", "/api/v1/device/commands/claim", headers=_dev(device))
+    assert r.status_code == 200, r.text
+    (claimed,) = r.json()["commands"]  # limit 1
+    assert claimed["id"] == first
+    # visibilityTimeout 300,000 ms: claimed until five minutes from now
+    until = datetime.fromisoformat(claimed["visibleUntil"]).timestamp()
+    assert until == pytest.approx(gw.clock() + 300, abs=0.01)
 
 
 BEAT = '{{"timestamp": "2024-06-01T10:00:00Z", "status": "online", {}}}'

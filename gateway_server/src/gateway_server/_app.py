@@ -237,11 +237,11 @@ async def read_json(request: Request, model: type[M], *, optional: bool = False)
             raise APIError(413, "PAYLOAD_TOO_LARGE", f"body over {limit} bytes")
         chunks.append(chunk)
     raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-    if not raw.strip():
-        if optional:
-            raw = b"{}"
-        else:
+    # No body at all is an absent body; whitespace alone is a body that is not JSON.
+    if not raw:
+        if not optional:
             raise APIError(400, "INVALID_JSON", "a JSON body is required")
+        raw = b"{}"
     try:
         return model.model_validate_json(raw)  # one parse: pydantic reads the JSON itself
     except pydantic.ValidationError as exc:
