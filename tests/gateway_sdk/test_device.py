@@ -99,6 +99,46 @@ def test_register_keeps_the_secret_where_told(
     assert again.heartbeat().success
 
 
+def test_the_secret_is_on_disk_before_it_replaces_the_old_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "dev-001.secret"
+    events: list[str] = []
+    fsync, replace = os.fsync, os.replace
+
+    def recorded_fsync(fd: int) -> None:
+        events.append("fsync dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "fsync file")
+        fsync(fd)
+
+    def recorded_replace(src: str, dst: Path) -> None:
+        events.append("replace")
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", recorded_fsync)
+    monkeypatch.setattr(os, "replace", recorded_replace)
+    FileSecretStore(path).save("s3cret")
+    assert events == ["fsync file", "replace", "fsync dir"]
+    assert path.read_text() == "s3cret"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
+
+
+def test_a_failed_save_keeps_the_old_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = FileSecretStore(tmp_path / "dev-001.secret")
+    store.save("old")
+
+    def disk_full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        store.save("new")
+    assert store.load() == "old"
+    assert list(tmp_path.iterdir()) == [store.path]
+
+
 def test_heartbeat_claim_extend_complete(app: Starlette, http: TestClient) -> None:
     cust = customer(app, http)
     device = registered(app, http, "dev-001")

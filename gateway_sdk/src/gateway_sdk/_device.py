@@ -15,6 +15,7 @@ import inspect
 import json
 import logging
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -94,7 +95,14 @@ class MemorySecretStore:
 
 
 class FileSecretStore:
-    """A file readable by its owner only (written atomically, mode 0600)."""
+    """A file readable by its owner only (mode 0600).
+
+    The server shows a device secret once, so ``save`` makes it durable before
+    it counts as saved: written to a new temporary file beside the target,
+    flushed to disk, renamed over the target, and the directory entry flushed
+    too. A crash or power cut at any point leaves the old file or the new one,
+    never an empty or partial one; a failed save leaves the old one untouched.
+    """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -107,11 +115,24 @@ class FileSecretStore:
 
     def save(self, secret: str) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(self.path.suffix + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secret)
-        os.replace(tmp, self.path)
+        # mkstemp: a fresh name, created 0600, never a leftover of another writer
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(secret)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        if os.name == "posix":  # the rename itself on disk (no directory handles on Windows)
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
 
     def __repr__(self) -> str:
         return f"FileSecretStore({str(self.path)!r})"
