@@ -28,6 +28,7 @@ from gateway_sdk import (
     FileSecretStore,
     InputValidationError,
     PermissionDeniedError,
+    SecretNotSavedError,
     Session,
 )
 
@@ -137,6 +138,62 @@ def test_a_failed_save_keeps_the_old_secret(
         store.save("new")
     assert store.load() == "old"
     assert list(tmp_path.iterdir()) == [store.path]
+
+
+class BrokenStore:
+    """A secret store whose disk is full."""
+
+    def load(self) -> str | None:
+        return None
+
+    def save(self, secret: str) -> None:
+        raise OSError(28, "No space left on device")
+
+
+def test_a_secret_the_store_cannot_keep_is_handed_to_the_caller(
+    app: Starlette, http: TestClient
+) -> None:
+    code = customer(app, http).devices.provision("dev-001").activation_code
+    device = DeviceClient(BASE, "dev-001", secret_store=BrokenStore(), http_client=http)
+    with pytest.raises(SecretNotSavedError) as caught:
+        device.register(code)
+    error = caught.value
+    assert isinstance(error.__cause__, OSError)
+    assert error.device.id == "dev-001"
+    secret = error.secret.reveal()
+    assert secret not in repr(error)
+    assert secret not in str(error)
+    # the code is spent; the secret on the error is the only way in, and it works
+    with pytest.raises(ConflictError):
+        DeviceClient(BASE, "dev-001", http_client=http).register(code)
+    assert DeviceClient(BASE, "dev-001", secret, http_client=http).heartbeat().success
+
+
+async def test_async_register_hands_over_a_secret_the_store_cannot_keep(app: Starlette) -> None:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http,
+    ):
+        cust = AsyncCustomerClient(BASE, app.state.verifier.mint("cust-a"), http_client=http)
+        code = (await cust.devices.provision("dev-001")).activation_code
+        device = AsyncDeviceClient(BASE, "dev-001", secret_store=BrokenStore(), http_client=http)
+        with pytest.raises(SecretNotSavedError) as caught:
+            await device.register(code)
+        secret = caught.value.secret.reveal()
+        assert (
+            await AsyncDeviceClient(BASE, "dev-001", secret, http_client=http).heartbeat()
+        ).success
+
+
+def test_an_empty_activation_code_is_refused_before_sending() -> None:
+    def no_network(request: httpx.Request) -> httpx.Response:
+        raise AssertionError(f"sent {request.method} {request.url}")
+
+    http = httpx.Client(transport=httpx.MockTransport(no_network))
+    device = DeviceClient(BASE, "dev-001", http_client=http)
+    with pytest.raises(InputValidationError) as caught:
+        device.register("")
+    assert caught.value.field == "activation_code"
 
 
 def test_heartbeat_claim_extend_complete(app: Starlette, http: TestClient) -> None:

@@ -20,6 +20,7 @@ from ._device import (
     DeviceClient,
     FileSecretStore,
     MemorySecretStore,
+    SecretNotSavedError,
     SecretStore,
     WorkerStats,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "RateLimitError",
     "RegisteredDevice",
     "SDKError",
+    "SecretNotSavedError",
     "SecretStore",
     "Session",
     "SessionCommand",

@@ -61,6 +61,7 @@ __all__ = [
     "DeviceClient",
     "FileSecretStore",
     "MemorySecretStore",
+    "SecretNotSavedError",
     "SecretStore",
     "WorkerStats",
 ]
@@ -138,6 +139,25 @@ class FileSecretStore:
         return f"FileSecretStore({str(self.path)!r})"
 
 
+class SecretNotSavedError(SDKError):
+    """The device is registered, but its secret store failed to keep the secret.
+
+    The server shows a device secret once and the activation code is spent,
+    so the secret is here (``secret``, a :class:`Secret`: redacted in reprs
+    and logs; ``secret.reveal()`` gives it) for the caller to keep elsewhere.
+    Without it the device cannot authenticate again. The store's own error is
+    the ``__cause__``.
+    """
+
+    def __init__(self, device: RegisteredDevice, secret: Secret) -> None:
+        super().__init__(
+            f"device {device.id} is registered but its secret could not be saved; "
+            "keep error.secret elsewhere now, it is not shown again"
+        )
+        self.device = device
+        self.secret = secret
+
+
 @attrs.frozen(repr=False)
 class DeviceLogin:
     """Token provider: POST /api/v1/device/auth with the stored secret."""
@@ -184,6 +204,31 @@ def _iso(value: dt.datetime | str | None) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def register_request(
+    device_id: str, activation_code: str, location: str | None, model: str | None
+) -> RequestOptions:
+    if not activation_code:
+        raise InputValidationError("activation_code", "must not be empty")
+    body: dict[str, Any] = {"deviceId": device_id, "activationCode": activation_code}
+    metadata = {k: v for k, v in {"location": location, "model": model}.items() if v is not None}
+    if metadata:
+        body["metadata"] = metadata
+    return RequestOptions(
+        method="POST", url="/api/v1/device/register", json=body, authenticated=False
+    )
+
+
+def keep_secret(store: SecretStore, answer: dict[str, Any]) -> RegisteredDevice:
+    """The registered device, once its shown-once secret is in ``store``."""
+    device = RegisteredDevice.model_validate(answer["device"])
+    secret = str(answer["deviceSecret"])
+    try:
+        store.save(secret)
+    except Exception as exc:
+        raise SecretNotSavedError(device, Secret(secret)) from exc
+    return device
 
 
 def heartbeat_request(
@@ -398,18 +443,12 @@ class DeviceClient(SyncAPIClient):
     def register(
         self, activation_code: str, *, location: str | None = None, model: str | None = None
     ) -> RegisteredDevice:
-        """Register with the one-time activation code; the secret goes to ``secret_store``."""
-        body: dict[str, Any] = {"deviceId": self.device_id, "activationCode": activation_code}
-        metadata = {
-            k: v for k, v in {"location": location, "model": model}.items() if v is not None
-        }
-        if metadata:
-            body["metadata"] = metadata
-        data: dict[str, Any] = self.request(
-            "POST", "/api/v1/device/register", json=body, cast_to=dict, authenticated=False
-        )
-        self.secret_store.save(str(data["deviceSecret"]))
-        return RegisteredDevice.model_validate(data["device"])
+        """Register with the one-time activation code; the secret goes to
+        ``secret_store`` (:class:`SecretNotSavedError`, carrying it, if the
+        store fails)."""
+        opts = register_request(self.device_id, activation_code, location, model)
+        answer = self.request_raw(opts, dict).parsed
+        return keep_secret(self.secret_store, answer)
 
     def heartbeat(
         self,
@@ -583,17 +622,9 @@ class AsyncDeviceClient(AsyncAPIClient):
     async def register(
         self, activation_code: str, *, location: str | None = None, model: str | None = None
     ) -> RegisteredDevice:
-        body: dict[str, Any] = {"deviceId": self.device_id, "activationCode": activation_code}
-        metadata = {
-            k: v for k, v in {"location": location, "model": model}.items() if v is not None
-        }
-        if metadata:
-            body["metadata"] = metadata
-        data: dict[str, Any] = await self.request(
-            "POST", "/api/v1/device/register", json=body, cast_to=dict, authenticated=False
-        )
-        self.secret_store.save(str(data["deviceSecret"]))
-        return RegisteredDevice.model_validate(data["device"])
+        opts = register_request(self.device_id, activation_code, location, model)
+        answer = (await self.request_raw(opts, dict)).parsed
+        return keep_secret(self.secret_store, answer)
 
     async def heartbeat(
         self,
