@@ -159,7 +159,7 @@ def test_a_secret_the_store_cannot_keep_is_handed_to_the_caller(
         device.register(code)
     error = caught.value
     assert isinstance(error.__cause__, OSError)
-    assert error.device.id == "dev-001"
+    assert error.device_id == "dev-001"
     secret = error.secret.reveal()
     assert secret not in repr(error)
     assert secret not in str(error)

@@ -149,12 +149,12 @@ class SecretNotSavedError(SDKError):
     the ``__cause__``.
     """
 
-    def __init__(self, device: RegisteredDevice, secret: Secret) -> None:
+    def __init__(self, device_id: str, secret: Secret) -> None:
         super().__init__(
-            f"device {device.id} is registered but its secret could not be saved; "
+            f"device {device_id} is registered but its secret could not be saved; "
             "keep error.secret elsewhere now, it is not shown again"
         )
-        self.device = device
+        self.device_id = device_id
         self.secret = secret
 
 
@@ -220,15 +220,15 @@ def register_request(
     )
 
 
-def keep_secret(store: SecretStore, answer: dict[str, Any]) -> RegisteredDevice:
-    """The registered device, once its shown-once secret is in ``store``."""
-    device = RegisteredDevice.model_validate(answer["device"])
+def keep_secret(store: SecretStore, device_id: str, answer: dict[str, Any]) -> RegisteredDevice:
+    """The registered device, once its shown-once secret is in ``store`` (the
+    secret first: nothing else in the answer may stand in its way)."""
     secret = str(answer["deviceSecret"])
     try:
         store.save(secret)
     except Exception as exc:
-        raise SecretNotSavedError(device, Secret(secret)) from exc
-    return device
+        raise SecretNotSavedError(device_id, Secret(secret)) from exc
+    return RegisteredDevice.model_validate(answer["device"])
 
 
 def heartbeat_request(
@@ -448,7 +448,7 @@ class DeviceClient(SyncAPIClient):
         store fails)."""
         opts = register_request(self.device_id, activation_code, location, model)
         answer = self.request_raw(opts, dict).parsed
-        return keep_secret(self.secret_store, answer)
+        return keep_secret(self.secret_store, self.device_id, answer)
 
     def heartbeat(
         self,
@@ -624,7 +624,7 @@ class AsyncDeviceClient(AsyncAPIClient):
     ) -> RegisteredDevice:
         opts = register_request(self.device_id, activation_code, location, model)
         answer = (await self.request_raw(opts, dict)).parsed
-        return keep_secret(self.secret_store, answer)
+        return keep_secret(self.secret_store, self.device_id, answer)
 
     async def heartbeat(
         self,
