@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from gateway_sdk import (
+    APIConnectionError,
     AsyncCustomerClient,
     AsyncDeviceClient,
     AuthenticationError,
@@ -30,7 +31,10 @@ from gateway_sdk import (
     PermissionDeniedError,
     SecretNotSavedError,
     Session,
+    WorkerStats,
 )
+from gateway_sdk._device import _Patience
+from sdk_core import make_status_error
 
 BASE = "http://gateway.test"
 
@@ -466,6 +470,133 @@ def test_result_submission_is_retried_safely_after_a_network_failure(
     assert stats.submit_errors == 0
     assert (flaky.lost, flaky.results) == (1, 2)  # sent twice with the same token, recorded once
     assert cust.sessions.get(session.id).commands[0].status == "completed"
+
+
+class Outage(httpx.BaseTransport):
+    """The gateway unreachable (connection refused, nothing sent) for the next
+    ``failures`` requests whose path ends with ``path``; the rest go through."""
+
+    def __init__(self, inner: httpx.BaseTransport, path: str, failures: int) -> None:
+        self.inner, self.path, self.failures = inner, path, failures
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith(self.path) and self.failures > 0:
+            self.failures -= 1
+            raise httpx.ConnectError("connection refused", request=request)
+        return self.inner.handle_request(request)
+
+
+class AsyncOutage(httpx.AsyncBaseTransport):
+    """:class:`Outage` for async clients."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, path: str, failures: int) -> None:
+        self.inner, self.path, self.failures = inner, path, failures
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith(self.path) and self.failures > 0:
+            self.failures -= 1
+            raise httpx.ConnectError("connection refused", request=request)
+        return await self.inner.handle_async_request(request)
+
+
+def worker_behind(
+    device: DeviceClient, transport: httpx.BaseTransport, max_retries: int = 0
+) -> DeviceClient:
+    """Another client of ``device``, over ``transport``, its own retries instant."""
+    http = httpx.Client(transport=transport, base_url=BASE)
+    secret = device.secret_store.load()
+    return DeviceClient(
+        BASE, device.device_id, secret, http_client=http, max_retries=max_retries,
+        sleep=lambda s: None,
+    )  # fmt: skip
+
+
+def test_run_waits_out_a_gateway_it_cannot_reach(app: Starlette, http: TestClient) -> None:
+    cust, device, _, session = device_and_rival(app, http, "first", "second")
+    # each claim call tries twice (one retry of its own): three calls fail
+    worker = worker_behind(device, Outage(http._transport, "/claim", 6), max_retries=1)
+    stats = worker.run(lambda c: "done", poll_interval=0.01, exit_when_idle=True)
+    assert (stats.completed, stats.transient_errors) == (2, 3)
+    assert [c.status for c in cust.sessions.get(session.id).commands] == ["completed"] * 2
+
+
+def test_a_result_is_sent_again_while_its_claim_lives(app: Starlette, http: TestClient) -> None:
+    cust, device, _, session = device_and_rival(app, http, "once")
+    worker = worker_behind(device, Outage(http._transport, "/result", 3))
+    stats = worker.run(lambda c: "done", poll_interval=0.01, exit_when_idle=True)
+    assert (stats.completed, stats.transient_errors, stats.submit_errors) == (1, 3, 0)
+    (command,) = cust.sessions.get(session.id).commands
+    assert (command.status, command.claim_count) == ("completed", 1)  # ran once
+
+
+def test_a_result_is_given_up_once_its_claim_may_be_gone(app: Starlette, http: TestClient) -> None:
+    cust, device, _, session = device_and_rival(app, http, "once")
+    worker = worker_behind(device, Outage(http._transport, "/result", 10**6))
+    started = time.monotonic()
+    stats = worker.run(
+        lambda c: "done", visibility_timeout_ms=1000, poll_interval=0.01, max_commands=1
+    )
+    assert time.monotonic() - started < 1.5  # not past the claim's second
+    assert (stats.completed, stats.submit_errors) == (0, 1)
+    assert stats.transient_errors >= 1
+    assert cust.sessions.get(session.id).commands[0].status in ("claimed", "pending")
+
+
+def test_run_gives_up_after_max_outage(app: Starlette, http: TestClient) -> None:
+    device = registered(app, http, "dev-001")
+    worker = worker_behind(device, Outage(http._transport, "/claim", 10**6))
+    started = time.monotonic()
+    with pytest.raises(APIConnectionError):
+        worker.run(lambda c: None, poll_interval=0.01, max_outage=0.3)
+    assert 0.3 <= time.monotonic() - started < 2
+
+
+def test_run_raises_what_waiting_cannot_mend_at_once(app: Starlette, http: TestClient) -> None:
+    registered(app, http, "dev-001")
+    wrong = DeviceClient(BASE, "dev-001", "not-the-secret", http_client=http)
+    started = time.monotonic()
+    with pytest.raises(AuthenticationError):
+        wrong.run(lambda c: None, poll_interval=0.01)
+    assert time.monotonic() - started < 1
+
+
+async def test_async_run_waits_out_claims_and_results_that_fail(app: Starlette) -> None:
+    async with three_queued(app) as (cust, device, _, session):
+        outage = AsyncOutage(httpx.ASGITransport(app=app), "/claim", 2)
+        results = AsyncOutage(outage, "/result", 2)
+        async with httpx.AsyncClient(transport=results, base_url=BASE) as http:
+            secret = device.secret_store.load()
+            worker = AsyncDeviceClient(
+                BASE, "dev-001", secret, http_client=http, max_retries=0, sleep=_no_sleep
+            )
+            stats = await worker.run(lambda c: "done", poll_interval=0.01, exit_when_idle=True)
+        assert (stats.completed, stats.transient_errors, stats.submit_errors) == (3, 4, 0)
+        commands = (await cust.sessions.get(session.id)).commands
+        assert [(c.status, c.claim_count) for c in commands] == [("completed", 1)] * 3
+
+
+async def _no_sleep(seconds: float) -> None:
+    return None
+
+
+def test_the_workers_patience_doubles_to_a_cap_honours_429_and_has_limits() -> None:
+    now = [0.0]
+    patience = _Patience(0.5, 100.0, clock=lambda: now[0], rand=lambda: 1.0)  # no jitter
+    stats = WorkerStats()
+    request = httpx.Request("POST", f"{BASE}/api/v1/device/commands/claim")
+    down = APIConnectionError(request=request)
+    waits = [patience.wait(down, stats, "claim") for _ in range(8)]
+    assert waits == [0.5, 1, 2, 4, 8, 16, 30, 30]
+    asked = httpx.Response(429, headers={"Retry-After": "7"}, request=request)
+    assert patience.wait(make_status_error(asked, now=0), stats, "claim") == 7
+    assert patience.wait(down, stats, "result", before=now[0] + 10) is None  # claim gone by then
+    refused = httpx.Response(400, json={"error": {"code": "VALIDATION_ERROR"}}, request=request)
+    assert patience.wait(make_status_error(refused, now=0), stats, "claim") is None
+    assert stats.transient_errors == 9
+    now[0] = 100.0  # failing since 0: the outage limit
+    assert patience.wait(down, stats, "claim") is None
+    patience.ok()
+    assert patience.wait(down, stats, "claim") == 0.5
 
 
 def test_stop_event_ends_the_worker(app: Starlette, http: TestClient) -> None:

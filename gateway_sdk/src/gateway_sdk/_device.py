@@ -15,6 +15,7 @@ import inspect
 import json
 import logging
 import os
+import random
 import tempfile
 import threading
 import time
@@ -34,6 +35,7 @@ from sdk_core import (
     ConflictError,
     InputValidationError,
     PermissionDeniedError,
+    RateLimitError,
     RequestOptions,
     SDKError,
     Secret,
@@ -329,6 +331,9 @@ class WorkerStats:
     before the command's turn came (such a command is not run)."""
     conflicts: int = 0
     submit_errors: int = 0
+    transient_errors: int = 0
+    """Claims and results that failed for a moment (the gateway unreachable, a
+    5xx, a 429) and were tried again."""
 
 
 def _outcome(value: Any) -> str | None:
@@ -350,9 +355,12 @@ class _Claims:
     the async one.
     """
 
-    def __init__(self, commands: list[ClaimedCommand], visibility_ms: int) -> None:
+    def __init__(self, commands: list[ClaimedCommand], visibility_ms: int, claimed: float) -> None:
         self._held = {c.id: c for c in commands}
         self._lock = threading.Lock()
+        # Until when (monotonic) each claim is surely live: counted from before the
+        # request that made or extended it, so never later than the server's.
+        self._until = {c.id: claimed + visibility_ms / 1000 for c in commands}
         self.every = visibility_ms / 3000
         """Seconds between extensions: a third of the visibility timeout."""
         self.extension_ms = min(visibility_ms, 300_000)
@@ -380,6 +388,15 @@ class _Claims:
             log.info("stopped: handing back %d claimed commands not started", len(left))
         return left
 
+    def extended(self, command: ClaimedCommand, sent: float) -> None:
+        """An extension sent at ``sent`` (monotonic) went in."""
+        with self._lock:
+            self._until[command.id] = sent + self.extension_ms / 1000
+
+    def live_until(self, command: ClaimedCommand) -> float:
+        with self._lock:
+            return self._until[command.id]
+
     def not_extended(self, command: ClaimedCommand, exc: Exception) -> None:
         """An extension failed: refused (403) means the claim is gone; anything
         else (the network, a 5xx) is tried again at the next turn."""
@@ -387,6 +404,70 @@ class _Claims:
             self.release(command)
         else:
             log.warning("extending %s failed: %s", command.id, exc)
+
+
+_TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def _transient(exc: Exception) -> bool:
+    """A failure worth waiting out: the gateway unreachable or timing out, a
+    5xx, a 429 (after the client's own retries)."""
+    if isinstance(exc, APIConnectionError):
+        return True
+    return isinstance(exc, APIStatusError) and exc.status_code in _TRANSIENT_STATUSES
+
+
+class _Patience:
+    """How a worker waits out a gateway it cannot reach, for claims and results
+    alike: from ``first`` seconds, doubling up to ``longest``, with jitter so
+    that a fleet does not come back in step; a wait a 429 asked for wins.
+    ``max_outage`` seconds of failures in a row (``None``: no limit) and the
+    worker gives up. I/O-free: the sync and async workers only sleep."""
+
+    def __init__(
+        self,
+        first: float,
+        max_outage: float | None,
+        *,
+        longest: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.first = max(first, 0.05)
+        self.longest = longest
+        self.max_outage = max_outage
+        self._clock = clock
+        self._rand = rand
+        self._failures = 0
+        self._since: float | None = None
+
+    def ok(self) -> None:
+        self._failures = 0
+        self._since = None
+
+    def wait(
+        self, exc: Exception, stats: WorkerStats, what: str, *, before: float | None = None
+    ) -> float | None:
+        """Seconds to wait before trying ``what`` again, or ``None`` to give up:
+        the failure is not transient, the outage has lasted ``max_outage``, or
+        the wait would end at or after ``before`` (monotonic; for a result, when
+        its claim may be gone: it is sent again with the same token, so the
+        server takes it once, but only while the claim lives)."""
+        if not _transient(exc):
+            return None
+        now = self._clock()
+        self._since = now if self._since is None else self._since
+        if self.max_outage is not None and now - self._since >= self.max_outage:
+            return None
+        asked = exc.retry_after if isinstance(exc, RateLimitError) else None
+        ceiling = min(self.longest, self.first * 2.0**self._failures)
+        wait = asked if asked is not None else ceiling * (0.5 + self._rand() / 2)
+        if before is not None and now + wait >= before:
+            return None
+        self._failures += 1
+        stats.transient_errors += 1
+        log.warning("%s failed (%s); trying again in %.1f s", what, exc, wait)
+        return wait
 
 
 def _want(limit: int, max_commands: int | None, handled: int) -> int:
@@ -507,6 +588,7 @@ class DeviceClient(SyncAPIClient):
         max_commands: int | None = None,
         stop: threading.Event | None = None,
         exit_when_idle: bool = False,
+        max_outage: float | None = None,
     ) -> WorkerStats:
         """Claim, run ``handler``, extend the claim while it runs, submit the result.
 
@@ -519,19 +601,36 @@ class DeviceClient(SyncAPIClient):
         lost before its turn is not run (counted in ``lost``). When ``stop``
         is set, the command running finishes, and the batch's commands not yet
         started are handed back (claimable by other workers at once).
+
+        An unreachable gateway, a 5xx or a 429 (once the client's own retries
+        are spent) is waited out, from ``poll_interval`` doubling to 30 s: the
+        claims are tried again, and a result is sent again with the same token
+        for as long as its claim lives (``stats.transient_errors`` counts the
+        waits). After ``max_outage`` seconds of failures in a row (default: no
+        limit) the last error is raised; any other error is raised at once.
         """
         stop = stop or threading.Event()
         stats = WorkerStats()
+        patience = _Patience(poll_interval, max_outage)
         handled = 0
         while not stop.is_set():
             want = _want(limit, max_commands, handled)
-            commands = self.claim(want, visibility_timeout_ms=visibility_timeout_ms)
+            sent = time.monotonic()
+            try:
+                commands = self.claim(want, visibility_timeout_ms=visibility_timeout_ms)
+            except (APIStatusError, APIConnectionError) as exc:
+                wait = patience.wait(exc, stats, "claim")
+                if wait is None:
+                    raise
+                stop.wait(wait)
+                continue
+            patience.ok()
             if not commands:
                 if exit_when_idle:
                     break
                 stop.wait(poll_interval)
                 continue
-            claims = _Claims(commands, visibility_timeout_ms)
+            claims = _Claims(commands, visibility_timeout_ms, sent)
             done = threading.Event()
             keeper = threading.Thread(
                 target=self._keep, args=(claims, done), name="gateway-claims", daemon=True
@@ -541,7 +640,7 @@ class DeviceClient(SyncAPIClient):
                 for command in commands:
                     if stop.is_set():
                         break
-                    self._work(command, handler, claims, stats)
+                    self._work(command, handler, claims, stats, patience)
                     handled += 1
             finally:
                 done.set()
@@ -556,13 +655,21 @@ class DeviceClient(SyncAPIClient):
     def _keep(self, claims: _Claims, done: threading.Event) -> None:
         while not done.wait(claims.every):
             for command in claims.held():
+                sent = time.monotonic()
                 try:
                     self.extend(command, extension_ms=claims.extension_ms)
                 except (APIStatusError, APIConnectionError) as exc:
                     claims.not_extended(command, exc)
+                else:
+                    claims.extended(command, sent)
 
     def _work(
-        self, command: ClaimedCommand, handler: Handler, claims: _Claims, stats: WorkerStats
+        self,
+        command: ClaimedCommand,
+        handler: Handler,
+        claims: _Claims,
+        stats: WorkerStats,
+        patience: _Patience,
     ) -> None:
         if _skip(stats, claims, command):
             return
@@ -573,13 +680,20 @@ class DeviceClient(SyncAPIClient):
             output = _outcome(handler(command))
         except Exception as exc:
             status, error = "failure", f"{type(exc).__name__}: {exc}"
+        duration = time.monotonic() - started
         try:
-            self.complete(
-                command, status, output=output, error=error, duration=time.monotonic() - started
-            )
-        except (APIStatusError, APIConnectionError) as exc:
-            _settle(stats, exc, command)
-            return
+            while True:
+                try:
+                    self.complete(command, status, output=output, error=error, duration=duration)
+                    break
+                except (APIStatusError, APIConnectionError) as exc:
+                    before = claims.live_until(command)
+                    wait = patience.wait(exc, stats, f"result of {command.id}", before=before)
+                    if wait is None:
+                        _settle(stats, exc, command)
+                        return
+                    time.sleep(wait)
+            patience.ok()
         finally:
             claims.release(command)
         if status == "success":
@@ -682,28 +796,40 @@ class AsyncDeviceClient(AsyncAPIClient):
         max_commands: int | None = None,
         stop: asyncio.Event | None = None,
         exit_when_idle: bool = False,
+        max_outage: float | None = None,
     ) -> WorkerStats:
-        """The async worker loop; ``handler`` may be a coroutine function or a
-        plain function (run in a thread)."""
+        """The async worker loop, as :meth:`DeviceClient.run`; ``handler`` may be
+        a coroutine function or a plain function (run in a thread)."""
         stop = stop or asyncio.Event()
         stats = WorkerStats()
+        patience = _Patience(poll_interval, max_outage)
         handled = 0
         while not stop.is_set():
             want = _want(limit, max_commands, handled)
-            commands = await self.claim(want, visibility_timeout_ms=visibility_timeout_ms)
+            sent = time.monotonic()
+            try:
+                commands = await self.claim(want, visibility_timeout_ms=visibility_timeout_ms)
+            except (APIStatusError, APIConnectionError) as exc:
+                wait = patience.wait(exc, stats, "claim")
+                if wait is None:
+                    raise
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), wait)
+                continue
+            patience.ok()
             if not commands:
                 if exit_when_idle:
                     break
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), poll_interval)
                 continue
-            claims = _Claims(commands, visibility_timeout_ms)
+            claims = _Claims(commands, visibility_timeout_ms, sent)
             keeper = asyncio.create_task(self._keep(claims))
             try:
                 for command in commands:
                     if stop.is_set():
                         break
-                    await self._work(command, handler, claims, stats)
+                    await self._work(command, handler, claims, stats, patience)
                     handled += 1
             finally:
                 keeper.cancel()
@@ -720,13 +846,21 @@ class AsyncDeviceClient(AsyncAPIClient):
         while True:
             await asyncio.sleep(claims.every)
             for command in claims.held():
+                sent = time.monotonic()
                 try:
                     await self.extend(command, extension_ms=claims.extension_ms)
                 except (APIStatusError, APIConnectionError) as exc:
                     claims.not_extended(command, exc)
+                else:
+                    claims.extended(command, sent)
 
     async def _work(
-        self, command: ClaimedCommand, handler: AsyncHandler, claims: _Claims, stats: WorkerStats
+        self,
+        command: ClaimedCommand,
+        handler: AsyncHandler,
+        claims: _Claims,
+        stats: WorkerStats,
+        patience: _Patience,
     ) -> None:
         if _skip(stats, claims, command):
             return
@@ -743,13 +877,22 @@ class AsyncDeviceClient(AsyncAPIClient):
             output = _outcome(value)
         except Exception as exc:
             status, error = "failure", f"{type(exc).__name__}: {exc}"
+        duration = time.monotonic() - started
         try:
-            await self.complete(
-                command, status, output=output, error=error, duration=time.monotonic() - started
-            )
-        except (APIStatusError, APIConnectionError) as exc:
-            _settle(stats, exc, command)
-            return
+            while True:
+                try:
+                    await self.complete(
+                        command, status, output=output, error=error, duration=duration
+                    )
+                    break
+                except (APIStatusError, APIConnectionError) as exc:
+                    before = claims.live_until(command)
+                    wait = patience.wait(exc, stats, f"result of {command.id}", before=before)
+                    if wait is None:
+                        _settle(stats, exc, command)
+                        return
+                    await asyncio.sleep(wait)
+            patience.ok()
         finally:
             claims.release(command)
         if status == "success":
