@@ -17,6 +17,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from gateway_sdk import ClaimedCommand, DeviceClient, WorkerStats
 from gateway_server import CustomerVerifier
 
 SECRET = "process-test-secret-" + "y" * 24
@@ -126,6 +127,49 @@ def test_sigkill_under_load_loses_nothing_acknowledged(server: ServerProcess) ->
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert integrity.stdout.strip() == "ok"
+
+
+def test_a_worker_rides_out_a_server_restart(server: ServerProcess) -> None:
+    """The gateway killed while a device worker runs a command, and started again
+    a moment later: the worker sends that result again (same token) and goes on
+    claiming; every command is done, each exactly once."""
+    secret, session = device_with_session(server.url)
+    with httpx.Client(base_url=server.url, headers=bearer()) as customer:
+        for i in range(10):
+            customer.post(f"/api/v1/customer/sessions/{session}/commands", json={"type": f"j{i}"})
+    ran: list[str] = []
+    running_third = threading.Event()
+
+    def handler(command: ClaimedCommand) -> str:
+        ran.append(command.id)
+        if len(ran) == 3:
+            running_third.set()
+            time.sleep(0.5)  # the server goes down meanwhile
+        return "done"
+
+    outcome: list[WorkerStats] = []
+    # No retries of the client's own: what carries the worker through is its patience.
+    with DeviceClient(server.url, "proc-001", secret, max_retries=0) as device:
+        worker = threading.Thread(
+            target=lambda: outcome.append(
+                device.run(
+                    handler, visibility_timeout_ms=20_000, poll_interval=0.05,
+                    exit_when_idle=True, max_outage=30,
+                )
+            )
+        )  # fmt: skip
+        worker.start()
+        assert running_third.wait(20)
+        server.stop()  # SIGKILL
+        time.sleep(0.5)
+        server.start()  # the same port and data directory
+        worker.join(60)
+    (stats,) = outcome
+    assert stats.completed == 10
+    assert stats.transient_errors >= 1
+    assert len(ran) == len(set(ran)) == 10
+    stored = httpx.get(f"{server.url}/api/v1/customer/sessions/{session}", headers=bearer()).json()
+    assert [c["status"] for c in stored["session"]["commands"]] == ["completed"] * 10
 
 
 def test_sigterm_closes_sockets_with_1001_and_exits(server: ServerProcess) -> None:
