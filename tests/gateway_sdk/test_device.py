@@ -33,7 +33,8 @@ from gateway_sdk import (
     Session,
     WorkerStats,
 )
-from gateway_sdk._device import _Patience
+from gateway_sdk._device import _patience_wait
+from gateway_sdk._patience import Patience
 from sdk_core import make_status_error
 
 BASE = "http://gateway.test"
@@ -579,24 +580,34 @@ async def _no_sleep(seconds: float) -> None:
     return None
 
 
-def test_the_workers_patience_doubles_to_a_cap_honours_429_and_has_limits() -> None:
+def test_patience_doubles_to_a_cap_and_has_limits() -> None:
     now = [0.0]
-    patience = _Patience(0.5, 100.0, clock=lambda: now[0], rand=lambda: 1.0)  # no jitter
+    patience = Patience(0.5, 100.0, clock=lambda: now[0], rand=lambda: 1.0)  # no jitter
+    assert [patience.next_wait() for _ in range(8)] == [0.5, 1, 2, 4, 8, 16, 30, 30]
+    assert patience.next_wait(asked=7) == 7  # what the server asked for
+    assert patience.next_wait(before=now[0] + 10) is None  # 30 s would end too late
+    now[0] = 100.0  # failing since 0: the outage limit
+    assert patience.next_wait() is None
+    patience.ok()
+    assert patience.next_wait() == 0.5
+    jittered = Patience(1.0, None, rand=lambda: 0.0)
+    assert jittered.next_wait() == 0.5  # half the ceiling at the least
+
+
+def test_the_worker_waits_out_only_transient_failures() -> None:
+    patience = Patience(0.5, None, rand=lambda: 1.0)
     stats = WorkerStats()
     request = httpx.Request("POST", f"{BASE}/api/v1/device/commands/claim")
-    down = APIConnectionError(request=request)
-    waits = [patience.wait(down, stats, "claim") for _ in range(8)]
-    assert waits == [0.5, 1, 2, 4, 8, 16, 30, 30]
-    asked = httpx.Response(429, headers={"Retry-After": "7"}, request=request)
-    assert patience.wait(make_status_error(asked, now=0), stats, "claim") == 7
-    assert patience.wait(down, stats, "result", before=now[0] + 10) is None  # claim gone by then
-    refused = httpx.Response(400, json={"error": {"code": "VALIDATION_ERROR"}}, request=request)
-    assert patience.wait(make_status_error(refused, now=0), stats, "claim") is None
-    assert stats.transient_errors == 9
-    now[0] = 100.0  # failing since 0: the outage limit
-    assert patience.wait(down, stats, "claim") is None
-    patience.ok()
-    assert patience.wait(down, stats, "claim") == 0.5
+
+    def answer(status: int, **headers: str) -> Exception:
+        return make_status_error(httpx.Response(status, headers=headers, request=request), now=0)
+
+    assert _patience_wait(patience, APIConnectionError(request=request), stats, "claim") == 0.5
+    assert _patience_wait(patience, answer(503), stats, "claim") == 1
+    assert _patience_wait(patience, answer(429, **{"Retry-After": "7"}), stats, "claim") == 7
+    for status in (400, 401, 403, 404, 409):
+        assert _patience_wait(patience, answer(status), stats, "claim") is None
+    assert stats.transient_errors == 3
 
 
 def test_stop_event_ends_the_worker(app: Starlette, http: TestClient) -> None:

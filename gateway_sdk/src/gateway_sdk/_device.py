@@ -15,7 +15,6 @@ import inspect
 import json
 import logging
 import os
-import random
 import tempfile
 import threading
 import time
@@ -55,6 +54,7 @@ from ._models import (
     RegisteredDevice,
     ResultStatus,
 )
+from ._patience import Patience
 from ._version import __version__
 from ._ws import AsyncDeviceSocket, DeviceSocket
 
@@ -417,57 +417,26 @@ def _transient(exc: Exception) -> bool:
     return isinstance(exc, APIStatusError) and exc.status_code in _TRANSIENT_STATUSES
 
 
-class _Patience:
-    """How a worker waits out a gateway it cannot reach, for claims and results
-    alike: from ``first`` seconds, doubling up to ``longest``, with jitter so
-    that a fleet does not come back in step; a wait a 429 asked for wins.
-    ``max_outage`` seconds of failures in a row (``None``: no limit) and the
-    worker gives up. I/O-free: the sync and async workers only sleep."""
-
-    def __init__(
-        self,
-        first: float,
-        max_outage: float | None,
-        *,
-        longest: float = 30.0,
-        clock: Callable[[], float] = time.monotonic,
-        rand: Callable[[], float] = random.random,
-    ) -> None:
-        self.first = max(first, 0.05)
-        self.longest = longest
-        self.max_outage = max_outage
-        self._clock = clock
-        self._rand = rand
-        self._failures = 0
-        self._since: float | None = None
-
-    def ok(self) -> None:
-        self._failures = 0
-        self._since = None
-
-    def wait(
-        self, exc: Exception, stats: WorkerStats, what: str, *, before: float | None = None
-    ) -> float | None:
-        """Seconds to wait before trying ``what`` again, or ``None`` to give up:
-        the failure is not transient, the outage has lasted ``max_outage``, or
-        the wait would end at or after ``before`` (monotonic; for a result, when
-        its claim may be gone: it is sent again with the same token, so the
-        server takes it once, but only while the claim lives)."""
-        if not _transient(exc):
-            return None
-        now = self._clock()
-        self._since = now if self._since is None else self._since
-        if self.max_outage is not None and now - self._since >= self.max_outage:
-            return None
-        asked = exc.retry_after if isinstance(exc, RateLimitError) else None
-        ceiling = min(self.longest, self.first * 2.0**self._failures)
-        wait = asked if asked is not None else ceiling * (0.5 + self._rand() / 2)
-        if before is not None and now + wait >= before:
-            return None
-        self._failures += 1
+def _patience_wait(
+    patience: Patience,
+    exc: Exception,
+    stats: WorkerStats,
+    what: str,
+    *,
+    before: float | None = None,
+) -> float | None:
+    """Seconds the worker waits before trying ``what`` again, or ``None`` to
+    give up: the failure is not transient, the outage has lasted too long, or
+    (``before``, for a result: when its claim may be gone; it is sent again
+    with the same token, so the server takes it once) it would be too late."""
+    if not _transient(exc):
+        return None
+    asked = exc.retry_after if isinstance(exc, RateLimitError) else None
+    wait = patience.next_wait(asked=asked, before=before)
+    if wait is not None:
         stats.transient_errors += 1
         log.warning("%s failed (%s); trying again in %.1f s", what, exc, wait)
-        return wait
+    return wait
 
 
 def _want(limit: int, max_commands: int | None, handled: int) -> int:
@@ -611,7 +580,7 @@ class DeviceClient(SyncAPIClient):
         """
         stop = stop or threading.Event()
         stats = WorkerStats()
-        patience = _Patience(poll_interval, max_outage)
+        patience = Patience(poll_interval, max_outage)
         handled = 0
         while not stop.is_set():
             want = _want(limit, max_commands, handled)
@@ -619,7 +588,7 @@ class DeviceClient(SyncAPIClient):
             try:
                 commands = self.claim(want, visibility_timeout_ms=visibility_timeout_ms)
             except (APIStatusError, APIConnectionError) as exc:
-                wait = patience.wait(exc, stats, "claim")
+                wait = _patience_wait(patience, exc, stats, "claim")
                 if wait is None:
                     raise
                 stop.wait(wait)
@@ -669,7 +638,7 @@ class DeviceClient(SyncAPIClient):
         handler: Handler,
         claims: _Claims,
         stats: WorkerStats,
-        patience: _Patience,
+        patience: Patience,
     ) -> None:
         if _skip(stats, claims, command):
             return
@@ -688,7 +657,9 @@ class DeviceClient(SyncAPIClient):
                     break
                 except (APIStatusError, APIConnectionError) as exc:
                     before = claims.live_until(command)
-                    wait = patience.wait(exc, stats, f"result of {command.id}", before=before)
+                    wait = _patience_wait(
+                        patience, exc, stats, f"result of {command.id}", before=before
+                    )
                     if wait is None:
                         _settle(stats, exc, command)
                         return
@@ -802,7 +773,7 @@ class AsyncDeviceClient(AsyncAPIClient):
         a coroutine function or a plain function (run in a thread)."""
         stop = stop or asyncio.Event()
         stats = WorkerStats()
-        patience = _Patience(poll_interval, max_outage)
+        patience = Patience(poll_interval, max_outage)
         handled = 0
         while not stop.is_set():
             want = _want(limit, max_commands, handled)
@@ -810,7 +781,7 @@ class AsyncDeviceClient(AsyncAPIClient):
             try:
                 commands = await self.claim(want, visibility_timeout_ms=visibility_timeout_ms)
             except (APIStatusError, APIConnectionError) as exc:
-                wait = patience.wait(exc, stats, "claim")
+                wait = _patience_wait(patience, exc, stats, "claim")
                 if wait is None:
                     raise
                 with contextlib.suppress(TimeoutError):
@@ -860,7 +831,7 @@ class AsyncDeviceClient(AsyncAPIClient):
         handler: AsyncHandler,
         claims: _Claims,
         stats: WorkerStats,
-        patience: _Patience,
+        patience: Patience,
     ) -> None:
         if _skip(stats, claims, command):
             return
@@ -887,7 +858,9 @@ class AsyncDeviceClient(AsyncAPIClient):
                     break
                 except (APIStatusError, APIConnectionError) as exc:
                     before = claims.live_until(command)
-                    wait = patience.wait(exc, stats, f"result of {command.id}", before=before)
+                    wait = _patience_wait(
+                        patience, exc, stats, f"result of {command.id}", before=before
+                    )
                     if wait is None:
                         _settle(stats, exc, command)
                         return
