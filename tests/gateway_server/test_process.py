@@ -3,6 +3,7 @@ asked to stop it drains and closes sockets with 1001."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import socket
 import subprocess
@@ -14,10 +15,22 @@ from pathlib import Path
 
 import httpx
 import pytest
-from websockets.exceptions import ConnectionClosed
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.http11 import Response
 from websockets.sync.client import connect
 
-from gateway_sdk import ClaimedCommand, DeviceClient, WorkerStats
+from gateway_sdk import (
+    AsyncCustomerClient,
+    AsyncCustomerSubscription,
+    ClaimedCommand,
+    CommandUpdate,
+    CustomerClient,
+    DeviceClient,
+    SocketEvent,
+    WorkerStats,
+)
+from gateway_sdk._ws import reconnectable
 from gateway_server import CustomerVerifier
 
 SECRET = "process-test-secret-" + "y" * 24
@@ -170,6 +183,78 @@ def test_a_worker_rides_out_a_server_restart(server: ServerProcess) -> None:
     assert len(ran) == len(set(ran)) == 10
     stored = httpx.get(f"{server.url}/api/v1/customer/sessions/{session}", headers=bearer()).json()
     assert [c["status"] for c in stored["session"]["commands"]] == ["completed"] * 10
+
+
+def test_a_reconnecting_subscription_outlives_a_server_restart(server: ServerProcess) -> None:
+    _, session = device_with_session(server.url)
+    token = bearer()["Authorization"].removeprefix("Bearer ")
+    events: list[SocketEvent] = []
+    with CustomerClient(server.url, token) as customer:
+        feed = customer.subscribe(["proc-001"], reconnect=True, max_outage=30)
+        with feed:
+            reader = threading.Thread(target=lambda: events.extend(feed))
+            reader.start()
+            server.stop()  # SIGKILL: the socket drops without a close frame
+            time.sleep(0.3)
+            server.start()  # the same port and data directory
+            deadline = time.monotonic() + 20
+            while not any(e.type == "subscribed" for e in events) and time.monotonic() < deadline:
+                time.sleep(0.05)  # subscribed again
+            command = customer.sessions.enqueue(session, "after-restart")
+            while not any(isinstance(e, CommandUpdate) for e in events):
+                assert time.monotonic() < deadline, events
+                time.sleep(0.05)
+        reader.join(10)  # closing the feed ends the iteration
+    assert not reader.is_alive()
+    kinds = [e.type for e in events]
+    assert kinds[:2] == ["reconnected", "subscribed"], kinds
+    assert events[0].data == {"deviceIds": ["proc-001"]}
+    update = next(e for e in events if isinstance(e, CommandUpdate))
+    assert update.data["id"] == command.id
+
+
+async def test_an_async_reconnecting_subscription_outlives_a_server_restart(
+    server: ServerProcess,
+) -> None:
+    _, session = device_with_session(server.url)
+    token = bearer()["Authorization"].removeprefix("Bearer ")
+    events: list[SocketEvent] = []
+    subscribed_again = asyncio.Event()
+
+    async def read(feed: AsyncCustomerSubscription) -> None:
+        async for event in feed:
+            events.append(event)
+            if event.type == "subscribed":
+                subscribed_again.set()
+            if isinstance(event, CommandUpdate):
+                return
+
+    async with (
+        AsyncCustomerClient(server.url, token) as customer,
+        customer.subscribe(["proc-001"], reconnect=True, max_outage=30) as feed,
+    ):
+        reader = asyncio.create_task(read(feed))
+        await asyncio.to_thread(server.stop)
+        await asyncio.sleep(0.3)
+        await asyncio.to_thread(server.start)
+        async with asyncio.timeout(20):
+            await subscribed_again.wait()
+            command = await customer.sessions.enqueue(session, "after-restart")
+            await reader
+    assert [e.type for e in events][:2] == ["reconnected", "subscribed"]
+    assert isinstance(events[-1], CommandUpdate)
+    assert events[-1].data["id"] == command.id
+
+
+def test_only_failures_a_wait_can_mend_are_reconnected() -> None:
+    def refused(status: int) -> InvalidStatus:
+        return InvalidStatus(Response(status, "", Headers()))
+
+    assert not reconnectable(refused(403))  # the token: waiting will not mend it
+    assert reconnectable(refused(503))
+    assert reconnectable(ConnectionRefusedError())
+    assert reconnectable(TimeoutError())
+    assert not reconnectable(ValueError("a bug"))
 
 
 def test_sigterm_closes_sockets_with_1001_and_exits(server: ServerProcess) -> None:

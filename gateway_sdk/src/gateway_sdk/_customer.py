@@ -213,10 +213,20 @@ class CustomerClient(SyncAPIClient):
     def system_info(self) -> SystemInfo:
         return self.request("GET", "/api/v1/customer/system/info", cast_to=SystemInfo)
 
-    def subscribe(self, device_ids: Iterable[str] = ()) -> CustomerSubscription:
-        """A live feed of ``device_status`` and ``command_update`` events for the given devices."""
+    def subscribe(
+        self,
+        device_ids: Iterable[str] = (),
+        *,
+        reconnect: bool = False,
+        max_outage: float | None = None,
+    ) -> CustomerSubscription:
+        """A live feed of ``device_status`` and ``command_update`` events for the
+        given devices; with ``reconnect``, one that outlives a dropped connection
+        (see :class:`CustomerSubscription`)."""
         ids = [_device_id(d, "device_ids") for d in device_ids]
-        return CustomerSubscription(str(self.base_url), self._token, ids)
+        return CustomerSubscription(
+            str(self.base_url), self._token, ids, reconnect=reconnect, max_outage=max_outage
+        )
 
 
 # ======================================================================= async
@@ -315,6 +325,14 @@ class AsyncCustomerClient(AsyncAPIClient):
     async def system_info(self) -> SystemInfo:
         return await self.request("GET", "/api/v1/customer/system/info", cast_to=SystemInfo)
 
-    def subscribe(self, device_ids: Iterable[str] = ()) -> AsyncCustomerSubscription:
+    def subscribe(
+        self,
+        device_ids: Iterable[str] = (),
+        *,
+        reconnect: bool = False,
+        max_outage: float | None = None,
+    ) -> AsyncCustomerSubscription:
         ids = [_device_id(d, "device_ids") for d in device_ids]
-        return AsyncCustomerSubscription(str(self.base_url), self._token, ids)
+        return AsyncCustomerSubscription(
+            str(self.base_url), self._token, ids, reconnect=reconnect, max_outage=max_outage
+        )

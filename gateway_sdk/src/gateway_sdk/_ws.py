@@ -7,8 +7,11 @@ typed events (:class:`CommandAvailable`, :class:`DeviceStatusEvent`,
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import logging
+import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from types import TracebackType
 from typing import Any, Self
@@ -16,12 +19,15 @@ from urllib.parse import urlencode
 
 from websockets.asyncio.client import ClientConnection as AsyncConnection
 from websockets.asyncio.client import connect as aconnect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from ._models import SocketEvent, parse_socket_event
+from ._patience import Patience
 
 __all__ = ["AsyncCustomerSubscription", "AsyncDeviceSocket", "CustomerSubscription", "DeviceSocket"]
+
+log = logging.getLogger("gateway_sdk")
 
 
 def ws_url(base_url: str, path: str, query: dict[str, str]) -> str:
@@ -55,9 +61,14 @@ class _SyncSocket:
         self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> Self:
+        self._open()
+        return self
+
+    def _open(self) -> None:
+        self._stack.close()
+        self._stack = contextlib.ExitStack()
         connection = connect(self._url, open_timeout=10, close_timeout=5)
         self._conn = self._stack.enter_context(connection)
-        return self
 
     def __exit__(
         self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
@@ -94,8 +105,13 @@ class _AsyncSocket:
         self._conn: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
-        self._conn = await aconnect(self._url, open_timeout=10, close_timeout=5)
+        await self._open()
         return self
+
+    async def _open(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+        self._conn = await aconnect(self._url, open_timeout=10, close_timeout=5)
 
     async def __aexit__(
         self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
@@ -180,12 +196,74 @@ class AsyncDeviceSocket(_AsyncSocket):
         await self.send(message)
 
 
-class CustomerSubscription(_SyncSocket):
-    """Live ``device_status`` and ``command_update`` events of the customer's devices."""
+def reconnectable(exc: BaseException) -> bool:
+    """A failure to connect worth waiting out: refused, reset, timed out, cut
+    during the handshake (a server dying or starting), or a 5xx answer to it;
+    a refused token is not."""
+    if isinstance(exc, InvalidStatus):
+        return exc.response.status_code >= 500
+    return isinstance(exc, (OSError, TimeoutError, InvalidHandshake, ConnectionClosed))
 
-    def __init__(self, base_url: str, token: str, device_ids: Iterable[str] = ()) -> None:
+
+class _Subscribed:
+    """What a customer subscription re-establishes after reconnecting: the
+    devices it is subscribed to, in order (I/O-free; both twins use it)."""
+
+    def __init__(self, device_ids: Iterable[str]) -> None:
+        self._devices = dict.fromkeys(device_ids)
+
+    def add(self, device_id: str) -> dict[str, Any]:
+        self._devices[device_id] = None
+        return {"type": "subscribe", "deviceId": device_id}
+
+    def discard(self, device_id: str) -> dict[str, Any]:
+        self._devices.pop(device_id, None)
+        return {"type": "unsubscribe", "deviceId": device_id}
+
+    @property
+    def device_ids(self) -> list[str]:
+        return list(self._devices)
+
+    def reconnected(self) -> SocketEvent:
+        """The event a reconnecting subscription yields: events of the outage
+        are lost, so a portal refetches what it shows."""
+        return SocketEvent(type="reconnected", data={"deviceIds": self.device_ids})
+
+
+def _gave_way(exc: BaseException, patience: Patience) -> float | None:
+    """Seconds to wait before reconnecting again, or ``None`` to give up."""
+    wait = patience.next_wait() if reconnectable(exc) else None
+    if wait is not None:
+        log.warning("reconnecting to the gateway failed (%s); again in %.1f s", exc, wait)
+    return wait
+
+
+class CustomerSubscription(_SyncSocket):
+    """Live ``device_status`` and ``command_update`` events of the customer's devices.
+
+    Iterating ends when the connection does, unless ``reconnect`` is set: then
+    a dropped connection (a server restart, a network cut) is opened again,
+    waiting from half a second doubling to 30 s, the devices are subscribed
+    again, and a ``reconnected`` event marks the gap (events of the outage
+    are lost: refetch what you show). After ``max_outage`` seconds without a
+    connection, or if the gateway refuses the token, the error is raised.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        device_ids: Iterable[str] = (),
+        *,
+        reconnect: bool = False,
+        max_outage: float | None = None,
+    ) -> None:
         super().__init__(ws_url(base_url, "/ws/customer", {"token": token}))
         self._initial = list(device_ids)
+        self._subscribed = _Subscribed(())
+        self._reconnect = reconnect
+        self._max_outage = max_outage
+        self._closing = False
 
     def __enter__(self) -> Self:
         super().__enter__()
@@ -193,19 +271,62 @@ class CustomerSubscription(_SyncSocket):
             self.subscribe(device_id)
         return self
 
+    def close(self) -> None:
+        self._closing = True
+        super().close()
+
     def subscribe(self, device_id: str, timeout: float = 10.0) -> SocketEvent:
         """Subscribe and wait for the server's answer (``subscribed`` or ``error``)."""
-        self.send({"type": "subscribe", "deviceId": device_id})
+        self.send(self._subscribed.add(device_id))
         return self.receive(timeout)
 
     def unsubscribe(self, device_id: str) -> None:
-        self.send({"type": "unsubscribe", "deviceId": device_id})
+        self.send(self._subscribed.discard(device_id))
+
+    def __iter__(self) -> Iterator[SocketEvent]:
+        while True:
+            try:
+                yield self.receive()
+            except ConnectionClosed:
+                if not self._reconnect or self._closing:
+                    return
+                self._reopen()
+                yield self._subscribed.reconnected()
+
+    def _reopen(self) -> None:
+        patience = Patience(0.5, self._max_outage)
+        while True:
+            try:
+                self._open()
+            except Exception as exc:
+                wait = _gave_way(exc, patience)
+                if wait is None:
+                    raise
+                time.sleep(wait)
+                continue
+            for device_id in self._subscribed.device_ids:  # answers come as events
+                self.send(self._subscribed.add(device_id))
+            return
 
 
 class AsyncCustomerSubscription(_AsyncSocket):
-    def __init__(self, base_url: str, token: str, device_ids: Iterable[str] = ()) -> None:
+    """:class:`CustomerSubscription` for asyncio (the same ``reconnect``)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        device_ids: Iterable[str] = (),
+        *,
+        reconnect: bool = False,
+        max_outage: float | None = None,
+    ) -> None:
         super().__init__(ws_url(base_url, "/ws/customer", {"token": token}))
         self._initial = list(device_ids)
+        self._subscribed = _Subscribed(())
+        self._reconnect = reconnect
+        self._max_outage = max_outage
+        self._closing = False
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
@@ -213,9 +334,38 @@ class AsyncCustomerSubscription(_AsyncSocket):
             await self.subscribe(device_id)
         return self
 
+    async def close(self) -> None:
+        self._closing = True
+        await super().close()
+
     async def subscribe(self, device_id: str) -> SocketEvent:
-        await self.send({"type": "subscribe", "deviceId": device_id})
+        await self.send(self._subscribed.add(device_id))
         return await self.receive()
 
     async def unsubscribe(self, device_id: str) -> None:
-        await self.send({"type": "unsubscribe", "deviceId": device_id})
+        await self.send(self._subscribed.discard(device_id))
+
+    async def __aiter__(self) -> AsyncIterator[SocketEvent]:
+        while True:
+            try:
+                yield await self.receive()
+            except ConnectionClosed:
+                if not self._reconnect or self._closing:
+                    return
+                await self._reopen()
+                yield self._subscribed.reconnected()
+
+    async def _reopen(self) -> None:
+        patience = Patience(0.5, self._max_outage)
+        while True:
+            try:
+                await self._open()
+            except Exception as exc:
+                wait = _gave_way(exc, patience)
+                if wait is None:
+                    raise
+                await asyncio.sleep(wait)
+                continue
+            for device_id in self._subscribed.device_ids:  # answers come as events
+                await self.send(self._subscribed.add(device_id))
+            return
