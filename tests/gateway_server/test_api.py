@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 from datetime import datetime
 from pathlib import Path
@@ -305,23 +304,24 @@ async def test_readiness_with_the_machines_redis(tmp_path: Path) -> None:
         assert r.status_code == 200
 
 
-async def test_readiness_fails_when_the_database_does(gw: Gateway) -> None:
+async def test_readiness_fails_when_the_database_does(gw: Gateway, tmp_path: Path) -> None:
+    # A database file that is not one (a corrupt disk, say). Not a path that
+    # cannot be opened at all: aiosqlite leaves a failed connection's thread
+    # to call back into the event loop after the test has closed it.
+    garbage = tmp_path / "not-a-database.db"
+    garbage.write_bytes(b"this is not an SQLite database\n" * 200)
     store = gw.app.state.store
     original = store.engine
-    await original.dispose()
-    broken = _db.connect("sqlite+aiosqlite:////nonexistent/dir/x.db")
-    db_file = gw.app.state.settings.data_dir / "gateway.db"
-    db_file.chmod(0o000)
+    broken = _db.connect(f"sqlite+aiosqlite:///{garbage}")
+    store.engine = broken
     try:
-        if os.geteuid() == 0:  # root reads anything: break the URL instead
-            store.engine = broken
         r = await gw.call("GET", "/readyz")
     finally:
-        db_file.chmod(0o644)
         store.engine = original  # the app's shutdown disposes its own engine
         await broken.dispose()
     assert r.status_code == 503
     assert r.json()["checks"]["database"] is False
+    assert "not a database" in r.json()["errors"][0]
 
 
 async def test_openapi_json_is_the_contract_and_docs_work_offline(gw: Gateway) -> None:
