@@ -35,7 +35,7 @@ from gateway_sdk import (
 )
 from gateway_sdk._device import _patience_wait
 from gateway_sdk._patience import Patience
-from sdk_core import make_status_error
+from sdk_core import RetryPolicy, make_status_error
 
 BASE = "http://gateway.test"
 
@@ -602,11 +602,14 @@ def test_the_worker_waits_out_only_transient_failures() -> None:
     def answer(status: int, **headers: str) -> Exception:
         return make_status_error(httpx.Response(status, headers=headers, request=request), now=0)
 
-    assert _patience_wait(patience, APIConnectionError(request=request), stats, "claim") == 0.5
-    assert _patience_wait(patience, answer(503), stats, "claim") == 1
-    assert _patience_wait(patience, answer(429, **{"Retry-After": "7"}), stats, "claim") == 7
+    retried = RetryPolicy().retry_statuses  # what the client's own retries retry
+    down = APIConnectionError(request=request)
+    assert _patience_wait(patience, down, stats, "claim", retried) == 0.5
+    assert _patience_wait(patience, answer(503), stats, "claim", retried) == 1
+    limited = answer(429, **{"Retry-After": "7"})
+    assert _patience_wait(patience, limited, stats, "claim", retried) == 7
     for status in (400, 401, 403, 404, 409):
-        assert _patience_wait(patience, answer(status), stats, "claim") is None
+        assert _patience_wait(patience, answer(status), stats, "claim", retried) is None
     assert stats.transient_errors == 3
 
 

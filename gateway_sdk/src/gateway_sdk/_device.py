@@ -406,15 +406,13 @@ class _Claims:
             log.warning("extending %s failed: %s", command.id, exc)
 
 
-_TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
-
-
-def _transient(exc: Exception) -> bool:
-    """A failure worth waiting out: the gateway unreachable or timing out, a
-    5xx, a 429 (after the client's own retries)."""
+def _transient(exc: Exception, statuses: frozenset[int]) -> bool:
+    """A failure worth waiting out: the gateway unreachable or timing out, or
+    a status the client's retry policy retries (``statuses``: 408, 429, 5xx by
+    default), once the client's own retries are spent."""
     if isinstance(exc, APIConnectionError):
         return True
-    return isinstance(exc, APIStatusError) and exc.status_code in _TRANSIENT_STATUSES
+    return isinstance(exc, APIStatusError) and exc.status_code in statuses
 
 
 def _patience_wait(
@@ -422,6 +420,7 @@ def _patience_wait(
     exc: Exception,
     stats: WorkerStats,
     what: str,
+    statuses: frozenset[int],
     *,
     before: float | None = None,
 ) -> float | None:
@@ -429,7 +428,7 @@ def _patience_wait(
     give up: the failure is not transient, the outage has lasted too long, or
     (``before``, for a result: when its claim may be gone; it is sent again
     with the same token, so the server takes it once) it would be too late."""
-    if not _transient(exc):
+    if not _transient(exc, statuses):
         return None
     asked = exc.retry_after if isinstance(exc, RateLimitError) else None
     wait = patience.next_wait(asked=asked, before=before)
@@ -588,7 +587,9 @@ class DeviceClient(SyncAPIClient):
             try:
                 commands = self.claim(want, visibility_timeout_ms=visibility_timeout_ms)
             except (APIStatusError, APIConnectionError) as exc:
-                wait = _patience_wait(patience, exc, stats, "claim")
+                wait = _patience_wait(
+                    patience, exc, stats, "claim", self.retry_policy.retry_statuses
+                )
                 if wait is None:
                     raise
                 stop.wait(wait)
@@ -658,7 +659,12 @@ class DeviceClient(SyncAPIClient):
                 except (APIStatusError, APIConnectionError) as exc:
                     before = claims.live_until(command)
                     wait = _patience_wait(
-                        patience, exc, stats, f"result of {command.id}", before=before
+                        patience,
+                        exc,
+                        stats,
+                        f"result of {command.id}",
+                        self.retry_policy.retry_statuses,
+                        before=before,
                     )
                     if wait is None:
                         _settle(stats, exc, command)
@@ -781,7 +787,9 @@ class AsyncDeviceClient(AsyncAPIClient):
             try:
                 commands = await self.claim(want, visibility_timeout_ms=visibility_timeout_ms)
             except (APIStatusError, APIConnectionError) as exc:
-                wait = _patience_wait(patience, exc, stats, "claim")
+                wait = _patience_wait(
+                    patience, exc, stats, "claim", self.retry_policy.retry_statuses
+                )
                 if wait is None:
                     raise
                 with contextlib.suppress(TimeoutError):
@@ -859,7 +867,12 @@ class AsyncDeviceClient(AsyncAPIClient):
                 except (APIStatusError, APIConnectionError) as exc:
                     before = claims.live_until(command)
                     wait = _patience_wait(
-                        patience, exc, stats, f"result of {command.id}", before=before
+                        patience,
+                        exc,
+                        stats,
+                        f"result of {command.id}",
+                        self.retry_policy.retry_statuses,
+                        before=before,
                     )
                     if wait is None:
                         _settle(stats, exc, command)
