@@ -438,6 +438,31 @@ def _patience_wait(
     return wait
 
 
+def _resend_wait(
+    exc: Exception,
+    patience: Patience,
+    stats: WorkerStats,
+    *,
+    claims: _Claims,
+    command: ClaimedCommand,
+    statuses: frozenset[int],
+) -> float | None:
+    """After a result failed to go in: seconds to wait before sending it again
+    (same token, so the server takes it once) while its claim surely lives;
+    or ``None``, the failure settled (counted and logged), to give up."""
+    wait = _patience_wait(
+        patience,
+        exc,
+        stats,
+        f"result of {command.id}",
+        statuses,
+        before=claims.live_until(command),
+    )
+    if wait is None:
+        _settle(stats, exc, command)
+    return wait
+
+
 def _want(limit: int, max_commands: int | None, handled: int) -> int:
     """How many commands to claim: never more than ``max_commands`` leaves room
     for (claims the worker would not run would sit out their timeout)."""
@@ -657,17 +682,15 @@ class DeviceClient(SyncAPIClient):
                     self.complete(command, status, output=output, error=error, duration=duration)
                     break
                 except (APIStatusError, APIConnectionError) as exc:
-                    before = claims.live_until(command)
-                    wait = _patience_wait(
-                        patience,
+                    wait = _resend_wait(
                         exc,
+                        patience,
                         stats,
-                        f"result of {command.id}",
-                        self.retry_policy.retry_statuses,
-                        before=before,
+                        claims=claims,
+                        command=command,
+                        statuses=self.retry_policy.retry_statuses,
                     )
                     if wait is None:
-                        _settle(stats, exc, command)
                         return
                     time.sleep(wait)
             patience.ok()
@@ -865,17 +888,15 @@ class AsyncDeviceClient(AsyncAPIClient):
                     )
                     break
                 except (APIStatusError, APIConnectionError) as exc:
-                    before = claims.live_until(command)
-                    wait = _patience_wait(
-                        patience,
+                    wait = _resend_wait(
                         exc,
+                        patience,
                         stats,
-                        f"result of {command.id}",
-                        self.retry_policy.retry_statuses,
-                        before=before,
+                        claims=claims,
+                        command=command,
+                        statuses=self.retry_policy.retry_statuses,
                     )
                     if wait is None:
-                        _settle(stats, exc, command)
                         return
                     await asyncio.sleep(wait)
             patience.ok()
