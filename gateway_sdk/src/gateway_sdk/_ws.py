@@ -205,12 +205,26 @@ def reconnectable(exc: BaseException) -> bool:
     return isinstance(exc, (OSError, TimeoutError, InvalidHandshake, ConnectionClosed))
 
 
-class _Subscribed:
-    """What a customer subscription re-establishes after reconnecting: the
-    devices it is subscribed to, in order (I/O-free; both twins use it)."""
+class _Feed:
+    """A customer subscription's state, I/O-free, shared by the sync and async
+    twins: the devices to subscribe to on connecting, those subscribed to (and
+    so subscribed to again after a reconnection), and whether and how long to
+    try reconnecting."""
 
-    def __init__(self, device_ids: Iterable[str]) -> None:
-        self._devices = dict.fromkeys(device_ids)
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        device_ids: Iterable[str],
+        reconnect: bool,
+        max_outage: float | None,
+    ) -> None:
+        self.url = ws_url(base_url, "/ws/customer", {"token": token})
+        self.initial = list(device_ids)
+        self._devices: dict[str, None] = {}
+        self._reconnect = reconnect
+        self._max_outage = max_outage
+        self.closing = False
 
     def add(self, device_id: str) -> dict[str, Any]:
         self._devices[device_id] = None
@@ -220,14 +234,21 @@ class _Subscribed:
         self._devices.pop(device_id, None)
         return {"type": "unsubscribe", "deviceId": device_id}
 
-    @property
-    def device_ids(self) -> list[str]:
-        return list(self._devices)
+    def resubscribe(self) -> list[dict[str, Any]]:
+        """The subscribe messages of a new connection (their answers come as events)."""
+        return [self.add(device_id) for device_id in list(self._devices)]
+
+    def will_reconnect(self) -> bool:
+        """After a dropped connection: open it again (not if the caller closed it)."""
+        return self._reconnect and not self.closing
+
+    def patience(self) -> Patience:
+        return Patience(0.5, self._max_outage)
 
     def reconnected(self) -> SocketEvent:
         """The event a reconnecting subscription yields: events of the outage
         are lost, so a portal refetches what it shows."""
-        return SocketEvent(type="reconnected", data={"deviceIds": self.device_ids})
+        return SocketEvent(type="reconnected", data={"deviceIds": list(self._devices)})
 
 
 def _gave_way(exc: BaseException, patience: Patience) -> float | None:
@@ -258,43 +279,39 @@ class CustomerSubscription(_SyncSocket):
         reconnect: bool = False,
         max_outage: float | None = None,
     ) -> None:
-        super().__init__(ws_url(base_url, "/ws/customer", {"token": token}))
-        self._initial = list(device_ids)
-        self._subscribed = _Subscribed(())
-        self._reconnect = reconnect
-        self._max_outage = max_outage
-        self._closing = False
+        self._feed = _Feed(base_url, token, device_ids, reconnect, max_outage)
+        super().__init__(self._feed.url)
 
     def __enter__(self) -> Self:
         super().__enter__()
-        for device_id in self._initial:
+        for device_id in self._feed.initial:
             self.subscribe(device_id)
         return self
 
     def close(self) -> None:
-        self._closing = True
+        self._feed.closing = True
         super().close()
 
     def subscribe(self, device_id: str, timeout: float = 10.0) -> SocketEvent:
         """Subscribe and wait for the server's answer (``subscribed`` or ``error``)."""
-        self.send(self._subscribed.add(device_id))
+        self.send(self._feed.add(device_id))
         return self.receive(timeout)
 
     def unsubscribe(self, device_id: str) -> None:
-        self.send(self._subscribed.discard(device_id))
+        self.send(self._feed.discard(device_id))
 
     def __iter__(self) -> Iterator[SocketEvent]:
         while True:
             try:
                 yield self.receive()
             except ConnectionClosed:
-                if not self._reconnect or self._closing:
+                if not self._feed.will_reconnect():
                     return
                 self._reopen()
-                yield self._subscribed.reconnected()
+                yield self._feed.reconnected()
 
     def _reopen(self) -> None:
-        patience = Patience(0.5, self._max_outage)
+        patience = self._feed.patience()
         while True:
             try:
                 self._open()
@@ -304,8 +321,8 @@ class CustomerSubscription(_SyncSocket):
                     raise
                 time.sleep(wait)
                 continue
-            for device_id in self._subscribed.device_ids:  # answers come as events
-                self.send(self._subscribed.add(device_id))
+            for message in self._feed.resubscribe():
+                self.send(message)
             return
 
 
@@ -321,42 +338,38 @@ class AsyncCustomerSubscription(_AsyncSocket):
         reconnect: bool = False,
         max_outage: float | None = None,
     ) -> None:
-        super().__init__(ws_url(base_url, "/ws/customer", {"token": token}))
-        self._initial = list(device_ids)
-        self._subscribed = _Subscribed(())
-        self._reconnect = reconnect
-        self._max_outage = max_outage
-        self._closing = False
+        self._feed = _Feed(base_url, token, device_ids, reconnect, max_outage)
+        super().__init__(self._feed.url)
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
-        for device_id in self._initial:
+        for device_id in self._feed.initial:
             await self.subscribe(device_id)
         return self
 
     async def close(self) -> None:
-        self._closing = True
+        self._feed.closing = True
         await super().close()
 
     async def subscribe(self, device_id: str) -> SocketEvent:
-        await self.send(self._subscribed.add(device_id))
+        await self.send(self._feed.add(device_id))
         return await self.receive()
 
     async def unsubscribe(self, device_id: str) -> None:
-        await self.send(self._subscribed.discard(device_id))
+        await self.send(self._feed.discard(device_id))
 
     async def __aiter__(self) -> AsyncIterator[SocketEvent]:
         while True:
             try:
                 yield await self.receive()
             except ConnectionClosed:
-                if not self._reconnect or self._closing:
+                if not self._feed.will_reconnect():
                     return
                 await self._reopen()
-                yield self._subscribed.reconnected()
+                yield self._feed.reconnected()
 
     async def _reopen(self) -> None:
-        patience = Patience(0.5, self._max_outage)
+        patience = self._feed.patience()
         while True:
             try:
                 await self._open()
@@ -366,6 +379,6 @@ class AsyncCustomerSubscription(_AsyncSocket):
                     raise
                 await asyncio.sleep(wait)
                 continue
-            for device_id in self._subscribed.device_ids:  # answers come as events
-                await self.send(self._subscribed.add(device_id))
+            for message in self._feed.resubscribe():
+                await self.send(message)
             return
