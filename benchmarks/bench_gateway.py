@@ -56,8 +56,9 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from gateway_server import Settings, create_app
-from gateway_server import _db, _store
-from gateway_server._security import hash_secret, new_secret
+from gateway_server import _schema, storage
+from gateway_server.device_gateway import _sql
+from gateway_server.security import hash_secret, new_secret
 
 gateway = create_app(Settings(data_dir=sys.argv[2], jwt_secret="bench-secret-" + "z" * 32,
                               device_rate_per_minute=10**9, customer_rate_per_minute=10**9,
@@ -68,8 +69,8 @@ async def bare(request):
 
 # The floor: the gateway's claim and result statements, alone behind bare routes.
 floor_file = os.path.join(sys.argv[2], "floor.db")
-asyncio.run(_db.migrate(_db.connect(f"sqlite+aiosqlite:///{floor_file}")))
-floor_engine = _db.connect_sync(f"sqlite:///{floor_file}")
+asyncio.run(_schema.upgrade(storage.connect(f"sqlite+aiosqlite:///{floor_file}")))
+floor_engine = storage.connect_sync(f"sqlite:///{floor_file}")
 floor_conn = floor_engine.connect()
 floor = floor_conn.connection.driver_connection
 now = time.time()
@@ -80,8 +81,8 @@ floor.executemany(
     [(str(uuid.uuid4()), now, now) for _ in range(int(sys.argv[3]))],
 )
 floor.commit()
-TAKE = _store._Plan(_store.TAKE_NEXT, floor_engine.dialect)
-FINISH = _store._Plan(_store.FINISH, floor_engine.dialect)
+TAKE = storage.Plan(_sql.TAKE_NEXT, floor_engine.dialect)
+FINISH = storage.Plan(_sql.FINISH, floor_engine.dialect)
 
 async def floor_claim(request):
     body = json.loads(await request.body())

@@ -19,6 +19,7 @@ import json
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -94,7 +95,7 @@ async def run(batches: int, size: int) -> None:
     with tempfile.TemporaryDirectory(prefix="gateway-bench-") as data:
         unlimited = 10**9
         settings = Settings(
-            data_dir=data,
+            data_dir=Path(data),
             jwt_secret=SECRET,
             device_rate_per_minute=unlimited,
             customer_rate_per_minute=unlimited,

@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.applications import Starlette
 
-from gateway_server import Settings, create_app
+from gateway_server import GatewayApp, Settings, create_app
+from gateway_server.device_gateway import DeviceGateway
 from tests.contract import Contract, load
 
 TIMESTAMP = "2024-06-01T10:00:00Z"
@@ -35,6 +36,17 @@ class Clock:
         self.now += seconds
 
 
+def api(app: Starlette) -> DeviceGateway:
+    """The device gateway of an app made by ``create_app``."""
+    assert isinstance(app, GatewayApp)
+    return app.device_gateway
+
+
+def customer_token(app: Starlette, customer: str = "cust-a") -> str:
+    """A customer JWT the app accepts."""
+    return api(app).verifier.mint(customer)
+
+
 def settings(tmp_path: Path, **overrides: Any) -> Settings:
     return Settings(data_dir=tmp_path / "data", jwt_secret="test-secret-" + "x" * 32, **overrides)
 
@@ -50,8 +62,12 @@ class Gateway:
     contract: Contract
     check_contract: bool = True
 
+    @property
+    def api(self) -> DeviceGateway:
+        return api(self.app)
+
     def token(self, customer: str = "cust-a") -> str:
-        return str(self.app.state.verifier.mint(customer))
+        return customer_token(self.app, customer)
 
     def customer(self, customer: str = "cust-a") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(customer)}"}

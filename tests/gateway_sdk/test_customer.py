@@ -21,6 +21,7 @@ from gateway_sdk import (
     PermissionDeniedError,
 )
 from tests.gateway_sdk.test_device import BASE, customer, registered
+from tests.gateway_support import customer_token
 
 
 def test_devices_are_auto_paginated(app: Starlette, http: TestClient) -> None:
@@ -92,7 +93,7 @@ async def test_async_twins(app: Starlette, tmp_path: Path) -> None:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=BASE) as http:
-            cust = AsyncCustomerClient(BASE, app.state.verifier.mint("cust-a"), http_client=http)
+            cust = AsyncCustomerClient(BASE, customer_token(app, "cust-a"), http_client=http)
             provisioned = await cust.devices.provision("dev-001")
             device = AsyncDeviceClient(BASE, "dev-001", http_client=http)
             await device.register(provisioned.activation_code)

@@ -36,12 +36,13 @@ from gateway_sdk import (
 from gateway_sdk._device import _patience_wait
 from gateway_sdk._patience import Patience
 from sdk_core import RetryPolicy, make_status_error
+from tests.gateway_support import api, customer_token
 
 BASE = "http://gateway.test"
 
 
 def customer(app: Starlette, http: TestClient, who: str = "cust-a") -> CustomerClient:
-    return CustomerClient(BASE, app.state.verifier.mint(who), http_client=http)
+    return CustomerClient(BASE, customer_token(app, who), http_client=http)
 
 
 def registered(
@@ -79,7 +80,7 @@ async def three_queued(
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http,
     ):
-        cust = AsyncCustomerClient(BASE, app.state.verifier.mint("cust-a"), http_client=http)
+        cust = AsyncCustomerClient(BASE, customer_token(app, "cust-a"), http_client=http)
         code = (await cust.devices.provision("dev-001")).activation_code
         device = AsyncDeviceClient(BASE, "dev-001", http_client=http)
         await device.register(code)
@@ -179,7 +180,7 @@ async def test_async_register_hands_over_a_secret_the_store_cannot_keep(app: Sta
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http,
     ):
-        cust = AsyncCustomerClient(BASE, app.state.verifier.mint("cust-a"), http_client=http)
+        cust = AsyncCustomerClient(BASE, customer_token(app, "cust-a"), http_client=http)
         code = (await cust.devices.provision("dev-001")).activation_code
         device = AsyncDeviceClient(BASE, "dev-001", secret_store=BrokenStore(), http_client=http)
         with pytest.raises(SecretNotSavedError) as caught:
@@ -232,7 +233,7 @@ def test_transparent_reauth_when_the_token_is_revoked(app: Starlette, http: Test
     device = registered(app, http, "dev-001")
     device.heartbeat()
 
-    http.portal.call(app.state.store.revoke_tokens, "dev-001")  # type: ignore[union-attr]
+    http.portal.call(api(app).devices.revoke_tokens, "dev-001")  # type: ignore[union-attr]
     assert device.heartbeat().success  # 401 -> new token -> replay
 
 

@@ -16,6 +16,7 @@ from gateway_sdk import (
     DeviceClient,
     DeviceStatusEvent,
 )
+from tests.gateway_support import customer_token
 from tests.support import LocalServer
 
 Live = tuple[LocalServer, Starlette]
@@ -23,7 +24,7 @@ Live = tuple[LocalServer, Starlette]
 
 def setup(live: Live, device_id: str, who: str = "cust-a") -> tuple[CustomerClient, DeviceClient]:
     server, app = live
-    cust = CustomerClient(server.url, app.state.verifier.mint(who))
+    cust = CustomerClient(server.url, customer_token(app, who))
     code = cust.devices.provision(device_id).activation_code
     device = DeviceClient(server.url, device_id)
     device.register(code)
@@ -142,7 +143,7 @@ def test_customer_subscription_sees_a_claim_run_out(live: Live) -> None:
 def test_customer_cannot_subscribe_to_another_customers_device(live: Live) -> None:
     setup(live, "live-004", who="cust-a")
     server, app = live
-    intruder = CustomerClient(server.url, app.state.verifier.mint("cust-b"))
+    intruder = CustomerClient(server.url, customer_token(app, "cust-b"))
     with intruder.subscribe() as feed:
         answer = feed.subscribe("live-004")
         assert answer.type == "error"

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from gateway_sdk import AsyncCustomerClient, AsyncDeviceClient, ConflictError, PermissionDeniedError
 from gateway_server import create_app
 from tests.gateway_sdk.conftest import FAST
-from tests.gateway_support import postgres_database, settings
+from tests.gateway_support import api, customer_token, postgres_database, settings
 
 BASE = "http://gateway.test"
 COMMANDS = 2_000
@@ -46,7 +46,7 @@ async def _twenty_workers(tmp_path: Path, database_url: str | None) -> None:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=BASE, timeout=60) as http:
-            cust = AsyncCustomerClient(BASE, app.state.verifier.mint("cust-a"), http_client=http)
+            cust = AsyncCustomerClient(BASE, customer_token(app, "cust-a"), http_client=http)
             code = (await cust.devices.provision("fleet-01")).activation_code
             first = AsyncDeviceClient(BASE, "fleet-01", http_client=http)
             await first.register(code)
@@ -79,7 +79,7 @@ async def _twenty_workers(tmp_path: Path, database_url: str | None) -> None:
             deadline = time.monotonic() + 120
             await asyncio.gather(*(worker() for _ in range(WORKERS)))
 
-        async with app.state.store.read() as conn:
+        async with api(app).services.database.read() as conn:
             states = dict(
                 (
                     await conn.execute(

@@ -228,7 +228,7 @@ async def test_stored_json_comes_back_exactly(gw: Gateway) -> None:
         headers=_dev(device),
     )  # fmt: skip
     assert r.status_code == 200, r.text
-    await gw.app.state.store.flush_heartbeats()  # written to the database, then read back
+    await gw.api.telemetry.flush()  # written to the database, then read back
     status = (
         await gw.call("GET", "/api/v1/customer/devices/dev-001/status", headers=gw.customer())
     ).json()["device"]
@@ -242,7 +242,7 @@ async def test_what_device_sockets_are_told(gw: Gateway) -> None:
     session = await gw.session("dev-001")
     low = await gw.enqueue(session, "low")
     high = await gw.enqueue(session, "high", 7)
-    store = gw.app.state.store
+    store = gw.api.queue
     assert [n["id"] for n in await store.claimable("dev-001")] == [high, low]
     claimed_at = gw.clock()
     (taken,) = await gw.claim(device, visibility=10_000)
@@ -279,12 +279,12 @@ async def test_result_names_the_next_command(gw: Gateway) -> None:
 async def test_a_transaction_that_fails_leaves_nothing_behind(gw: Gateway) -> None:
     # The claim statements are the ones SQLite runs on the driver directly:
     # their writes must roll back with the rest of a failed transaction.
-    from gateway_server._store import TAKE_NEXT
+    from gateway_server.device_gateway._sql import TAKE_NEXT
 
     device = await gw.device("dev-001")
     session = await gw.session("dev-001")
     command_id = await gw.enqueue(session, "job")
-    store = gw.app.state.store
+    store = gw.api.services.database
     now = gw.clock()
 
     async def take_then_fail() -> None:

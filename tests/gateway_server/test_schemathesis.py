@@ -44,7 +44,7 @@ app = create_app(
 def _credentials() -> dict[str, str]:
     """A customer token, and a registered device's session token, made through the API."""
     with TestClient(app) as client:
-        token = app.state.verifier.mint("fuzz-customer", ttl=24 * 3600)
+        token = app.device_gateway.verifier.mint("fuzz-customer", ttl=24 * 3600)
         bearer = {"Authorization": f"Bearer {token}"}
         code = client.post(
             "/api/v1/customer/devices/provision", json={"deviceId": "fuzz-device"}, headers=bearer

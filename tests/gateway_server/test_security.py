@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
@@ -66,8 +67,8 @@ async def test_secrets_and_tokens_are_stored_only_hashed(gw: Gateway) -> None:
     session = await gw.session("dev-001")
     await gw.enqueue(session, "x")
     (claimed,) = await gw.claim({"X-Device-Token": token})
-    engine = gw.app.state.store.engine
-    rows = []
+    engine = gw.api.services.database.engine
+    rows: list[sa.Row[Any]] = []
     async with engine.connect() as conn:
         for table in ("devices", "device_tokens", "commands"):
             rows += (await conn.execute(sa.text(f"SELECT * FROM {table}"))).all()
@@ -91,7 +92,7 @@ async def test_wrong_secret_expired_token_and_suspended_device(gw: Gateway) -> N
         headers=_dev(device),
     )
     assert expired.status_code == 401
-    async with gw.app.state.store.write() as conn:
+    async with gw.api.services.database.write() as conn:
         await conn.execute(sa.text("UPDATE devices SET status = 'suspended' WHERE id = 'dev-001'"))
     suspended = await gw.call(
         "POST",
@@ -172,7 +173,7 @@ async def test_cross_customer_access_is_refused_on_every_customer_endpoint(gw: G
 
 
 async def test_customer_socket_refuses_another_customers_device(gw: Gateway) -> None:
-    assert not await gw.app.state.store.owns_device("cust-b", "dev-404")
+    assert not await gw.api.devices.owns_device("cust-b", "dev-404")
 
 
 @pytest.mark.parametrize(
@@ -213,7 +214,7 @@ async def test_customer_socket_refuses_another_customers_device(gw: Gateway) -> 
     ],
 )
 async def test_bad_customer_tokens_are_refused(gw: Gateway, make: object) -> None:
-    token = make(gw.app.state.settings.jwt_secret)  # type: ignore[operator]
+    token = make(gw.api.services.settings.jwt_secret)  # type: ignore[operator]
     r = await gw.call(
         "GET", "/api/v1/customer/devices", headers={"Authorization": f"Bearer {token}"}
     )
@@ -251,7 +252,7 @@ async def test_es256_tokens_from_a_jwks_file_and_a_custom_claim(tmp_path: Path) 
             headers={"Authorization": f"Bearer {token}"},
         )
         assert r.status_code == 201
-        assert await gw.app.state.store.owns_device("org-7", "dev-777")
+        assert await gw.api.devices.owns_device("org-7", "dev-777")
         other_key = ec.generate_private_key(ec.SECP256R1())
         forged = jwt.encode(
             {"org_id": "org-7", "exp": int(time.time()) + 60, "aud": "gateway"},

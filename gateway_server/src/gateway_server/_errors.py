@@ -1,42 +1,90 @@
-"""The documented error format: ``{"error": {"code", "message", "details"?}}``."""
+"""Domain errors: what went wrong, in the words of the domain, never an HTTP status.
+
+Stores, rules and security raise these; the HTTP edge alone decides how an
+error answers (``edge/_errors.py`` holds the one table from each kind below
+to a status). An error names its ``code`` (the API's machine-readable code)
+and a message; an API's own errors subclass a kind and fix the code::
+
+    class DeviceExists(Conflict):
+        code = "DEVICE_EXISTS"
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from ._json import JSONResponse
+__all__ = [
+    "Conflict",
+    "DomainError",
+    "Forbidden",
+    "InvalidInput",
+    "NotFound",
+    "RateLimited",
+    "TooLarge",
+    "Unauthenticated",
+    "Unavailable",
+]
 
-__all__ = ["APIError", "error_response"]
 
+class DomainError(Exception):
+    """The base of every error the server answers on purpose."""
 
-class APIError(Exception):
+    code: str = "ERROR"
+
     def __init__(
         self,
-        status: int,
-        code: str,
         message: str,
         details: Mapping[str, Any] | None = None,
+        *,
+        code: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
-        self.status = status
-        self.code = code
         self.message = message
         self.details = dict(details) if details else None
+        if code is not None:
+            self.code = code
         self.headers = dict(headers) if headers else None
 
 
-def error_response(error: APIError) -> JSONResponse:
-    body: dict[str, Any] = {"code": error.code, "message": error.message}
-    if error.details:
-        body["details"] = error.details
-    return JSONResponse({"error": body}, status_code=error.status, headers=error.headers)
+class InvalidInput(DomainError):
+    """The request is malformed or breaks a documented constraint."""
+
+    code = "VALIDATION_ERROR"
 
 
-def not_found(what: str) -> APIError:
-    return APIError(404, "NOT_FOUND", f"{what} not found")
+class Unauthenticated(DomainError):
+    """No credentials, or credentials that prove nothing."""
+
+    code = "UNAUTHENTICATED"
 
 
-def forbidden(message: str) -> APIError:
-    return APIError(403, "FORBIDDEN", message)
+class Forbidden(DomainError):
+    """Known caller, not allowed to do this (another owner's resource, a dead claim)."""
+
+    code = "FORBIDDEN"
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+
+
+class Conflict(DomainError):
+    """The resource's state does not allow it now."""
+
+    code = "CONFLICT"
+
+
+class TooLarge(DomainError):
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class RateLimited(DomainError):
+    code = "RATE_LIMITED"
+
+
+class Unavailable(DomainError):
+    """A dependency the request needs is down; retrying later may work."""
+
+    code = "SERVICE_UNAVAILABLE"

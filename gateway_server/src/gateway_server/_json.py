@@ -1,13 +1,13 @@
-"""JSON out: responses and the JSON text the store keeps, by pydantic-core."""
+"""JSON out, by pydantic-core: the answers (``edge.JSONResponse``) and the JSON
+text the stores keep."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pydantic_core
-from starlette import responses
 
-__all__ = ["JSONResponse", "dumps"]
+__all__ = ["dumps"]
 
 
 def dumps(value: Any) -> bytes:
@@ -16,10 +16,3 @@ def dumps(value: Any) -> bytes:
     so none are stored or answered; should one appear anyway it is written as
     ``null``, never as invalid JSON."""
     return pydantic_core.to_json(value, inf_nan_mode="null")
-
-
-class JSONResponse(responses.JSONResponse):
-    """Starlette's ``JSONResponse`` with the same compact UTF-8 output, by :func:`dumps`."""
-
-    def render(self, content: Any) -> bytes:
-        return dumps(content)

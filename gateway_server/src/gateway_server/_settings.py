@@ -1,71 +1,115 @@
-"""Server settings: arguments, then ``GATEWAY_*`` environment variables, then defaults
-that work on a laptop (a SQLite file under ./gateway-data, a generated HS256 secret)."""
+"""Server settings, each reachable three ways with one precedence: a
+``gateway-server`` flag, then a ``GATEWAY_*`` environment variable, then the
+default (one that works on a laptop: SQLite under ./gateway-data and an
+HS256 secret generated there).
+
+pydantic-settings reads the environment (``GATEWAY_MAX_CLAIMS=8``); the CLI
+builds one flag per field from this class (``--max-claims 8``) and passes
+what was given as keyword arguments, which win over the environment. The
+field descriptions are the flags' help and the table in docs/gateway.md.
+"""
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
+from typing import Annotated
 
-import attrs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
 
-
-def _env(name: str, default: str | None = None) -> str | None:
-    return os.environ.get(f"GATEWAY_{name}", default)
+Positive = Annotated[int, Field(gt=0)]
 
 
-@attrs.frozen(kw_only=True)
-class Settings:
-    data_dir: Path = attrs.field(converter=Path, default=Path("gateway-data"))
-    database_url: str | None = None
-    """SQLAlchemy async URL; default: sqlite+aiosqlite:///<data_dir>/gateway.db"""
-    redis_url: str | None = None
-    jwt_secret: str | None = attrs.field(default=None, repr=False)
-    jwt_jwks: str | None = None
-    """A JWKS file path or https URL (RS256/ES256), instead of or beside the HS256 secret."""
-    jwt_audience: str | None = "gateway"
-    jwt_customer_claim: str = "sub"
-    environment: str = "development"
-    device_token_ttl: int = 3600
-    session_ttl: int = 3600
-    activation_ttl: int = 24 * 3600
-    heartbeat_interval_ms: int = 30_000
-    default_visibility_ms: int = 300_000
-    max_claims: int = 5
-    device_rate_per_minute: int = 100
-    customer_rate_per_minute: int = 1000
-    auth_attempts_per_minute: int = 10
-    ws_messages_per_second: int = 10
-    max_body_bytes: int = 1_048_576
-    drain_seconds: float = 30.0
-    sqlite_synchronous: str = "NORMAL"
+class Settings(BaseSettings):
+    """Every setting of the server (``Settings(max_claims=8)`` in Python)."""
+
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", frozen=True, extra="forbid")
+
+    host: str = Field(default="127.0.0.1", description="the address to listen on")
+    port: int = Field(default=8080, ge=0, le=65535, description="the HTTP port")
+    log_level: str = Field(
+        default="info",
+        pattern="^(critical|error|warning|info|debug|trace)$",
+        description="the server's log level",
+    )
+    data_dir: Path = Field(
+        default=Path("gateway-data"),
+        description="where the SQLite file and the generated JWT secret live",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL, e.g. postgresql+asyncpg://host/db "
+        "(default: SQLite in the data directory)",
+    )
+    jwt_secret: str | None = Field(
+        default=None,
+        repr=False,
+        description="HS256 secret for customer JWTs, 32 bytes or more "
+        "(default: generated once in the data directory)",
+    )
+    jwt_jwks: str | None = Field(
+        default=None, description="a JWKS file path or URL for RS256/ES256 customer JWTs"
+    )
+    jwt_audience: str | None = Field(
+        default="gateway", description="the 'aud' customer JWTs must carry"
+    )
+    jwt_customer_claim: str = Field(
+        default="sub", description="the JWT claim that names the customer"
+    )
+    environment: str = Field(
+        default="development", description="shown by /api/v1/customer/system/info"
+    )
+    device_token_ttl: Positive = Field(
+        default=3600, description="seconds a device session token lives"
+    )
+    session_ttl: Positive = Field(default=3600, description="seconds a customer session lives")
+    activation_ttl: Positive = Field(
+        default=24 * 3600, description="seconds an activation code lives"
+    )
+    heartbeat_interval_ms: Positive = Field(
+        default=30_000, description="the heartbeat interval told to devices; 3 missed = offline"
+    )
+    default_visibility_ms: int = Field(
+        default=300_000,
+        ge=1000,
+        le=43_200_000,
+        description="how long a claim lasts when the claim body names no visibilityTimeout",
+    )
+    max_claims: Positive = Field(
+        default=5, description="claims without a result before a command is dead-lettered"
+    )
+    device_rate_per_minute: Positive = Field(
+        default=100, description="requests a minute per device"
+    )
+    customer_rate_per_minute: Positive = Field(
+        default=1000, description="requests a minute per customer"
+    )
+    auth_attempts_per_minute: Positive = Field(
+        default=10, description="register/auth attempts a minute per device id"
+    )
+    ws_messages_per_second: Positive = Field(
+        default=10, description="messages a second a client may send on one WebSocket"
+    )
+    max_body_bytes: Positive = Field(
+        default=1_048_576, description="the largest request body accepted"
+    )
+    drain_seconds: float = Field(
+        default=30.0, ge=0, description="on SIGTERM, seconds given to requests in flight"
+    )
+    sqlite_synchronous: str = Field(
+        default="NORMAL",
+        pattern="^(OFF|NORMAL|FULL|EXTRA)$",
+        description="SQLite's synchronous pragma (NORMAL: durable across a process crash)",
+    )
 
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'gateway.db').resolve()}"
-
-    @classmethod
-    def from_env(cls, **overrides: object) -> Settings:
-        values: dict[str, object] = {}
-        for name, env in (
-            ("data_dir", "DATA_DIR"),
-            ("database_url", "DATABASE_URL"),
-            ("redis_url", "REDIS_URL"),
-            ("jwt_secret", "JWT_SECRET"),
-            ("jwt_jwks", "JWT_JWKS"),
-            ("jwt_audience", "JWT_AUDIENCE"),
-            ("jwt_customer_claim", "JWT_CUSTOMER_CLAIM"),
-            ("environment", "ENVIRONMENT"),
-        ):
-            value = _env(env)
-            if value is not None:
-                values[name] = value
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
 
     def with_generated_secret(self) -> Settings:
         """A copy with an HS256 secret kept in the data directory (made once)."""
@@ -76,4 +120,4 @@ class Settings:
         if not path.exists():
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
-        return attrs.evolve(self, jwt_secret=path.read_text().strip())
+        return self.model_copy(update={"jwt_secret": path.read_text().strip()})

@@ -1,18 +1,9 @@
-"""Secrets, tokens and customer JWTs.
-
-Every secret the server hands out (device secrets, session tokens, claim
-tokens, activation codes) is random from ``secrets`` and stored only as its
-SHA-256. These are high-entropy values (256 bits, activation codes 80), so a
-fast hash is enough: there is nothing to brute-force. Lookups go by hash and
-comparisons of presented values use ``hmac.compare_digest``.
-"""
+"""Customer bearer JWTs: HS256 with a shared secret and/or RS256/ES256 keys
+from a JWKS file or URL."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import secrets
 import time
 from pathlib import Path
 from typing import Any
@@ -21,43 +12,20 @@ import attrs
 import jwt
 from jwt import PyJWK, PyJWKClient
 
-__all__ = [
-    "CustomerVerifier",
-    "InvalidCustomerToken",
-    "activation_code",
-    "hash_secret",
-    "new_secret",
-    "same_hash",
-]
+from .._errors import Unauthenticated
+
+__all__ = ["CustomerVerifier", "InvalidCustomerToken"]
 
 ASYMMETRIC = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]
 
 
-def new_secret(nbytes: int = 32) -> str:
-    """A URL-safe random secret (256 bits by default)."""
-    return secrets.token_urlsafe(nbytes)
+class InvalidCustomerToken(Unauthenticated):
+    """The bearer token proves nothing; the message says why."""
 
+    code = "INVALID_TOKEN"
 
-def activation_code() -> str:
-    """A one-time activation code a person can type: 16 base32 characters (80 bits)."""
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    raw = "".join(secrets.choice(alphabet) for _ in range(16))
-    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
-
-
-def hash_secret(value: str) -> str:
-    normalized = value.strip()
-    return hashlib.sha256(normalized.encode()).hexdigest()
-
-
-def same_hash(stored: str | None, presented: str) -> bool:
-    if not stored:
-        return False
-    return hmac.compare_digest(stored, hash_secret(presented))
-
-
-class InvalidCustomerToken(Exception):
-    pass
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"invalid customer token: {reason}")
 
 
 @attrs.define

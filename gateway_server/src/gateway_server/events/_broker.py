@@ -1,9 +1,9 @@
 """Fan-out of live events to WebSocket subscribers, behind a small interface.
 
-:class:`InProcessBroker` serves one server process; a Redis backend (for
-several processes) implements the same :class:`Broker` protocol.
-Topics: ``device:<id>`` (to a device's sockets) and ``watch:<id>`` (to the
-customer sockets subscribed to that device).
+:class:`InProcessBroker` serves one server process; a backend shared by
+several processes implements the same :class:`Broker` protocol. Topics are
+named by the API that publishes on them (the device gateway's are in
+``device_gateway/_events.py``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Fixed-window rate limits per key (device, customer, auth attempt, socket)."""
+"""Rate limits: fixed windows per key (device, customer, auth attempt, socket),
+and the check an endpoint makes, which keeps its verdict for the answer's headers."""
 
 from __future__ import annotations
 
@@ -6,8 +7,13 @@ import math
 from collections.abc import Callable
 
 import attrs
+from starlette.requests import Request
 
-__all__ = ["RateLimiter", "Verdict"]
+from .._errors import RateLimited
+
+__all__ = ["VERDICT", "RateLimiter", "Verdict", "check_rate", "limited"]
+
+VERDICT = "gateway.rate_verdict"  # scope key: the rate-limit verdict of this request
 
 
 @attrs.frozen
@@ -59,3 +65,16 @@ class RateLimiter:
             self._windows = {k: v for k, v in self._windows.items() if v[0] == start}
         self._windows[key] = (window_start, count)
         return Verdict(allowed, self.limit, max(0, self.limit - count), window_start + self.period)
+
+
+def limited(verdict: Verdict, now: float) -> RateLimited:
+    return RateLimited("too many requests", headers=verdict.headers(now))
+
+
+def check_rate(request: Request, limiter: RateLimiter, key: str) -> None:
+    """Count one request of ``key``; refuse it over the limit. The verdict goes
+    with the request, so that the success answer carries its headers."""
+    verdict = limiter.hit(key)
+    if not verdict.allowed:
+        raise limited(verdict, limiter.clock())
+    request.scope[VERDICT] = verdict

@@ -1,0 +1,52 @@
+"""What every API of the server shares, typed: settings, the clock, the
+database, the event broker, and facts about this process."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import attrs
+
+from ._settings import Settings
+from .events import Broker, InProcessBroker
+from .storage import Database
+
+__all__ = ["Services"]
+
+
+@attrs.define
+class Services:
+    settings: Settings
+    clock: Callable[[], float]
+    """Wall-clock seconds (``time.time``; tests move a fake one by hand)."""
+    database: Database
+    broker: Broker
+    build: str = "dev"
+    started: float = attrs.field(factory=time.monotonic)
+
+    @property
+    def broker_name(self) -> str:
+        if isinstance(self.broker, InProcessBroker):
+            return "in-process"
+        return type(self.broker).__name__
+
+    @classmethod
+    def create(
+        cls,
+        settings: Settings,
+        *,
+        clock: Callable[[], float] | None = None,
+        broker: Broker | None = None,
+        build: str = "dev",
+    ) -> Services:
+        """Services for ``settings``; nothing is opened until the app starts."""
+        return cls(
+            settings=settings,
+            clock=clock or time.time,
+            database=Database(
+                settings.effective_database_url, sqlite_synchronous=settings.sqlite_synchronous
+            ),
+            broker=broker or InProcessBroker(),
+            build=build,
+        )

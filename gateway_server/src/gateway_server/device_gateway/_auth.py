@@ -1,0 +1,75 @@
+"""Who is calling, and how often: device session tokens, customer JWTs, and
+the limits on each caller and on authentication attempts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.requests import Request
+
+from .._errors import Unauthenticated
+from .._settings import Settings
+from ..edge import RateLimiter, check_rate, header, limited
+from ..security import CustomerVerifier
+from ._devices import DeviceStore
+from ._errors import InvalidDeviceToken
+
+__all__ = ["Guard", "customer_verifier"]
+
+
+def customer_verifier(settings: Settings) -> CustomerVerifier:
+    """The verifier of customer JWTs the settings describe."""
+    return CustomerVerifier(
+        secret=settings.jwt_secret,
+        jwks=settings.jwt_jwks,
+        audience=settings.jwt_audience,
+        customer_claim=settings.jwt_customer_claim,
+    )
+
+
+class Guard:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Callable[[], float],
+        devices: DeviceStore,
+        verifier: CustomerVerifier,
+    ) -> None:
+        self.devices = devices
+        self.verifier = verifier
+        self.now = clock
+        self.device_limiter = RateLimiter(settings.device_rate_per_minute, 60.0, clock)
+        self.customer_limiter = RateLimiter(settings.customer_rate_per_minute, 60.0, clock)
+        self.auth_limiter = RateLimiter(settings.auth_attempts_per_minute, 60.0, clock)
+        self.auth_ip_limiter = RateLimiter(settings.auth_attempts_per_minute * 30, 60.0, clock)
+
+    async def device(self, request: Request) -> tuple[str, str]:
+        """(device id, customer id) of the request's ``X-Device-Token``, rate-limited."""
+        token = header(request, b"x-device-token")
+        if not token:
+            raise Unauthenticated("X-Device-Token is required")
+        found = await self.devices.device_for_token(token)
+        if found is None:
+            raise InvalidDeviceToken("invalid or expired device token")
+        check_rate(request, self.device_limiter, found[0])
+        return found
+
+    def customer(self, request: Request) -> str:
+        """The customer of the request's bearer JWT, rate-limited."""
+        scheme, _, token = (header(request, b"authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("Authorization: Bearer <jwt> is required")
+        customer = self.verifier.customer_id(token.strip())
+        check_rate(request, self.customer_limiter, customer)
+        return customer
+
+    def attempt(self, request: Request, device_id: str) -> None:
+        """Count an authentication attempt for ``device_id``, from the request's address."""
+        client = request.client.host if request.client else "?"
+        for limiter, key in (
+            (self.auth_limiter, f"device:{device_id}"),
+            (self.auth_ip_limiter, f"ip:{client}"),
+        ):
+            verdict = limiter.hit(key)
+            if not verdict.allowed:
+                raise limited(verdict, self.now())

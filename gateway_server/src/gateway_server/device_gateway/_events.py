@@ -1,0 +1,99 @@
+"""Live events of the device gateway, through the broker (``events/``).
+
+Topics: ``device:<id>`` reaches the device's own sockets (``command`` notices),
+``watch:<id>`` the customer sockets subscribed to that device
+(``device_status`` and ``command_update``). :class:`Hub` knows the sockets
+open on this process, so that shutdown can close them with 1001 and the
+run-out scan looks only at devices someone here listens to.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from starlette.websockets import WebSocket
+
+from ..events import Broker
+from ._queue import QueueStore
+from ._sessions import SessionStore
+from ._views import command_message, command_update
+
+__all__ = ["Hub", "LiveEvents"]
+
+
+class Hub:
+    """Open WebSockets, so that shutdown can close them with 1001; and, for the
+    claims that run out, the devices with a socket open here (``devices``) and
+    those a customer socket here watches (``watched``)."""
+
+    def __init__(self) -> None:
+        self.sockets: set[WebSocket] = set()
+        self.devices: collections.Counter[str] = collections.Counter()
+        self.watched: collections.Counter[str] = collections.Counter()
+
+    @staticmethod
+    def join(counter: collections.Counter[str], device_id: str) -> None:
+        counter[device_id] += 1
+
+    @staticmethod
+    def leave(counter: collections.Counter[str], device_id: str) -> None:
+        counter[device_id] -= 1
+        if counter[device_id] <= 0:
+            del counter[device_id]
+
+    async def close_all(self, code: int = 1001) -> None:
+        for ws in list(self.sockets):
+            with contextlib.suppress(Exception):
+                await ws.close(code=code, reason="server shutting down")
+
+
+class LiveEvents:
+    def __init__(
+        self,
+        broker: Broker,
+        sessions: SessionStore,
+        queue: QueueStore,
+        hub: Hub,
+        clock: Callable[[], float],
+    ) -> None:
+        self.broker = broker
+        self.sessions = sessions
+        self.queue = queue
+        self.hub = hub
+        self.now = clock
+
+    async def device_status(self, device_id: str, data: dict[str, Any]) -> None:
+        """A ``device_status`` to whoever watches the device."""
+        topic = f"watch:{device_id}"
+        if self.broker.has_subscribers(topic):
+            await self.broker.publish(topic, {"type": "device_status", "data": data})
+
+    async def command_changed(self, command_id: str, device_id: str) -> None:
+        """A ``command_update`` to whoever watches the command's device."""
+        if not self.broker.has_subscribers(f"watch:{device_id}"):
+            return  # nobody watches this device: skip reading the command back
+        row = await self.sessions.command(command_id)
+        if row is not None:
+            await self.broker.publish(
+                f"watch:{row.device_id}",
+                {"type": "command_update", "data": command_update(row, self.now())},
+            )
+
+    async def claimable(self, device_id: str, command: dict[str, Any]) -> None:
+        """A ``command`` notice to the device's sockets: this command is claimable."""
+        await self.broker.publish(f"device:{device_id}", command_message(command))
+
+    async def claims_run_out(self, since: float, until: float) -> None:
+        """For each command whose claim ran out in (``since``, ``until``]: a
+        ``command`` notice to its device's sockets here (it is claimable again,
+        and nothing else would tell a device that only listens) and a
+        ``command_update`` to the customer sockets here that watch the device
+        (claimed -> pending)."""
+        devices = self.hub.devices.keys() | self.hub.watched.keys()
+        for device_id, notice in await self.queue.claims_run_out(devices, since, until):
+            if device_id in self.hub.devices:
+                await self.claimable(device_id, notice)
+            await self.command_changed(notice["id"], device_id)

@@ -1,0 +1,208 @@
+"""The live sockets: ``/ws/device`` (a device hears of claimable commands and
+sends status and results) and ``/ws/customer`` (a customer watches devices)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import pydantic
+import pydantic_core
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketState
+
+from .._errors import DomainError, Forbidden
+from ..edge import RateLimiter
+from ..events import Subscription
+from ._schemas import DEVICE_ID, ResultBody, StatusData
+from ._views import command_message
+
+if TYPE_CHECKING:
+    from ._api import DeviceGateway
+
+__all__ = ["Sockets"]
+
+OnMessage = Callable[[dict[str, Any], Subscription], Awaitable[None]]
+
+
+async def _pump(ws: WebSocket, subscription: Subscription) -> None:
+    async for message in subscription:
+        await ws.send_json(message)
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"type": "error", "data": {"code": code, "message": message}}
+
+
+class Sockets:
+    def __init__(self, api: DeviceGateway) -> None:
+        self.api = api
+        self.settings = api.services.settings
+        self.clock = api.services.clock
+
+    def routes(self) -> list[WebSocketRoute]:
+        return [
+            WebSocketRoute("/ws/device", self.device),
+            WebSocketRoute("/ws/customer", self.customer),
+        ]
+
+    async def _serve(
+        self,
+        ws: WebSocket,
+        topics: list[str],
+        on_message: OnMessage,
+        on_open: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Subscribe to ``topics`` and forward what they carry; then ``on_open``
+        (after subscribing, so nothing published meanwhile is missed); then answer
+        each message with ``on_message``, rate-limited, errors as error messages."""
+        rate = self.settings.ws_messages_per_second
+        limiter = RateLimiter(rate, 1.0, self.clock)
+        hub = self.api.hub
+        hub.sockets.add(ws)
+        try:
+            async with self.api.services.broker.subscription() as sub:
+                for topic in topics:
+                    sub.add(topic)
+                pump = asyncio.create_task(_pump(ws, sub))
+                try:
+                    if on_open is not None:
+                        await on_open()
+                    while True:
+                        try:
+                            frame = await ws.receive()
+                        except RuntimeError:  # closed by the server (shutdown)
+                            return
+                        if frame["type"] == "websocket.disconnect":
+                            return
+                        # A binary frame is read as UTF-8 JSON too; anything else is refused below.
+                        raw = frame.get("text") or (frame.get("bytes") or b"").decode(
+                            "utf-8", "replace"
+                        )
+                        if not limiter.hit("socket").allowed:
+                            await ws.send_json(
+                                _error("RATE_LIMITED", f"over {rate} messages a second")
+                            )
+                            continue
+                        try:
+                            message = pydantic_core.from_json(raw, allow_inf_nan=False)
+                            if not isinstance(message, dict) or not isinstance(
+                                message.get("type"), str
+                            ):
+                                raise ValueError("a message is an object with a type")
+                            await on_message(message, sub)
+                        except DomainError as exc:
+                            await ws.send_json(_error(exc.code, exc.message))
+                        except (ValueError, pydantic.ValidationError) as exc:
+                            await ws.send_json(_error("INVALID_MESSAGE", str(exc)[:300]))
+                finally:
+                    pump.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await pump
+        finally:
+            hub.sockets.discard(ws)
+            if ws.client_state == WebSocketState.CONNECTED:
+                with contextlib.suppress(Exception):
+                    await ws.close()
+
+    async def device(self, ws: WebSocket) -> None:
+        api = self.api
+        device_id = ws.query_params.get("deviceId", "")
+        secret = ws.query_params.get("deviceSecret", "")
+        if (
+            not re.fullmatch(DEVICE_ID, device_id)
+            or not secret
+            or not await api.devices.check_device_secret(device_id, secret)
+        ):
+            await ws.close(code=1008, reason="invalid device credentials")
+            return
+        await ws.accept()
+
+        async def on_message(message: dict[str, Any], sub: Subscription) -> None:
+            kind = message["type"]
+            data = message.get("data")
+            if kind == "status":
+                beat = StatusData.model_validate(data if data is not None else {})
+                metrics = beat.metrics.model_dump() if beat.metrics else None
+                api.telemetry.record(device_id, beat.status, metrics, beat.diagnostics)
+                update = {"deviceId": device_id, "status": beat.status, "metrics": metrics}
+                await api.events.device_status(device_id, update)
+                await ws.send_json({"type": "status_ack", "data": {"deviceId": device_id}})
+            elif kind == "command_result":
+                if not isinstance(data, dict) or not isinstance(data.get("commandId"), str):
+                    raise ValueError("command_result needs data.commandId")
+                command_id = data["commandId"]
+                body = ResultBody.model_validate_json(
+                    json.dumps({k: v for k, v in data.items() if k != "commandId"})
+                )
+                done = await api.queue.complete(
+                    device_id, command_id, body.claimToken, body.model_dump()
+                )
+                if not done.replayed:
+                    await api.events.command_changed(command_id, device_id)
+                await ws.send_json(
+                    {
+                        "type": "command_result_ack",
+                        "data": {
+                            "commandId": command_id,
+                            "success": True,
+                            "nextCommand": done.next_command,
+                        },
+                    }
+                )
+            else:
+                raise ValueError(f"unknown message type {kind!r}")
+
+        async def send_backlog() -> None:
+            # What is claimable already: a device that only listens learns of it now.
+            for notice in await api.queue.claimable(device_id):
+                await ws.send_json(command_message(notice))
+
+        api.hub.join(api.hub.devices, device_id)
+        try:
+            await self._serve(ws, [f"device:{device_id}"], on_message, send_backlog)
+        finally:
+            api.hub.leave(api.hub.devices, device_id)
+
+    async def customer(self, ws: WebSocket) -> None:
+        api = self.api
+        token = ws.query_params.get("token", "")
+        try:
+            customer = api.guard.verifier.customer_id(token)
+        except DomainError:
+            await ws.close(code=1008, reason="invalid customer token")
+            return
+        await ws.accept()
+        watching: set[str] = set()
+
+        async def on_message(message: dict[str, Any], sub: Subscription) -> None:
+            kind = message["type"]
+            device_id = message.get("deviceId")
+            if kind not in ("subscribe", "unsubscribe"):
+                raise ValueError(f"unknown message type {kind!r}")
+            if not isinstance(device_id, str) or not re.fullmatch(DEVICE_ID, device_id):
+                raise ValueError("deviceId is required")
+            if kind == "subscribe":
+                if not await api.devices.owns_device(customer, device_id):
+                    raise Forbidden("device not owned by customer")
+                sub.add(f"watch:{device_id}")
+                if device_id not in watching:
+                    watching.add(device_id)
+                    api.hub.join(api.hub.watched, device_id)
+                await ws.send_json({"type": "subscribed", "deviceId": device_id})
+            else:
+                sub.remove(f"watch:{device_id}")
+                if device_id in watching:
+                    watching.discard(device_id)
+                    api.hub.leave(api.hub.watched, device_id)
+                await ws.send_json({"type": "unsubscribed", "deviceId": device_id})
+
+        try:
+            await self._serve(ws, [], on_message)
+        finally:
+            for device_id in watching:
+                api.hub.leave(api.hub.watched, device_id)

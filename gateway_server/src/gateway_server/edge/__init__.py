@@ -1,0 +1,42 @@
+"""The HTTP edge, shared by every API: the error format and the one table from
+domain errors to statuses, JSON answers, request ids and the access log,
+body/query/path parsing, rate limits, and the API description pages.
+Imports no API; the APIs import it."""
+
+from ._docs import docs_routes, load_contract
+from ._errors import STATUS, error_response, exception_handlers, status_of
+from ._limits import VERDICT, RateLimiter, Verdict, check_rate, limited
+from ._middleware import Edge, FastLane, redacted_path
+from ._parsing import header, known_query, path_id, query_int, read_json, validation_error
+from ._responses import JSONResponse, ok
+from ._schemas import Body, JsonInt, JsonValue, Timestamp, text
+
+__all__ = [
+    "STATUS",
+    "VERDICT",
+    "Body",
+    "Edge",
+    "FastLane",
+    "JSONResponse",
+    "JsonInt",
+    "JsonValue",
+    "RateLimiter",
+    "Timestamp",
+    "Verdict",
+    "check_rate",
+    "docs_routes",
+    "error_response",
+    "exception_handlers",
+    "header",
+    "known_query",
+    "limited",
+    "load_contract",
+    "ok",
+    "path_id",
+    "query_int",
+    "read_json",
+    "redacted_path",
+    "status_of",
+    "text",
+    "validation_error",
+]

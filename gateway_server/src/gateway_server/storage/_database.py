@@ -1,0 +1,56 @@
+"""The database as the stores see it: transactions, a liveness check, close.
+
+On SQLite, transactions run on the fast path's one connection
+(``_sqlite.py``); on any other database, on the async engine's pool.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ._engine import connect
+from ._sqlite import SQLiteConnection
+
+__all__ = ["Database"]
+
+
+class Database:
+    def __init__(self, url: str, *, sqlite_synchronous: str = "NORMAL") -> None:
+        self.engine: AsyncEngine = connect(url, synchronous=sqlite_synchronous)
+        self._sqlite = (
+            SQLiteConnection(url, sqlite_synchronous)
+            if self.engine.url.get_backend_name() == "sqlite"
+            else None
+        )
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.url.get_backend_name()
+
+    def write(self) -> AbstractAsyncContextManager[Any]:
+        """One transaction that changes state: committed on success, rolled back on error."""
+        if self._sqlite is None:
+            return self.engine.begin()
+        return self._sqlite.transaction(commit=True)
+
+    def read(self) -> AbstractAsyncContextManager[Any]:
+        """A consistent read (one snapshot)."""
+        if self._sqlite is None:
+            return self.engine.connect()
+        return self._sqlite.transaction(commit=False)
+
+    async def ping(self) -> None:
+        """A fresh connection and a query: is the database reachable right now?"""
+        async with self.engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+
+    async def close(self) -> None:
+        """Close every connection (an app that starts again opens new ones)."""
+        if self._sqlite is not None:
+            await self._sqlite.close()
+        await self.engine.dispose()
