@@ -4,8 +4,14 @@
 - A client package imports no other client package and not ``gateway_server``.
 - ``gateway_server`` imports no client package.
 - Other packages use sdk_core through its public names only (no ``sdk_core._x``).
+- Inside ``gateway_server``, the rooms keep to their floors: an API subpackage
+  (``device_gateway``, ``compliance``) never imports another; the shared
+  layers ``storage``, ``security`` and ``events`` import neither the HTTP edge
+  nor an API nor the app that assembles them; ``edge`` imports no API and not
+  the app; the kernel modules (``_errors``, ``_json``, ``_settings``,
+  ``_version``) import only each other.
 
-Every ``import`` and ``from ... import`` is read from the AST (also inside
+Every ``import`` and ``from ... import`` (relative ones resolved) is read from the AST (also inside
 functions and ``TYPE_CHECKING`` blocks), as are string literals handed to
 ``importlib.import_module`` / ``__import__``. Exit status 1 lists every
 breach as ``file:line: package -> imported``.
@@ -44,13 +50,55 @@ def allowed(importer: str, imported: str) -> bool:
     return True
 
 
-def imported_names(tree: ast.AST) -> Iterator[tuple[int, str]]:
+API_ROOMS = ("device_gateway", "compliance")
+SHARED_LAYERS = ("storage", "security", "events")
+KERNEL = ("_errors", "_json", "_settings", "_version")
+APP = ("_app", "_cli", "_services", "_schema")
+
+
+def room(module: str) -> str:
+    """The room of a ``gateway_server`` module: its first name under the package."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def server_allowed(importer: str, imported: str) -> bool:
+    """May ``importer`` (a gateway_server module) import ``imported`` (one too)?"""
+    mine, theirs = room(importer), room(imported)
+    if not theirs or mine == theirs:
+        return True
+    if mine in KERNEL:
+        return theirs in KERNEL
+    if mine in API_ROOMS:
+        return theirs not in API_ROOMS
+    if mine in SHARED_LAYERS:
+        return theirs not in ("edge", *API_ROOMS, *APP)
+    if mine == "edge":
+        return theirs not in (*API_ROOMS, *APP)
+    return True
+
+
+def _absolute(module: str, node: ast.ImportFrom) -> str | None:
+    """The module a ``from ... import`` names, relative ones resolved against ``module``."""
+    if node.level == 0:
+        return node.module
+    base = module.split(".")[: -node.level]
+    if not base:
+        return None
+    return ".".join([*base, node.module] if node.module else base)
+
+
+def imported_names(tree: ast.AST, module: str = "") -> Iterator[tuple[int, str]]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield node.lineno, alias.name
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            yield node.lineno, node.module
+        elif isinstance(node, ast.ImportFrom):
+            name = _absolute(module, node) if node.level else node.module
+            if name:
+                yield node.lineno, name
+                if node.level:  # ``from . import x`` may name a module
+                    yield from ((node.lineno, f"{name}.{a.name}") for a in node.names)
         elif (
             isinstance(node, ast.Call)
             and (
@@ -74,12 +122,19 @@ def breaches(root: Path) -> list[str]:
         if not src.is_dir():
             continue
         for path in sorted(src.rglob("*.py")):
+            parts = path.relative_to(src.parent).with_suffix("").parts
+            is_package = parts[-1] == "__init__"
+            module = ".".join(parts[:-1] if is_package else parts)
+            # resolve relative imports from the package a module is in
+            context = f"{module}.__init__" if is_package else module
             tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-            for line, name in imported_names(tree):
+            for line, name in imported_names(tree, context):
                 top = name.split(".")[0]
                 private_core = package != CORE and name.startswith(f"{CORE}._")
-                if not allowed(package, top) or private_core:
-                    found.append(f"{path.relative_to(root)}:{line}: {package} -> {name}")
+                inner = package == SERVER == top and not server_allowed(module, name)
+                if not allowed(package, top) or private_core or inner:
+                    who = module if inner else package
+                    found.append(f"{path.relative_to(root)}:{line}: {who} -> {name}")
     return found
 
 

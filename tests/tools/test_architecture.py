@@ -44,3 +44,37 @@ def test_breaches_are_found(tmp_path: Path) -> None:
         "sdk_core/src/sdk_core/mod.py:1: sdk_core -> nexthink_sdk",
     ]
     assert arch.main(["check", str(tmp_path)]) == 1
+
+
+def _server(root: Path, module: str, source: str) -> None:
+    path = root / "gateway_server" / "src" / "gateway_server" / module
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(source)
+
+
+def test_the_servers_rooms_keep_to_their_floors(tmp_path: Path) -> None:
+    _server(tmp_path, "storage/_database.py", "from ..edge import ok\nfrom .._json import dumps\n")
+    _server(tmp_path, "security/__init__.py", "from ..device_gateway import _sql\n")
+    _server(tmp_path, "edge/_errors.py", "from gateway_server.compliance import x\n")
+    _server(
+        tmp_path,
+        "device_gateway/_queue.py",
+        "from ..compliance import _sites\nfrom ..storage import Database\n",
+    )
+    _server(
+        tmp_path,
+        "device_gateway/_api.py",
+        "from .._services import Services\nfrom . import _queue\n",
+    )
+    _server(tmp_path, "_settings.py", "from .storage import Database\n")
+    assert sorted(arch.breaches(tmp_path)) == [
+        "gateway_server/src/gateway_server/_settings.py:1: gateway_server._settings -> gateway_server.storage",
+        "gateway_server/src/gateway_server/_settings.py:1: gateway_server._settings -> gateway_server.storage.Database",
+        "gateway_server/src/gateway_server/device_gateway/_queue.py:1: gateway_server.device_gateway._queue -> gateway_server.compliance",
+        "gateway_server/src/gateway_server/device_gateway/_queue.py:1: gateway_server.device_gateway._queue -> gateway_server.compliance._sites",
+        "gateway_server/src/gateway_server/edge/_errors.py:1: gateway_server.edge._errors -> gateway_server.compliance",
+        "gateway_server/src/gateway_server/security/__init__.py:1: gateway_server.security -> gateway_server.device_gateway",
+        "gateway_server/src/gateway_server/security/__init__.py:1: gateway_server.security -> gateway_server.device_gateway._sql",
+        "gateway_server/src/gateway_server/storage/_database.py:1: gateway_server.storage._database -> gateway_server.edge",
+        "gateway_server/src/gateway_server/storage/_database.py:1: gateway_server.storage._database -> gateway_server.edge.ok",
+    ]
