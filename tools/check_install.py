@@ -27,6 +27,12 @@ MEMBERS = (
 )
 # Beyond "it imports": what each installed copy must be able to do on its own.
 PROBES = {
+    # the generated stubs check the installed grpcio and protobuf against the
+    # versions that generated them: the declared floors must satisfy that
+    "compliance_sdk": (
+        "from compliance_sdk._proto import compliance_pb2, compliance_pb2_grpc; "
+        "assert compliance_pb2_grpc.ComplianceAgentStub"
+    ),
     "gateway_server": (
         "from gateway_server._app import load_contract; assert load_contract()['openapi']"
     ),
