@@ -55,7 +55,7 @@ def main() -> int:
                     break
         for command in portal.sessions.get(session.id).commands:
             print(f"  {command.type}: {command.status}")
-        print(f"server {portal.system_info().version}")
+        print(f"server {portal.system_info().version} ({portal.health().status})")
     return 0
 
 

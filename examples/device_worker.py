@@ -3,9 +3,11 @@
     gateway-server demo --credentials-file creds.json &      # prints credentials too
     python examples/device_worker.py creds.json [--max-commands N]
 
-Registers nothing: it uses a demo device's id and secret, sends a heartbeat,
-then works the device's command queue with ``DeviceClient.run``: claim, run
-the handler while the claim is extended in the background, submit the result.
+Registers nothing: it uses a demo device's id and secret, asks the gateway
+whether it is ready (no credentials needed), sends a heartbeat, then works the
+device's command queue with ``DeviceClient.run``: claim, run the handler while
+the claim is extended in the background, submit the result. The id and secret
+may come from ``GATEWAY_DEVICE_ID`` / ``GATEWAY_DEVICE_SECRET`` instead.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ def main() -> int:
     creds = json.loads(Path(args.credentials).read_text())
     device = creds["devices"][0]
     with DeviceClient(creds["baseUrl"], device["deviceId"], device["deviceSecret"]) as client:
+        ready = client.readiness()
+        print(f"gateway {client.version()}: {'ready' if ready.ready else 'not ready'}")
         beat = client.heartbeat("online", metrics={"cpu": 0.12, "memory": 0.4, "uptime": 3600})
         print(f"{device['deviceId']}: heartbeat ok, {beat.pending_commands} pending")
         stats = client.run(

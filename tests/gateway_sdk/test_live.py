@@ -16,6 +16,7 @@ from gateway_sdk import (
     DeviceClient,
     DeviceStatusEvent,
 )
+from tests.gateway_sdk.conftest import checked
 from tests.gateway_support import customer_token
 from tests.support import LocalServer
 
@@ -23,10 +24,11 @@ Live = tuple[LocalServer, Starlette]
 
 
 def setup(live: Live, device_id: str, who: str = "cust-a") -> tuple[CustomerClient, DeviceClient]:
+    """A customer and its registered device over the socket, their exchanges contract-checked."""
     server, app = live
-    cust = CustomerClient(server.url, customer_token(app, who))
+    cust = CustomerClient(server.url, customer_token(app, who), http_client=checked())
     code = cust.devices.provision(device_id).activation_code
-    device = DeviceClient(server.url, device_id)
+    device = DeviceClient(server.url, device_id, http_client=checked())
     device.register(code)
     return cust, device
 
@@ -143,7 +145,7 @@ def test_customer_subscription_sees_a_claim_run_out(live: Live) -> None:
 def test_customer_cannot_subscribe_to_another_customers_device(live: Live) -> None:
     setup(live, "live-004", who="cust-a")
     server, app = live
-    intruder = CustomerClient(server.url, customer_token(app, "cust-b"))
+    intruder = CustomerClient(server.url, customer_token(app, "cust-b"), http_client=checked())
     with intruder.subscribe() as feed:
         answer = feed.subscribe("live-004")
         assert answer.type == "error"

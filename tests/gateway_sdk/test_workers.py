@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from gateway_sdk import AsyncCustomerClient, AsyncDeviceClient, ConflictError, PermissionDeniedError
 from gateway_server import create_app
-from tests.gateway_sdk.conftest import FAST
+from tests.gateway_sdk.conftest import FAST, achecked
 from tests.gateway_support import api, customer_token, postgres_database, settings
 
 BASE = "http://gateway.test"
@@ -45,7 +45,7 @@ async def _twenty_workers(tmp_path: Path, database_url: str | None) -> None:
     crashes = 0
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=BASE, timeout=60) as http:
+        async with achecked(transport=transport, base_url=BASE, timeout=60) as http:
             cust = AsyncCustomerClient(BASE, customer_token(app, "cust-a"), http_client=http)
             code = (await cust.devices.provision("fleet-01")).activation_code
             first = AsyncDeviceClient(BASE, "fleet-01", http_client=http)

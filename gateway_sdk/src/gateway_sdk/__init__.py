@@ -15,32 +15,29 @@ from sdk_core import (
 )
 
 from ._customer import AsyncCustomerClient, CustomerClient
-from ._device import (
-    AsyncDeviceClient,
-    DeviceClient,
-    FileSecretStore,
-    MemorySecretStore,
-    SecretNotSavedError,
-    SecretStore,
-    WorkerStats,
-)
+from ._device import AsyncDeviceClient, DeviceClient
 from ._models import (
     ClaimedCommand,
     CommandAvailable,
     CommandUpdate,
     CompleteResult,
+    ConfigUpdate,
     Device,
     DeviceStatus,
     DeviceStatusEvent,
+    Health,
     HeartbeatResult,
     ProvisionedDevice,
+    Readiness,
     RegisteredDevice,
     Session,
     SessionCommand,
     SocketEvent,
     SystemInfo,
 )
+from ._secret_store import FileSecretStore, MemorySecretStore, SecretNotSavedError, SecretStore
 from ._version import __version__
+from ._worker import WorkerStats
 from ._ws import AsyncCustomerSubscription, AsyncDeviceSocket, CustomerSubscription, DeviceSocket
 
 __all__ = [
@@ -57,6 +54,7 @@ __all__ = [
     "CommandAvailable",
     "CommandUpdate",
     "CompleteResult",
+    "ConfigUpdate",
     "ConflictError",
     "CustomerClient",
     "CustomerSubscription",
@@ -66,6 +64,7 @@ __all__ = [
     "DeviceStatus",
     "DeviceStatusEvent",
     "FileSecretStore",
+    "Health",
     "HeartbeatResult",
     "InputValidationError",
     "MemorySecretStore",
@@ -73,6 +72,7 @@ __all__ = [
     "PermissionDeniedError",
     "ProvisionedDevice",
     "RateLimitError",
+    "Readiness",
     "RegisteredDevice",
     "SDKError",
     "SecretNotSavedError",

@@ -15,11 +15,14 @@ __all__ = [
     "CommandAvailable",
     "CommandUpdate",
     "CompleteResult",
+    "ConfigUpdate",
     "Device",
     "DeviceStatus",
     "DeviceStatusEvent",
+    "Health",
     "HeartbeatResult",
     "ProvisionedDevice",
+    "Readiness",
     "RegisteredDevice",
     "Session",
     "SessionCommand",
@@ -121,6 +124,21 @@ class SystemInfo(BaseModel):
     services: dict[str, Any]
 
 
+class Health(BaseModel):
+    """``GET /healthz``: the process is up."""
+
+    status: str
+    timestamp: dt.datetime
+
+
+class Readiness(BaseModel):
+    """``GET /readyz``: every dependency checked (a 503 answer is ``ready=False``)."""
+
+    ready: bool
+    checks: dict[str, bool]
+    errors: list[str] = Field(default_factory=list)
+
+
 class SocketEvent(BaseModel):
     """Any message from a gateway socket (``type`` and ``data``)."""
 
@@ -154,10 +172,22 @@ class CommandAvailable(SocketEvent):
     type: Literal["command"] = "command"
 
 
+class ConfigUpdate(SocketEvent):
+    """New configuration for this device (``/ws/device``); the document leaves
+    its ``data`` open, so it is kept as sent (``config`` when it is an object)."""
+
+    type: Literal["config_update"] = "config_update"
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return dict(self.data) if isinstance(self.data, dict) else {}
+
+
 _EVENTS: dict[str, type[SocketEvent]] = {
     "device_status": DeviceStatusEvent,
     "command_update": CommandUpdate,
     "command": CommandAvailable,
+    "config_update": ConfigUpdate,
 }
 
 

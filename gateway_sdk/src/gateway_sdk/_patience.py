@@ -8,8 +8,9 @@ only sleep.
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable
+
+from sdk_core import Clock, SystemClock
 
 __all__ = ["Patience"]
 
@@ -18,7 +19,8 @@ class Patience:
     """Waits from ``first`` seconds, doubling up to ``longest``, with jitter (so
     that a fleet does not come back in step); a wait the server asked for wins.
     After ``max_outage`` seconds of failures in a row (``None``: no limit) it
-    gives up; ``ok()`` after a success starts it over."""
+    gives up; ``ok()`` after a success starts it over. Time is the client's
+    ``clock`` (a fake one in tests), jitter its ``rand``."""
 
     def __init__(
         self,
@@ -26,13 +28,13 @@ class Patience:
         max_outage: float | None,
         *,
         longest: float = 30.0,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock | None = None,
         rand: Callable[[], float] = random.random,
     ) -> None:
         self.first = max(first, 0.05)
         self.longest = longest
         self.max_outage = max_outage
-        self._clock = clock
+        self._clock = clock or SystemClock()
         self._rand = rand
         self._failures = 0
         self._since: float | None = None
@@ -45,7 +47,7 @@ class Patience:
         """Seconds to wait after one more failure, or ``None`` to give up: the
         outage has lasted ``max_outage``, or the wait would end at or after
         ``before`` (a monotonic time by which trying again is pointless)."""
-        now = self._clock()
+        now = self._clock.monotonic()
         self._since = now if self._since is None else self._since
         if self.max_outage is not None and now - self._since >= self.max_outage:
             return None

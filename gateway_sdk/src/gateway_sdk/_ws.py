@@ -22,6 +22,8 @@ from websockets.asyncio.client import connect as aconnect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+from sdk_core import AsyncSleep, Clock, Sleep
+
 from ._models import SocketEvent, parse_socket_event
 from ._patience import Patience
 
@@ -216,10 +218,13 @@ class _Feed:
         base_url: str,
         token: str,
         device_ids: Iterable[str],
+        *,
         reconnect: bool,
         max_outage: float | None,
+        clock: Clock | None,
     ) -> None:
         self.url = ws_url(base_url, "/ws/customer", {"token": token})
+        self._clock = clock
         self.initial = list(device_ids)
         self._devices: dict[str, None] = {}
         self._reconnect = reconnect
@@ -243,7 +248,7 @@ class _Feed:
         return self._reconnect and not self.closing
 
     def patience(self) -> Patience:
-        return Patience(0.5, self._max_outage)
+        return Patience(0.5, self._max_outage, clock=self._clock)
 
     def reconnected(self) -> SocketEvent:
         """The event a reconnecting subscription yields: events of the outage
@@ -278,8 +283,13 @@ class CustomerSubscription(_SyncSocket):
         *,
         reconnect: bool = False,
         max_outage: float | None = None,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
     ) -> None:
-        self._feed = _Feed(base_url, token, device_ids, reconnect, max_outage)
+        self._feed = _Feed(
+            base_url, token, device_ids, reconnect=reconnect, max_outage=max_outage, clock=clock
+        )
+        self._sleep = sleep or time.sleep
         super().__init__(self._feed.url)
 
     def __enter__(self) -> Self:
@@ -319,7 +329,7 @@ class CustomerSubscription(_SyncSocket):
                 wait = _gave_way(exc, patience)
                 if wait is None:
                     raise
-                time.sleep(wait)
+                self._sleep(wait)
                 continue
             for message in self._feed.resubscribe():
                 self.send(message)
@@ -337,8 +347,13 @@ class AsyncCustomerSubscription(_AsyncSocket):
         *,
         reconnect: bool = False,
         max_outage: float | None = None,
+        clock: Clock | None = None,
+        sleep: AsyncSleep | None = None,
     ) -> None:
-        self._feed = _Feed(base_url, token, device_ids, reconnect, max_outage)
+        self._feed = _Feed(
+            base_url, token, device_ids, reconnect=reconnect, max_outage=max_outage, clock=clock
+        )
+        self._sleep = sleep or asyncio.sleep
         super().__init__(self._feed.url)
 
     async def __aenter__(self) -> Self:
@@ -377,7 +392,7 @@ class AsyncCustomerSubscription(_AsyncSocket):
                 wait = _gave_way(exc, patience)
                 if wait is None:
                     raise
-                await asyncio.sleep(wait)
+                await self._sleep(wait)
                 continue
             for message in self._feed.resubscribe():
                 await self.send(message)
