@@ -10,6 +10,7 @@ from gateway_server.device_gateway._rules import (
     DeviceState,
     check_extend,
     check_new_session,
+    check_owner,
     check_registration,
     check_session_open,
     claim_deadline,
@@ -102,6 +103,14 @@ def test_registration_once_with_an_unexpired_code() -> None:
         check_registration(DeviceState.PROVISIONED, None, False, NOW)
     with pytest.raises(errors.InvalidActivationCode):
         check_registration(DeviceState.PROVISIONED, NOW + 1, False, NOW)
+
+
+def test_a_customer_reaches_only_its_own() -> None:
+    check_owner("cust-a", "cust-a", "device")
+    with pytest.raises(errors.Unknown, match="device not found"):
+        check_owner(None, "cust-a", "device")
+    with pytest.raises(errors.NotOwned, match="session not owned by customer"):
+        check_owner("cust-b", "cust-a", "session")
 
 
 def test_online_is_three_heartbeat_intervals() -> None:

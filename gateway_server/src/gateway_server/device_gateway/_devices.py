@@ -17,10 +17,8 @@ from ._errors import (
     DeviceInactive,
     DeviceNotProvisioned,
     InvalidDeviceCredentials,
-    NotOwned,
-    Unknown,
 )
-from ._rules import DeviceState, check_registration, online_since
+from ._rules import DeviceState, check_owner, check_registration, online_since
 from ._telemetry import Telemetry
 
 __all__ = ["DeviceStore", "TOKEN_RECHECK"]
@@ -73,10 +71,7 @@ class DeviceStore:
     async def owned(self, conn: Any, customer_id: str, device_id: str) -> Any:
         """The device row, if it is ``customer_id``'s (within a transaction)."""
         row = (await conn.execute(sql.DEVICE_BY_ID, {"p_device_id": device_id})).first()
-        if row is None:
-            raise Unknown("device")
-        if row.customer_id != customer_id:
-            raise NotOwned("device")
+        check_owner(None if row is None else row.customer_id, customer_id, "device")
         return row
 
     async def owns_device(self, customer_id: str, device_id: str) -> bool:

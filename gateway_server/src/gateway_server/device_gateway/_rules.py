@@ -35,7 +35,10 @@ Each rule, then the function here that decides it and the named statement of
 10. A device registers once, with its unexpired activation code
     (:func:`check_registration`); REGISTER burns the code in the same
     statement.
-11. A device is online when seen within 3 heartbeat intervals
+11. A customer reaches only its own devices and sessions: an unknown one is
+    404, another customer's 403 (:func:`check_owner`; every store's owned
+    read goes through it).
+12. A device is online when seen within 3 heartbeat intervals
     (:func:`online_since`, :func:`device_status`; DEVICES_PAGE filters by it).
 """
 
@@ -52,14 +55,17 @@ from ._errors import (
     DeviceNotActive,
     InvalidActivationCode,
     InvalidClaimToken,
+    NotOwned,
     SessionExists,
     SessionExpired,
+    Unknown,
 )
 
 __all__ = [
     "CommandState",
     "DeviceState",
     "check_extend",
+    "check_owner",
     "check_new_session",
     "check_registration",
     "check_session_open",
@@ -175,6 +181,14 @@ def check_registration(
         raise ActivationCodeExpired("activation code expired")
     if not same_code:
         raise InvalidActivationCode("invalid activation code")
+
+
+def check_owner(owner: str | None, customer_id: str, what: str) -> None:
+    """``owner`` is the customer of the row read (``None``: no such row)."""
+    if owner is None:
+        raise Unknown(what)
+    if owner != customer_id:
+        raise NotOwned(what)
 
 
 def online_since(now: float, heartbeat_interval_ms: int) -> float:

@@ -13,12 +13,13 @@ from .._settings import Settings
 from ..storage import Database
 from . import _sql as sql
 from ._devices import DeviceStore
-from ._errors import AlreadyProcessed, NotOwned, Unknown
+from ._errors import AlreadyProcessed, Unknown
 from ._queue import PendingCounts
 from ._records import NewCommand
 from ._rules import (
     CommandState,
     check_new_session,
+    check_owner,
     check_session_open,
     customer_status,
     decide,
@@ -66,10 +67,7 @@ class SessionStore:
 
     async def _owned(self, conn: Any, customer_id: str, session_id: str) -> Any:
         row = (await conn.execute(sql.SESSION_BY_ID, {"p_session_id": session_id})).first()
-        if row is None:
-            raise Unknown("session")
-        if row.customer_id != customer_id:
-            raise NotOwned("session")
+        check_owner(None if row is None else row.customer_id, customer_id, "session")
         return row
 
     async def get_session(self, customer_id: str, session_id: str) -> tuple[Any, list[Any]]:
