@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -103,7 +103,7 @@ class VendorApp:
     render: Render
 
 
-def vendor_app(routes: list[BaseRoute], render: Render) -> VendorApp:
+def vendor_app(routes: Sequence[BaseRoute], render: Render) -> VendorApp:
     """A vendor's app: its routes, and every error (ours, Starlette's 404 and
     405, anything unexpected) answered by ``render`` in the vendor's format."""
 
@@ -122,4 +122,4 @@ def vendor_app(routes: list[BaseRoute], render: Render) -> VendorApp:
         return render(request, 500, VendorError(500, "INTERNAL_ERROR", "internal error"))
 
     handlers = {DomainError: domain, HTTPException: http, Exception: unexpected}
-    return VendorApp(Starlette(routes=routes, exception_handlers=handlers), render)
+    return VendorApp(Starlette(routes=list(routes), exception_handlers=handlers), render)

@@ -35,6 +35,15 @@ def _build(name: str, context: Context, services: Services) -> Vendor:
         from .exasperation import ExasperationEmulator  # noqa: PLC0415
 
         return ExasperationEmulator(context)
+    if name == "nexthink":
+        from .nexthink import NexthinkEmulator  # noqa: PLC0415
+
+        settings = services.settings
+        return NexthinkEmulator(
+            context,
+            export_seconds=settings.nexthink_export_seconds,
+            rate_per_minute=settings.nexthink_rate_per_minute,
+        )
     raise ValueError(f"no emulator {name!r}")
 
 
