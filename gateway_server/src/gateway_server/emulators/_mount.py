@@ -44,6 +44,10 @@ def _build(name: str, context: Context, services: Services) -> Vendor:
             export_seconds=settings.nexthink_export_seconds,
             rate_per_minute=settings.nexthink_rate_per_minute,
         )
+    if name == "kubenexus":
+        from .kubenexus import KubeNexusEmulator  # noqa: PLC0415
+
+        return KubeNexusEmulator(context)
     raise ValueError(f"no emulator {name!r}")
 
 
