@@ -329,6 +329,14 @@ def emulator_faults(
         control.clear()
 
 
+@pytest.fixture(autouse=True)
+def _emulator_fault_marks(request: pytest.FixtureRequest) -> None:
+    """A test marked ``emulator_fault`` gets its faults armed (and the server
+    started) before its other fixtures; any other test pays nothing."""
+    if request.node.get_closest_marker("emulator_fault") is not None:
+        request.getfixturevalue("emulator_faults")
+
+
 # Sync clients
 @pytest.fixture
 def nexthink_client(gateway_server: LocalGateway) -> Iterator[NexthinkClient]:
