@@ -140,7 +140,7 @@ def test_an_export_moves_through_its_states_and_its_file_refuses_credentials(
     leaked = httpx.get(done.results_file_url, headers={"Authorization": "Bearer anything"})
     assert leaked.status_code == 400
     assert "Only one auth mechanism" in leaked.text
-    forged = httpx.get(done.results_file_url.replace("X-Signature=", "X-Signature=0"))
+    forged = httpx.get(done.results_file_url.replace("token=", "token=0"))
     assert forged.status_code == 403
     assert packed.results_file_url
     body = httpx.get(packed.results_file_url).content

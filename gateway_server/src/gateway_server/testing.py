@@ -44,7 +44,7 @@ import uvicorn
 
 from ._app import GatewayApp, create_app
 from ._settings import Settings
-from .emulators import PREFIX, load_seed
+from .emulators import PREFIX, credentials
 
 if TYPE_CHECKING:
     from exasperation_sdk import AsyncExasperationClient, ExasperationClient
@@ -167,7 +167,6 @@ class LocalGateway:
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="gateway-kit", daemon=True)
-        self.seed = load_seed(self.settings.emulator_data) if self.settings.emulators else {}
         self.faults = FaultControl(self.url)
 
     @property
@@ -203,29 +202,8 @@ class LocalGateway:
         return self.app.device_gateway.verifier.mint(customer, ttl=ttl)
 
     def credentials(self, emulator: str) -> dict[str, str]:
-        """The first seeded credentials of an emulator, as its client takes them."""
-        seed = self.seed.get(emulator) or {}
-        if emulator == "nexthink":
-            first = seed["clients"][0]
-            return {
-                "base_url": self.emulator_url("nexthink"),
-                "token_url": f"{self.emulator_url('nexthink')}/oauth2/default/v1/token",
-                "client_id": first["client_id"],
-                "client_secret": first["client_secret"],
-            }
-        if emulator == "kubenexus":
-            user = seed["users"][0]
-            return {
-                "base_url": self.emulator_url("kubenexus"),
-                "username": user["username"],
-                "password": user["password"],
-            }
-        if emulator == "exasperation":
-            return {
-                "base_url": f"{self.emulator_url('exasperation')}/v1",
-                "api_key": seed["keys"][0]["key"],
-            }
-        raise KeyError(emulator)
+        """An emulator's client arguments (``base_url`` and its first seeded credentials)."""
+        return credentials(self.settings, self.url)[emulator]
 
     def register_device(self, customer: str = CUSTOMER) -> RegisteredDevice:
         """A new device of ``customer``, provisioned and registered through the

@@ -11,7 +11,7 @@ vendor's format, the seed, the clock), ``_faults.py`` the fault injection and
 
 from ._common import EMULATORS, Context, VendorApp, VendorError, load_seed
 from ._faults import Fault, Faults
-from ._mount import PREFIX, Emulators, Vendor
+from ._mount import PREFIX, Emulators, Vendor, credentials, environment
 
 __all__ = [
     "EMULATORS",
@@ -23,5 +23,7 @@ __all__ = [
     "Vendor",
     "VendorApp",
     "VendorError",
+    "credentials",
+    "environment",
     "load_seed",
 ]

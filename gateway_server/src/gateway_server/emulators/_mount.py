@@ -4,15 +4,17 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 from typing import Protocol
 
 from starlette.routing import BaseRoute, Mount
 
 from .._services import Services
+from .._settings import Settings
 from ._common import Context, VendorApp, load_seed
 from ._faults import FaultInjection, Faults, control_app
 
-__all__ = ["PREFIX", "Emulators"]
+__all__ = ["PREFIX", "Emulators", "credentials", "environment"]
 
 PREFIX = "/emulators"
 
@@ -49,6 +51,29 @@ def _build(name: str, context: Context, services: Services) -> Vendor:
 
         return KubeNexusEmulator(context)
     raise ValueError(f"no emulator {name!r}")
+
+
+def credentials(settings: Settings, server_url: str) -> dict[str, dict[str, str]]:
+    """Each mounted emulator's client arguments (base URL and credentials), by
+    emulator, for a server at ``server_url``: what the demo prints and what the
+    pytest plugin configures its clients with."""
+    if not settings.emulators:
+        return {}
+    seed = load_seed(settings.emulator_data)
+    found = {}
+    for name in settings.emulators:
+        module = importlib.import_module(f"{__package__}.{name}")
+        found[name] = module.credentials(seed.get(name) or {}, f"{server_url}{PREFIX}/{name}")
+    return found
+
+
+def environment(settings: Settings, server_url: str) -> dict[str, str]:
+    """The same as environment variables the clients read (``NEXTHINK_BASE_URL``...)."""
+    return {
+        f"{name.upper()}_{key.upper()}": value
+        for name, values in credentials(settings, server_url).items()
+        for key, value in values.items()
+    }
 
 
 class Emulators:

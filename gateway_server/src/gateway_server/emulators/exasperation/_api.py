@@ -10,7 +10,7 @@ import datetime as dt
 import itertools
 import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
@@ -33,7 +33,7 @@ from ...security import hash_secret
 from .._common import Context, VendorApp, request_id, vendor_app
 from ._corpus import Corpus, Document
 
-__all__ = ["ExasperationEmulator"]
+__all__ = ["credentials", "ExasperationEmulator"]
 
 Date = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 Names = list[Annotated[str, Field(min_length=1)]]
@@ -285,6 +285,11 @@ class ExasperationEmulator:
                 "features_enabled": sorted(key.features),
             }
             return _ok(request, answer)
+
+
+def credentials(seed: Mapping[str, Any], root: str) -> dict[str, str]:
+    """What the client needs to call this emulator at ``root``: its first key."""
+    return {"base_url": f"{root}/v1", "api_key": seed["keys"][0]["key"]}
 
 
 def _elapsed_ms(started: float) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, model_validator
@@ -23,7 +24,7 @@ from ._auth import Caller, Sessions
 from ._store import Record, Store, Table, hash_password, iso, page_of, password_matches
 from ._webhooks import Deliveries
 
-__all__ = ["KubeNexusEmulator"]
+__all__ = ["credentials", "KubeNexusEmulator"]
 
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")]
 Text = Annotated[str, Field(min_length=1)]
@@ -488,6 +489,12 @@ class KubeNexusEmulator:
                 self.store.secrets[hook["id"]] = fields.pop("secret")
             hook.update(fields)
         return ok(request, _webhook(hook))
+
+
+def credentials(seed: Mapping[str, Any], root: str) -> dict[str, str]:
+    """What the client needs to call this emulator at ``root``: its first user."""
+    user = seed["users"][0]
+    return {"base_url": root, "username": user["username"], "password": user["password"]}
 
 
 # -- answers ---------------------------------------------------------------------------------

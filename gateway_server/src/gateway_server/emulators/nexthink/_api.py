@@ -16,6 +16,7 @@ import itertools
 import json
 import math
 import secrets
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs
 
@@ -32,7 +33,7 @@ from .._common import Context, VendorApp, VendorError, vendor_app
 from ._batches import Batches
 from ._nql import Scalar, Tables, csv_text
 
-__all__ = ["NexthinkEmulator"]
+__all__ = ["credentials", "NexthinkEmulator"]
 
 NqlId = Annotated[str, Field(pattern=r"^#[a-z0-9_]{2,255}$")]
 STORAGE = "nexthink-storage"
@@ -239,7 +240,7 @@ class NexthinkEmulator:
         prefix = request.scope.get("root_path", "").rsplit("/", 1)[0]
         signature = self._sign(name, expires)
         return (
-            f"{origin}{prefix}/{STORAGE}/exports/{name}?X-Expires={expires}&X-Signature={signature}"
+            f"{origin}{prefix}/{STORAGE}/exports/{name}?expires={expires}&token={signature}"
         )
 
     def _sign(self, name: str, expires: int) -> str:
@@ -252,10 +253,10 @@ class NexthinkEmulator:
             raise VendorError(400, "InvalidArgument", "Only one auth mechanism allowed")
         name = request.path_params["name"]
         try:
-            expires = int(request.query_params.get("X-Expires", ""))
+            expires = int(request.query_params.get("expires", ""))
         except ValueError:
             raise VendorError(403, "AccessDenied", "Request is not signed") from None
-        signature = request.query_params.get("X-Signature", "")
+        signature = request.query_params.get("token", "")
         if not hmac.compare_digest(signature, self._sign(name, expires)):
             raise VendorError(403, "SignatureDoesNotMatch", "The signature does not match")
         if self.clock() > expires:
@@ -271,6 +272,17 @@ class NexthinkEmulator:
         if export.compressed:
             content, media = gzip.compress(content, mtime=0), "application/gzip"
         return Response(content, media_type=media)
+
+
+def credentials(seed: Mapping[str, Any], root: str) -> dict[str, str]:
+    """What the client needs to call this emulator at ``root``: its first client."""
+    first = seed["clients"][0]
+    return {
+        "base_url": root,
+        "token_url": f"{root}/oauth2/default/v1/token",
+        "client_id": first["client_id"],
+        "client_secret": first["client_secret"],
+    }
 
 
 def _negotiate(accept: str | None) -> str:
