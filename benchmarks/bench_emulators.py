@@ -28,11 +28,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
-from bench_gateway import RawConnection, free_port, timed
+from bench_gateway import RawConnection, free_port, timed, wait_until_up
 
 from gateway_server.emulators import load_seed
 
@@ -150,15 +149,7 @@ def main() -> None:
         seed_without_limits(seed)
         proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port), data, str(seed)])
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.1)
+            wait_until_up(f"http://127.0.0.1:{port}")
             asyncio.run(run(port, args.seconds, args.rounds, args.workers))
         finally:
             proc.terminate()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -22,9 +23,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from .._errors import DomainError
+from .._errors import DomainError, RateLimited
 from .._settings import EMULATORS
-from ..edge import status_of
+from ..edge import Verdict, status_of
 
 __all__ = [
     "EMULATORS",
@@ -33,6 +34,7 @@ __all__ = [
     "VendorApp",
     "VendorError",
     "load_seed",
+    "refuse_over_limit",
     "request_id",
     "status_for",
     "vendor_app",
@@ -58,6 +60,17 @@ class VendorError(DomainError):
     ) -> None:
         super().__init__(message, details, code=code, headers=headers)
         self.status = status
+
+
+def refuse_over_limit(verdict: Verdict, now: float, code: str) -> None:
+    """A 429 with ``Retry-After``, in the vendor's ``code``, when ``verdict`` refused the call."""
+    if not verdict.allowed:
+        wait = max(1, math.ceil(verdict.reset_at - now))
+        raise RateLimited(
+            f"rate limit of {verdict.limit} requests a minute exceeded",
+            code=code,
+            headers={"Retry-After": str(wait)},
+        )
 
 
 def status_for(error: DomainError) -> int:

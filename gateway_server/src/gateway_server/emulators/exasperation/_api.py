@@ -30,7 +30,7 @@ from ..._errors import (
 )
 from ...edge import Body, JSONResponse, RateLimiter, known_query, read_json
 from ...security import hash_secret
-from .._common import Context, VendorApp, request_id, vendor_app
+from .._common import Context, VendorApp, refuse_over_limit, request_id, vendor_app
 from ._corpus import Corpus, Document
 
 __all__ = ["credentials", "ExasperationEmulator"]
@@ -161,12 +161,7 @@ class ExasperationEmulator:
             "X-Rate-Limit-Remaining": str(verdict.remaining),
             "X-Rate-Limit-Reset": str(reset_in),
         }
-        if not verdict.allowed:
-            raise RateLimited(
-                f"rate limit of {verdict.limit} requests a minute exceeded",
-                code="rate_limit_exceeded",
-                headers={"Retry-After": str(max(1, reset_in))},
-            )
+        refuse_over_limit(verdict, now, "rate_limit_exceeded")
         if key.in_flight >= self.max_in_flight:
             raise RateLimited(
                 f"at most {self.max_in_flight} requests in flight per key",

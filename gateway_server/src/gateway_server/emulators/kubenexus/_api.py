@@ -16,10 +16,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ..._errors import DomainError, InvalidInput, RateLimited
+from ..._errors import DomainError, InvalidInput
 from ...edge import Body, JSONResponse, RateLimiter, known_query, query_int, read_json
 from ...security import hash_secret, new_secret
-from .._common import Context, VendorApp, vendor_app
+from .._common import Context, VendorApp, refuse_over_limit, vendor_app
 from ._auth import Caller, Sessions
 from ._store import Record, Store, Table, hash_password, iso, page_of, password_matches
 from ._webhooks import Deliveries
@@ -198,13 +198,7 @@ class KubeNexusEmulator:
         )
         verdict = self.limiter.hit(str(caller.user["id"]))
         request.scope["kubenexus.limits"] = verdict.raw_headers()
-        if not verdict.allowed:
-            wait = max(1, math.ceil(verdict.reset_at - self.clock()))
-            raise RateLimited(
-                "rate limit exceeded",
-                code="RATE_LIMIT_EXCEEDED",
-                headers={"Retry-After": str(wait)},
-            )
+        refuse_over_limit(verdict, self.clock(), "RATE_LIMIT_EXCEEDED")
         if permission is not None:
             self.sessions.require(caller, permission)
         return caller

@@ -26,10 +26,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ..._errors import DomainError, InvalidInput, NotFound, RateLimited, Unauthenticated
+from ..._errors import DomainError, InvalidInput, NotFound, Unauthenticated
 from ...edge import Body, JSONResponse, RateLimiter, read_json
 from ...security import hash_secret, new_secret, same_hash
-from .._common import Context, VendorApp, VendorError, vendor_app
+from .._common import Context, VendorApp, VendorError, refuse_over_limit, vendor_app
 from ._batches import Batches
 from ._nql import Scalar, Tables, csv_text
 
@@ -154,11 +154,7 @@ class NexthinkEmulator:
             "X-Rate-Limit-Reset": str(math.ceil(verdict.reset_at)),
         }
         request.scope["nexthink.limits"] = limits
-        if not verdict.allowed:
-            wait = max(1, math.ceil(verdict.reset_at - self.clock()))
-            raise RateLimited(
-                "rate limit exceeded", code="TOO_MANY_REQUESTS", headers={"Retry-After": str(wait)}
-            )
+        refuse_over_limit(verdict, self.clock(), "TOO_MANY_REQUESTS")
         return client_id
 
     # -- NQL -----------------------------------------------------------------------------
@@ -239,9 +235,7 @@ class NexthinkEmulator:
         origin = f"{request.url.scheme}://{request.url.netloc}"
         prefix = request.scope.get("root_path", "").rsplit("/", 1)[0]
         signature = self._sign(name, expires)
-        return (
-            f"{origin}{prefix}/{STORAGE}/exports/{name}?expires={expires}&token={signature}"
-        )
+        return f"{origin}{prefix}/{STORAGE}/exports/{name}?expires={expires}&token={signature}"
 
     def _sign(self, name: str, expires: int) -> str:
         return hmac.new(self.signing_key, f"{name}\n{expires}".encode(), hashlib.sha256).hexdigest()

@@ -134,12 +134,10 @@ class Batches:
             Route("/api/v1/enrichment/data/fields", self.enrich, methods=["POST"]),
             Route("/api/v1/euf/campaign/trigger", self.campaign, methods=["POST"]),
             Route("/api/v1/act/execute", self.remote_action, methods=["POST"]),
-            Route("/api/v1/act/remote-action", self.list_remote_actions),
-            Route("/api/v1/act/remote-action/details", self.remote_action_details),
+            *self.catalog("/api/v1/act/remote-action", self.remote_actions, "remote action"),
             Route("/api/v1/workflows/execute", self.workflow_v1, methods=["POST"]),
             Route("/api/v2/workflows/execute", self.workflow_v2, methods=["POST"]),
-            Route("/api/v1/workflows", self.list_workflows),
-            Route("/api/v1/workflows/details", self.workflow_details),
+            *self.catalog("/api/v1/workflows", self.workflows, "workflow"),
             Route(
                 "/api/v1/workflows/workflows/{workflow}/execution/{execution}/trigger",
                 self.workflow_event,
@@ -225,17 +223,6 @@ class Batches:
         )
         return _ok(request, {"requestId": request_id, "expiresInMinutes": body.expiresInMinutes})
 
-    async def list_remote_actions(self, request: Request) -> Response:
-        self.authorized(request)
-        return _ok(request, list(self.remote_actions.values()))
-
-    async def remote_action_details(self, request: Request) -> Response:
-        self.authorized(request)
-        action = self.remote_actions.get(request.query_params.get("nql-id", ""))
-        if action is None:
-            raise NotFound("no such remote action", code="NOT_FOUND")
-        return _ok(request, action)
-
     # -- workflows -----------------------------------------------------------------------
     def _workflow(self, workflow_id: str) -> dict[str, Any]:
         workflow = self.workflows.get(workflow_id)
@@ -286,16 +273,21 @@ class Batches:
         pairs = [("user.sid", ref.sid), ("user.uid", ref.uid), ("user.upn", ref.upn)]
         return any(v is not None and self._row("users", f, v) for f, v in pairs)
 
-    async def list_workflows(self, request: Request) -> Response:
-        self.authorized(request)
-        return _ok(request, list(self.workflows.values()))
+    def catalog(self, path: str, items: Mapping[str, dict[str, Any]], kind: str) -> list[Route]:
+        """``GET <path>`` lists ``items``; ``GET <path>/details?nql-id=`` shows one."""
 
-    async def workflow_details(self, request: Request) -> Response:
-        self.authorized(request)
-        workflow = self.workflows.get(request.query_params.get("nql-id", ""))
-        if workflow is None:
-            raise NotFound("no such workflow", code="NOT_FOUND")
-        return _ok(request, workflow)
+        async def listing(request: Request) -> Response:
+            self.authorized(request)
+            return _ok(request, list(items.values()))
+
+        async def details(request: Request) -> Response:
+            self.authorized(request)
+            item = items.get(request.query_params.get("nql-id", ""))
+            if item is None:
+                raise NotFound(f"no such {kind}", code="NOT_FOUND")
+            return _ok(request, item)
+
+        return [Route(path, listing), Route(f"{path}/details", details)]
 
     async def workflow_event(self, request: Request) -> Response:
         await self._body(request, _Event)
