@@ -116,7 +116,7 @@ def test_an_export_moves_through_its_states_and_its_file_refuses_credentials(
     gateway_server: LocalGateway, tmp_path: Path
 ) -> None:
     clock = gateway_server.clock
-    with client(gateway_server) as nx:
+    with client(gateway_server, sleep=clock.advance) as nx:  # its waits move the server's time
         job = nx.nql.start_export("#all_devices", format="csv")
         assert nx.nql.get_export_status(job.export_id).status == "SUBMITTED"
         clock.advance(1.5)

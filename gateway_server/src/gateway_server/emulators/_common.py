@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 
 from .._errors import DomainError, RateLimited
 from .._settings import EMULATORS
@@ -33,6 +33,7 @@ __all__ = [
     "Render",
     "VendorApp",
     "VendorError",
+    "by_method",
     "load_seed",
     "refuse_over_limit",
     "request_id",
@@ -106,6 +107,19 @@ def request_id(request: Request) -> str:
     """The request id the server's edge gave this request (its ``X-Request-ID``)."""
     state = request.scope.get("state") or {}
     return str(state.get("request_id") or "local")
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def by_method(path: str, **endpoints: Endpoint) -> Route:
+    """One route for ``path`` with an endpoint per method (``GET=list, POST=create``):
+    a wrong method then gets a 405 whose ``Allow`` names every method of the path."""
+
+    async def dispatch(request: Request) -> Response:
+        return await endpoints[request.method](request)
+
+    return Route(path, dispatch, methods=list(endpoints))
 
 
 @attrs.frozen

@@ -18,11 +18,11 @@ import attrs
 from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..edge import Body, JSONResponse, read_json
-from ._common import Render, VendorError, vendor_app
+from ._common import Render, VendorError, by_method, vendor_app
 
 __all__ = ["DroppedConnection", "Fault", "FaultInjection", "Faults", "control_app"]
 
@@ -178,9 +178,5 @@ def control_app(faults: Faults, max_body_bytes: int) -> ASGIApp:
             body["details"] = error.details
         return JSONResponse({"error": body}, status_code=status, headers=error.headers)
 
-    routes: list[BaseRoute] = [
-        Route("/faults", arm, methods=["POST"]),
-        Route("/faults", listing, methods=["GET"]),
-        Route("/faults", clear, methods=["DELETE"]),
-    ]
+    routes: list[BaseRoute] = [by_method("/faults", POST=arm, GET=listing, DELETE=clear)]
     return vendor_app(routes, render).app

@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 from ..._errors import DomainError, InvalidInput
 from ...edge import Body, JSONResponse, RateLimiter, known_query, query_int, read_json
 from ...security import hash_secret, new_secret
-from .._common import Context, VendorApp, refuse_over_limit, vendor_app
+from .._common import Context, VendorApp, by_method, refuse_over_limit, vendor_app
 from ._auth import Caller, Sessions
 from ._store import Record, Store, Table, hash_password, iso, page_of, password_matches
 from ._webhooks import Deliveries
@@ -151,13 +151,11 @@ class KubeNexusEmulator:
             Route("/auth/refresh", self.refresh, methods=["POST"]),
             Route("/auth/logout", self.logout, methods=["POST"]),
             Route("/auth/change-password", self.change_password, methods=["POST"]),
-            Route("/api/users", self.list_users),
-            Route("/api/users", self.create_user, methods=["POST"]),
+            by_method("/api/users", GET=self.list_users, POST=self.create_user),
             Route("/api/users/me/profile", self.my_profile, methods=["GET", "PUT"]),
             Route("/api/users/{id}", self.one_user, methods=["GET", "PUT", "DELETE"]),
             Route("/api/roles", self.list_roles),
-            Route("/api/clusters", self.list_clusters),
-            Route("/api/clusters", self.create_cluster, methods=["POST"]),
+            by_method("/api/clusters", GET=self.list_clusters, POST=self.create_cluster),
             Route(
                 "/api/clusters/{id}", self.one_cluster, methods=["GET", "PUT", "PATCH", "DELETE"]
             ),
@@ -185,8 +183,7 @@ class KubeNexusEmulator:
             ),
             Route("/api/sre/problems", self.lister(s.problems, "cluster_id", "status")),
             Route("/api/sre/problems/{id}", self.getter(s.problems)),
-            Route("/api/webhooks", self.list_webhooks),
-            Route("/api/webhooks", self.create_webhook, methods=["POST"]),
+            by_method("/api/webhooks", GET=self.list_webhooks, POST=self.create_webhook),
             Route("/api/webhooks/{id}", self.one_webhook, methods=["GET", "PUT", "DELETE"]),
         ]
         return {self.name: vendor_app(routes, render)}
