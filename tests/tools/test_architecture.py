@@ -83,12 +83,17 @@ def test_the_servers_rooms_keep_to_their_floors(tmp_path: Path) -> None:
 def test_only_the_pytest_plugin_may_import_clients(tmp_path: Path) -> None:
     """gateway_server.testing hands users configured clients; nothing else of
     the server may import a client package."""
-    _server(tmp_path, "testing.py", "def f():\n    from nexthink_sdk import NexthinkClient\n")
+    _server(
+        tmp_path, "testing/__init__.py", "def f():\n    from nexthink_sdk import NexthinkClient\n"
+    )
+    _server(tmp_path, "testing/_server.py", "def g():\n    import gateway_sdk\n")
+    _server(tmp_path, "testing_helpers.py", "import kubenexus_sdk\n")
     _server(tmp_path, "emulators/_mount.py", "import exasperation_sdk\n")
     _server(tmp_path, "_cli.py", "from gateway_sdk import DeviceClient\n")
     assert sorted(arch.breaches(tmp_path)) == [
         "gateway_server/src/gateway_server/_cli.py:1: gateway_server -> gateway_sdk",
         "gateway_server/src/gateway_server/emulators/_mount.py:1: gateway_server -> exasperation_sdk",
+        "gateway_server/src/gateway_server/testing_helpers.py:1: gateway_server -> kubenexus_sdk",
     ]
 
 
