@@ -30,6 +30,7 @@ from ..edge import Verdict, status_of
 __all__ = [
     "EMULATORS",
     "Context",
+    "DroppedConnection",
     "Render",
     "VendorApp",
     "VendorError",
@@ -122,6 +123,11 @@ def by_method(path: str, **endpoints: Endpoint) -> Route:
     return Route(path, dispatch, methods=list(endpoints))
 
 
+class DroppedConnection(Exception):
+    """Raised on purpose after the response started (a ``drop`` fault): the
+    server closes the connection, and the client sees it cut mid-answer."""
+
+
 @attrs.frozen
 class VendorApp:
     """A vendor's ASGI app and how it answers errors (fault injection answers so too)."""
@@ -145,7 +151,8 @@ def vendor_app(routes: Sequence[BaseRoute], render: Render) -> VendorApp:
         return render(request, exc.status_code, error)
 
     async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("emulator error on %s %s", request.method, request.url.path)
+        if not isinstance(exc, DroppedConnection):  # a fault armed on purpose is no error
+            log.exception("emulator error on %s %s", request.method, request.url.path)
         return render(request, 500, VendorError(500, "INTERNAL_ERROR", "internal error"))
 
     handlers = {DomainError: domain, HTTPException: http, Exception: unexpected}

@@ -22,9 +22,9 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..edge import Body, JSONResponse, read_json
-from ._common import Render, VendorError, by_method, vendor_app
+from ._common import DroppedConnection, Render, VendorError, by_method, vendor_app
 
-__all__ = ["DroppedConnection", "Fault", "FaultInjection", "Faults", "control_app"]
+__all__ = ["Fault", "FaultInjection", "Faults", "control_app"]
 
 Kind = Literal["status", "429", "slow", "drop"]
 
@@ -105,11 +105,6 @@ class Faults:
 
     def armed(self) -> list[Fault]:
         return list(self._faults)
-
-
-class DroppedConnection(Exception):
-    """Raised on purpose after the response started: the server closes the
-    connection, and the client sees it cut mid-answer."""
 
 
 class FaultInjection:
