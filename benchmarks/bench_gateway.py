@@ -249,6 +249,19 @@ def queue_size(rounds: int, seconds: float) -> int:
     return int(rounds * seconds * 3000) + 2000
 
 
+def wait_until_up(url: str, timeout: float = 60) -> None:
+    """Until the server at ``url`` answers ``/healthz``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            httpx.get(f"{url}/healthz", timeout=1)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -420,15 +433,7 @@ def main() -> None:
         proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port), data, queued, timing])
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    httpx.get(f"{url}/healthz", timeout=1)
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.1)
+            wait_until_up(url)
             pid = proc.pid if args.breakdown else None
             asyncio.run(run(url, args.seconds, args.rounds, args.workers, pid))
         finally:

@@ -2,6 +2,8 @@
 
     NEXTHINK_INSTANCE=acme NEXTHINK_REGION=eu NEXTHINK_CLIENT_ID=... NEXTHINK_CLIENT_SECRET=... \\
         python examples/nexthink_quickstart.py
+    NEXTHINK_BASE_URL=... NEXTHINK_TOKEN_URL=... NEXTHINK_CLIENT_ID=... \\
+        NEXTHINK_CLIENT_SECRET=... python examples/nexthink_quickstart.py  # e.g. the emulator
     python examples/nexthink_quickstart.py --demo      # offline, against a stand-in
 
 Runs a query, exports a larger one and streams the file to disk, enriches two
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -80,8 +83,11 @@ def main() -> int:
             download_client=http,
             sleep=lambda s: None,
         )
-    else:
-        client = NexthinkClient()
+    else:  # NEXTHINK_* from the environment; a base and token URL point it elsewhere
+        client = NexthinkClient(
+            base_url=os.environ.get("NEXTHINK_BASE_URL"),
+            token_url=os.environ.get("NEXTHINK_TOKEN_URL"),
+        )
 
     with client:
         result = client.nql.execute_v2("#crashes", {"days": 7})

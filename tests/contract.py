@@ -71,8 +71,9 @@ class _Response:
         return self._response.content or None
 
 
-def _text(data: bytes) -> str:
-    return data.decode("utf-8")
+def _text(data: bytes, **parameters: str) -> str:
+    """A text body; openapi-core passes the media type's parameters (``charset``)."""
+    return data.decode(parameters.get("charset", "utf-8"))
 
 
 @cache

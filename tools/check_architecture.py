@@ -2,12 +2,17 @@
 
 - ``sdk_core`` imports no other package of ours.
 - A client package imports no other client package and not ``gateway_server``.
-- ``gateway_server`` imports no client package.
+- ``gateway_server`` imports no client package, except its pytest plugin
+  (``gateway_server.testing``), which hands users configured clients and
+  imports them inside its fixtures only (and only when they are used).
 - Other packages use sdk_core through its public names only (no ``sdk_core._x``).
 - Inside ``gateway_server``, the rooms keep to their floors: an API subpackage
-  (``device_gateway``, ``compliance``) never imports another; the shared
+  (``device_gateway``, ``compliance``) never imports another, nor the vendor
+  ``emulators`` (which import no API either, and whose vendors import no
+  other vendor); the shared
   layers ``storage``, ``security`` and ``events`` import neither the HTTP edge
-  nor an API nor the app that assembles them; ``edge`` imports no API and not
+  nor an API (nor the emulators) nor the app that assembles them; ``edge``
+  imports no API and not
   the app; the kernel modules (``_errors``, ``_json``, ``_settings``,
   ``_version``) import only each other.
 
@@ -38,7 +43,12 @@ CLIENTS = (
 OURS = (CORE, SERVER, *CLIENTS)
 
 
-def allowed(importer: str, imported: str) -> bool:
+# The one room of gateway_server that may import client packages: the pytest
+# plugin, which gives users one configured client per package.
+CLIENT_IMPORTERS = "gateway_server.testing"
+
+
+def allowed(importer: str, imported: str, module: str = "") -> bool:
     if importer == imported:
         return True
     if importer == CORE:
@@ -46,11 +56,12 @@ def allowed(importer: str, imported: str) -> bool:
     if importer in CLIENTS:
         return imported not in (SERVER, *CLIENTS)
     if importer == SERVER:
-        return imported not in CLIENTS
+        plugin = module == CLIENT_IMPORTERS or module.startswith(CLIENT_IMPORTERS + ".")
+        return imported not in CLIENTS or plugin
     return True
 
 
-API_ROOMS = ("device_gateway", "compliance")
+API_ROOMS = ("device_gateway", "compliance", "emulators")
 SHARED_LAYERS = ("storage", "security", "events")
 KERNEL = ("_errors", "_json", "_settings", "_version")
 APP = ("_app", "_cli", "_services", "_schema")
@@ -62,14 +73,26 @@ def room(module: str) -> str:
     return parts[1] if len(parts) > 1 else ""
 
 
+def vendor(module: str) -> str:
+    """The vendor of an emulator module (``gateway_server.emulators.nexthink._api``:
+    ``nexthink``); "" for the emulators' shared modules."""
+    parts = module.split(".")
+    if len(parts) > 2 and parts[1] == "emulators" and not parts[2].startswith("_"):
+        return parts[2]
+    return ""
+
+
 def server_allowed(importer: str, imported: str) -> bool:
     """May ``importer`` (a gateway_server module) import ``imported`` (one too)?"""
     mine, theirs = room(importer), room(imported)
-    if not theirs or mine == theirs:
+    if not theirs or (mine == theirs and mine != "emulators"):
         return True
     if mine in KERNEL:
         return theirs in KERNEL
     if mine in API_ROOMS:
+        if mine == theirs == "emulators":
+            mine_v, theirs_v = vendor(importer), vendor(imported)
+            return not mine_v or not theirs_v or mine_v == theirs_v
         return theirs not in API_ROOMS
     if mine in SHARED_LAYERS:
         return theirs not in ("edge", *API_ROOMS, *APP)
@@ -132,7 +155,7 @@ def breaches(root: Path) -> list[str]:
                 top = name.split(".")[0]
                 private_core = package != CORE and name.startswith(f"{CORE}._")
                 inner = package == SERVER == top and not server_allowed(module, name)
-                if not allowed(package, top) or private_core or inner:
+                if not allowed(package, top, module) or private_core or inner:
                     who = module if inner else package
                     found.append(f"{path.relative_to(root)}:{line}: {who} -> {name}")
     return found

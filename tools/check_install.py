@@ -33,8 +33,12 @@ PROBES = {
         "from compliance_sdk._proto import compliance_pb2, compliance_pb2_grpc; "
         "assert compliance_pb2_grpc.ComplianceAgentStub"
     ),
+    # the contract it serves and the emulators' seed data ship inside the wheel
     "gateway_server": (
-        "from gateway_server._app import load_contract; assert load_contract()['openapi']"
+        "from gateway_server.edge import load_contract; "
+        "from gateway_server.emulators import load_seed; "
+        "assert load_contract('gateway.openapi.yaml')['openapi']; "
+        "assert load_seed(None)['nexthink']['queries']"
     ),
 }
 SERVER_ONLY = {

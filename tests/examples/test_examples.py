@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import re
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+GATEWAY_EXAMPLES = ("device_worker.py", "customer_portal.py")
 
 
-def run(name: str, *args: str) -> str:
+def run(name: str, *args: str, env: dict[str, str] | None = None) -> str:
     """The example's standard output; it must exit 0."""
     done = subprocess.run(
         [sys.executable, str(EXAMPLES / name), *args],
@@ -18,6 +28,7 @@ def run(name: str, *args: str) -> str:
         text=True,
         timeout=120,
         check=False,
+        env=env,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -76,19 +87,16 @@ def test_kubenexus_quickstart_demo() -> None:
     assert "webhook alert.triggered: AlertTriggeredEvent" in out
 
 
-def test_gateway_examples_against_gateway_server_demo(tmp_path: Path) -> None:
-    import socket
-    import time
-
-    import httpx
-
+@contextlib.contextmanager
+def demo_server(tmp_path: Path, *extra: str) -> Iterator[dict[str, Any]]:
+    """``gateway-server demo`` on a free port until the block ends: its credentials."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     creds = tmp_path / "creds.json"
     server = subprocess.Popen(
         [sys.executable, "-m", "gateway_server._cli", "demo", "--port", str(port),
-         "--data-dir", str(tmp_path / "data"), "--credentials-file", str(creds)],
+         "--data-dir", str(tmp_path / "data"), "--credentials-file", str(creds), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
@@ -104,15 +112,43 @@ def test_gateway_examples_against_gateway_server_demo(tmp_path: Path) -> None:
                 pass
             assert time.monotonic() < deadline, "demo server did not start"
             time.sleep(0.2)
-        worker = run("device_worker.py", str(creds))
+        loaded: dict[str, Any] = json.loads(creds.read_text())
+        yield {**loaded, "file": str(creds)}
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def test_gateway_examples_against_gateway_server_demo(tmp_path: Path) -> None:
+    with demo_server(tmp_path) as creds:
+        worker = run("device_worker.py", creds["file"])
         assert "demo-device-1: heartbeat ok, 3 pending" in worker
         assert "running collect_logs (priority 5)" in worker
         assert "done: 3 completed, 0 failed, 0 lost" in worker
-        portal = run("customer_portal.py", str(creds))
+        portal = run("customer_portal.py", creds["file"])
         assert "device demo-device-3: provisioned" in portal
         assert "approve restart_spooler: approved" in portal
         assert "live: restart_spooler completed" in portal
         assert "clear_queue: rejected" in portal
-    finally:
-        server.terminate()
-        server.wait(30)
+
+
+def test_every_example_runs_against_the_demo_with_emulators(tmp_path: Path) -> None:
+    """`bash scripts/demo --emulate all`, and every example as it is: the vendor
+    quickstarts find the emulators through the variables the demo prints."""
+    with demo_server(tmp_path, "--emulate", "all", "--nexthink-export-seconds", "1") as creds:
+        env = {**os.environ, **creds["emulators"]}
+        out = {}
+        for example in sorted(EXAMPLES.glob("*.py")):
+            # the gateway's examples take the credentials file; the others, the environment
+            args = [creds["file"]] if example.name in GATEWAY_EXAMPLES else []
+            out[example.name] = run(example.name, *args, env=env)
+    assert set(out) >= {*GATEWAY_EXAMPLES, "nexthink_quickstart.py", "kubenexus_quickstart.py"}
+    assert "LAPTOP-1: 3 crashes" in out["nexthink_quickstart.py"]
+    assert "export COMPLETED" in out["nexthink_quickstart.py"]
+    assert "enrichment: HTTP 207, 1 applied, 1 failed" in out["nexthink_quickstart.py"]
+    assert "GHOST-9: Object GHOST-9 not found" in out["nexthink_quickstart.py"]
+    assert "page 1: ['prod-01', 'prod-02']" in out["kubenexus_quickstart.py"]
+    assert "cluster 1 healthy=True nodes=3/3" in out["kubenexus_quickstart.py"]
+    assert "feedback fb_" in out["exasperation_quickstart.py"]
+    assert "Password Reset Detection Use Case" in out["exasperation_quickstart.py"]
+    assert "done: 3 completed, 0 failed, 0 lost" in out["device_worker.py"]

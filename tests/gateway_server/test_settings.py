@@ -59,6 +59,8 @@ def test_every_setting_has_a_flag_and_a_variable(
         "default_visibility_ms": "60000",
         "drain_seconds": "5.5",
         "sqlite_synchronous": "FULL",
+        "emulate": "nexthink,exasperation",
+        "emulator_data": "seed.json",
     }.get(name, "42")
     expected = type(getattr(Settings(data_dir=tmp_path), name) or "")(value)
     got = getattr(parse("--data-dir", str(tmp_path), flag, value), name)

@@ -78,3 +78,45 @@ def test_the_servers_rooms_keep_to_their_floors(tmp_path: Path) -> None:
         "gateway_server/src/gateway_server/storage/_database.py:1: gateway_server.storage._database -> gateway_server.edge",
         "gateway_server/src/gateway_server/storage/_database.py:1: gateway_server.storage._database -> gateway_server.edge.ok",
     ]
+
+
+def test_only_the_pytest_plugin_may_import_clients(tmp_path: Path) -> None:
+    """gateway_server.testing hands users configured clients; nothing else of
+    the server may import a client package."""
+    _server(
+        tmp_path, "testing/__init__.py", "def f():\n    from nexthink_sdk import NexthinkClient\n"
+    )
+    _server(tmp_path, "testing/_server.py", "def g():\n    import gateway_sdk\n")
+    _server(tmp_path, "testing_helpers.py", "import kubenexus_sdk\n")
+    _server(tmp_path, "emulators/_mount.py", "import exasperation_sdk\n")
+    _server(tmp_path, "_cli.py", "from gateway_sdk import DeviceClient\n")
+    assert sorted(arch.breaches(tmp_path)) == [
+        "gateway_server/src/gateway_server/_cli.py:1: gateway_server -> gateway_sdk",
+        "gateway_server/src/gateway_server/emulators/_mount.py:1: gateway_server -> exasperation_sdk",
+        "gateway_server/src/gateway_server/testing_helpers.py:1: gateway_server -> kubenexus_sdk",
+    ]
+
+
+def test_emulators_keep_to_their_room_and_vendors_to_their_own(tmp_path: Path) -> None:
+    _server(
+        tmp_path,
+        "emulators/nexthink/_api.py",
+        "from ..kubenexus import _store\nfrom .._common import Context\nfrom ._nql import Tables\n",
+    )
+    _server(tmp_path, "emulators/_mount.py", "from .nexthink import NexthinkEmulator\n")
+    _server(
+        tmp_path,
+        "emulators/_common.py",
+        "from ..device_gateway import _sql\nfrom ..edge import ok\n",
+    )
+    _server(tmp_path, "device_gateway/_api.py", "from ..emulators import Emulators\n")
+    _server(tmp_path, "edge/_errors.py", "from gateway_server.emulators import VendorError\n")
+    assert sorted(arch.breaches(tmp_path)) == [
+        "gateway_server/src/gateway_server/device_gateway/_api.py:1: gateway_server.device_gateway._api -> gateway_server.emulators",
+        "gateway_server/src/gateway_server/device_gateway/_api.py:1: gateway_server.device_gateway._api -> gateway_server.emulators.Emulators",
+        "gateway_server/src/gateway_server/edge/_errors.py:1: gateway_server.edge._errors -> gateway_server.emulators",
+        "gateway_server/src/gateway_server/emulators/_common.py:1: gateway_server.emulators._common -> gateway_server.device_gateway",
+        "gateway_server/src/gateway_server/emulators/_common.py:1: gateway_server.emulators._common -> gateway_server.device_gateway._sql",
+        "gateway_server/src/gateway_server/emulators/nexthink/_api.py:1: gateway_server.emulators.nexthink._api -> gateway_server.emulators.kubenexus",
+        "gateway_server/src/gateway_server/emulators/nexthink/_api.py:1: gateway_server.emulators.nexthink._api -> gateway_server.emulators.kubenexus._store",
+    ]

@@ -20,6 +20,7 @@ from ._services import Services
 from ._settings import Settings
 from .device_gateway import DeviceGateway
 from .edge import Edge, FastLane, exception_handlers
+from .emulators import Emulators
 from .events import Broker
 
 __all__ = ["GatewayApp", "create_app"]
@@ -30,6 +31,7 @@ class GatewayApp(Starlette):
 
     services: Services
     device_gateway: DeviceGateway
+    emulators: Emulators
 
     def build_middleware_stack(self) -> ASGIApp:
         # The edge outside even Starlette's server-error middleware, so that its
@@ -52,6 +54,7 @@ def create_app(
     settings = (settings or Settings()).with_generated_secret()
     services = Services.create(settings, clock=clock, broker=broker, build=build)
     gateway = DeviceGateway(services)
+    emulators = Emulators(services)  # none unless the settings name some (--emulate)
     fast = gateway.fast_routes()
 
     @contextlib.asynccontextmanager
@@ -67,13 +70,17 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await background
             await gateway.stop()
+            await emulators.stop()
             await services.broker.close()
             await services.database.close()
 
     app = GatewayApp(
-        routes=gateway.routes(fast), lifespan=lifespan, exception_handlers=exception_handlers()
+        routes=[*gateway.routes(fast), *emulators.routes()],
+        lifespan=lifespan,
+        exception_handlers=exception_handlers(),
     )
     app.services = services
     app.device_gateway = gateway
+    app.emulators = emulators
     app.add_middleware(FastLane, routes=fast)
     return app

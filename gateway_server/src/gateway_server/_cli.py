@@ -26,6 +26,7 @@ from ._schema import upgrade
 from ._services import Services
 from ._settings import Settings
 from .device_gateway import DeviceGateway, customer_verifier
+from .emulators import environment
 
 __all__ = ["GatewayServer", "main"]
 
@@ -185,11 +186,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings(args, **defaults)
         seeded = asyncio.run(_seed(settings))
         verifier = customer_verifier(settings)
+        base_url = f"http://{settings.host}:{settings.port}"
         credentials = {
-            "baseUrl": f"http://{settings.host}:{settings.port}",
+            "baseUrl": base_url,
             "customerToken": verifier.mint(seeded["customer"], ttl=24 * 3600),
             **seeded,
         }
+        if settings.emulators:
+            # the clients read these variables: `export` them and run examples/*.py
+            credentials["emulators"] = environment(settings, base_url)
         print(json.dumps(credentials, indent=2), flush=True)
         if args.credentials_file:
             Path(args.credentials_file).write_text(json.dumps(credentials))

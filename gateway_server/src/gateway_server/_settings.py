@@ -15,12 +15,15 @@ import secrets
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings"]
+__all__ = ["EMULATORS", "Settings"]
 
 Positive = Annotated[int, Field(gt=0)]
+
+EMULATORS = ("nexthink", "kubenexus", "exasperation")
+"""The vendor emulators the server can mount, each under ``/emulators/<name>``."""
 
 
 class Settings(BaseSettings):
@@ -105,6 +108,35 @@ class Settings(BaseSettings):
         description="SQLite's synchronous pragma (NORMAL: durable across a process crash)",
     )
 
+    emulate: str | None = Field(
+        default=None,
+        description="vendor emulators to mount under /emulators/<name>: a comma list of "
+        "nexthink, kubenexus, exasperation, or all (default: none)",
+    )
+    emulator_data: str | None = Field(
+        default=None,
+        description="a JSON file of seed data replacing the emulators' packaged one",
+    )
+    nexthink_export_seconds: float = Field(
+        default=3.0,
+        ge=0,
+        le=86_400,
+        description="seconds an emulated Nexthink export takes from SUBMITTED to COMPLETED",
+    )
+    nexthink_rate_per_minute: Positive = Field(
+        default=600, description="requests a minute per client the Nexthink emulator allows"
+    )
+
+    @field_validator("emulate")
+    @classmethod
+    def _known_emulators(cls, value: str | None) -> str | None:
+        return ",".join(emulator_names(value)) if value else None
+
+    @property
+    def emulators(self) -> tuple[str, ...]:
+        """The emulators to mount, in a fixed order."""
+        return emulator_names(self.emulate or "")
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
@@ -121,3 +153,15 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return self.model_copy(update={"jwt_secret": path.read_text().strip()})
+
+
+def emulator_names(value: str) -> tuple[str, ...]:
+    """``"nexthink,kubenexus"`` or ``"all"`` as emulator names, in a fixed order."""
+    names = {part.strip().lower() for part in value.split(",") if part.strip()}
+    if "all" in names:
+        return EMULATORS
+    unknown = sorted(names - set(EMULATORS))
+    if unknown:
+        choices = ", ".join((*EMULATORS, "all"))
+        raise ValueError(f"unknown emulator {', '.join(unknown)} (choose from {choices})")
+    return tuple(name for name in EMULATORS if name in names)
