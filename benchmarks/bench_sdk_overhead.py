@@ -29,7 +29,6 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-import httpx2  # openai-python 3 sends with its own httpx line
 import openai
 
 import sdk_core
@@ -101,15 +100,7 @@ def contenders() -> dict[str, Callable[[], object]]:
     oa = openai.OpenAI(
         api_key="sk-bench",
         base_url=BASE,
-        http_client=httpx2.Client(
-            transport=httpx2.MockTransport(
-                lambda _: httpx2.Response(
-                    200,
-                    content=BODY,
-                    headers={"content-type": "application/json", "x-request-id": "req-1"},
-                )
-            )
-        ),
+        http_client=httpx.Client(transport=transport()),
     )
     clusters = Clusters(sdk)
 

@@ -18,6 +18,11 @@ Concurrency contract of :class:`TokenAuth` (read this first):
 - **Rejected.** A 401 on a request forces one refresh and one replay of the
   request, provided its body can be replayed. Callers whose rejected token
   was already replaced reuse the replacement instead of refreshing again.
+- **Retries.** A token request the caller must wait for (no valid token) is
+  retried like any idempotent call, by the policy of the client the auth is
+  bound to: connection errors, 5xx, 429 with ``Retry-After``. An early
+  refresh is tried once (a valid token is in hand; the next call tries again).
+  Errors say they came from the token request (``error.context``).
 - **Secrets.** Tokens, client secrets and passwords are :class:`Secret`:
   never in ``repr()``, ``str()`` or logs.
 
@@ -30,18 +35,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import random
 import threading
-from collections.abc import AsyncGenerator, Generator, Mapping
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from typing import Any, Protocol
 
 import attrs
 import httpx
 
-from ._clock import SYSTEM_CLOCK, Clock
+from ._clock import SYSTEM_CLOCK, AsyncSleep, Clock, Sleep, default_async_sleep, default_sleep
 from ._exceptions import APIConnectionError, APITimeoutError, SDKError, make_status_error
 from ._logging import get_logger
-from ._retry import is_replayable
-from ._secrets import Secret
+from ._retry import CallState, RetryPolicy, asend_with_retries, is_replayable, send_with_retries
+from ._secrets import Secret, redact_url
 
 __all__ = [
     "ClientCredentials",
@@ -83,10 +89,17 @@ class TokenProvider(Protocol):
     def token_flow(self, current: Token | None, now: float) -> TokenFlow: ...
 
 
+def token_request_error(response: httpx.Response, now: float) -> SDKError:
+    """The typed error of a refused token request, saying that it was one."""
+    return make_status_error(
+        response, now=now, context=f"token request to {redact_url(response.request.url)}"
+    )
+
+
 def parse_token_response(response: httpx.Response, now: float) -> Token:
     """An OAuth2-shaped token answer: ``access_token``, ``expires_in``, ``refresh_token``."""
     if response.is_error:
-        raise make_status_error(response, now=now)
+        raise token_request_error(response, now)
     try:
         data = response.json()
         if "access_token" not in data and isinstance(data.get("data"), dict):
@@ -160,7 +173,7 @@ class PasswordLogin:
                     token = attrs.evolve(token, refresh_token=current.refresh_token)
                 return token
             if response.status_code not in (400, 401, 403):
-                raise make_status_error(response, now=now)
+                raise token_request_error(response, now)
             log.debug("refresh token refused (%s); logging in again", response.status_code)
         body = {
             **self.extra_login_fields,
@@ -214,17 +227,43 @@ class TokenAuth(httpx.Auth):
         self._sync_client: httpx.Client | None = None
         self._async_client: httpx.AsyncClient | None = None
         self._owned: list[httpx.Client | httpx.AsyncClient] = []
+        self._retry_policy = RetryPolicy()
+        self._sleep: Sleep = default_sleep
+        self._async_sleep: AsyncSleep = default_async_sleep
+        self._rand: Callable[[], float] = random.random
 
     def __repr__(self) -> str:
         return f"TokenAuth(provider={self.provider!r}, refresh_margin={self.refresh_margin!r})"
 
     # -- binding ------------------------------------------------------------
-    def bind(self, client: httpx.Client | httpx.AsyncClient) -> None:
-        """Send token requests over ``client`` (done by the SDK clients)."""
+    def bind(
+        self,
+        client: httpx.Client | httpx.AsyncClient,
+        *,
+        retry_policy: RetryPolicy | None = None,
+        sleep: Sleep | None = None,
+        async_sleep: AsyncSleep | None = None,
+        rand: Callable[[], float] | None = None,
+    ) -> None:
+        """Send token requests over ``client``, retried by ``retry_policy`` (done by
+        the SDK clients, with their own policy, sleep and jitter)."""
         if isinstance(client, httpx.AsyncClient):
             self._async_client = client
         else:
             self._sync_client = client
+        if retry_policy is not None:
+            self._retry_policy = retry_policy
+        if sleep is not None:
+            self._sleep = sleep
+        if async_sleep is not None:
+            self._async_sleep = async_sleep
+        if rand is not None:
+            self._rand = rand
+
+    def _token_call(self, request: httpx.Request) -> CallState:
+        call = CallState(self.clock.monotonic(), idempotent=True)
+        call.request = request
+        return call
 
     @property
     def token(self) -> Token | None:
@@ -280,30 +319,46 @@ class TokenAuth(httpx.Auth):
 
     @staticmethod
     def _wrap_transport(exc: httpx.TransportError, request: httpx.Request) -> SDKError:
+        url = redact_url(request.url)
         if isinstance(exc, httpx.TimeoutException):
-            return APITimeoutError("token request timed out", request=request)
-        return APIConnectionError(f"token request failed: {exc}", request=request)
+            return APITimeoutError(f"token request to {url} timed out", request=request)
+        return APIConnectionError(f"token request to {url} failed: {exc}", request=request)
 
     # -- sync ----------------------------------------------------------------
-    def _sync_send(self, request: httpx.Request) -> httpx.Response:
+    def _sync_send(self, request: httpx.Request, *, retry: bool) -> httpx.Response:
         client = self._sync_client
         if client is None:
             client = self._sync_client = httpx.Client()
             self._owned.append(client)
-        try:
-            response = client.send(request, auth=None)
-            response.read()
-        except httpx.TransportError as exc:
-            raise self._wrap_transport(exc, request) from exc
-        return response
 
-    def _sync_fetch(self) -> Token:
+        def attempt() -> httpx.Response:
+            try:
+                response = client.send(request, auth=None)
+                response.read()
+            except httpx.TransportError as exc:
+                raise self._wrap_transport(exc, request) from exc
+            return response
+
+        if not retry:
+            return attempt()
+        return send_with_retries(
+            attempt,
+            self._token_call(request),
+            self._retry_policy,
+            clock=self.clock,
+            rand=self._rand,
+            sleep=self._sleep,
+            log=log,
+            what="token request ",
+        )
+
+    def _sync_fetch(self, *, retry: bool = True) -> Token:
         number = self._start_attempt()
         flow = self.provider.token_flow(self._token, self.clock.monotonic())
         try:
             request = next(flow)
             while True:
-                request = flow.send(self._sync_send(request))
+                request = flow.send(self._sync_send(request, retry=retry))
         except StopIteration as stop:
             token: Token = stop.value
             self._finish(number, token, None)
@@ -326,7 +381,7 @@ class TokenAuth(httpx.Auth):
                 try:
                     if self._token is not valid:
                         return self._token or valid
-                    return self._sync_fetch()
+                    return self._sync_fetch(retry=False)
                 except SDKError as exc:
                     log.warning("early token refresh failed, keeping the current token: %s", exc)
                     return valid
@@ -358,25 +413,40 @@ class TokenAuth(httpx.Auth):
             self._async_lock_loop = loop
         return self._async_lock
 
-    async def _async_send(self, request: httpx.Request) -> httpx.Response:
+    async def _async_send(self, request: httpx.Request, *, retry: bool) -> httpx.Response:
         client = self._async_client
         if client is None:
             client = self._async_client = httpx.AsyncClient()
             self._owned.append(client)
-        try:
-            response = await client.send(request, auth=None)
-            await response.aread()
-        except httpx.TransportError as exc:
-            raise self._wrap_transport(exc, request) from exc
-        return response
 
-    async def _async_fetch(self) -> Token:
+        async def attempt() -> httpx.Response:
+            try:
+                response = await client.send(request, auth=None)
+                await response.aread()
+            except httpx.TransportError as exc:
+                raise self._wrap_transport(exc, request) from exc
+            return response
+
+        if not retry:
+            return await attempt()
+        return await asend_with_retries(
+            attempt,
+            self._token_call(request),
+            self._retry_policy,
+            clock=self.clock,
+            rand=self._rand,
+            sleep=self._async_sleep,
+            log=log,
+            what="token request ",
+        )
+
+    async def _async_fetch(self, *, retry: bool = True) -> Token:
         number = self._start_attempt()
         flow = self.provider.token_flow(self._token, self.clock.monotonic())
         try:
             request = next(flow)
             while True:
-                request = flow.send(await self._async_send(request))
+                request = flow.send(await self._async_send(request, retry=retry))
         except StopIteration as stop:
             token: Token = stop.value
             self._finish(number, token, None)
@@ -401,7 +471,7 @@ class TokenAuth(httpx.Auth):
                     try:
                         if self._token is not valid:
                             return self._token or valid
-                        return await self._async_fetch()
+                        return await self._async_fetch(retry=False)
                     except SDKError as exc:
                         log.warning(
                             "early token refresh failed, keeping the current token: %s", exc

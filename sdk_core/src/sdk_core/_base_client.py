@@ -8,19 +8,20 @@ and :class:`AsyncAPIClient` only send and sleep.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import functools
 import platform
 import random as _random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, ClassVar, Generic, Self, TypedDict, TypeVar, Unpack, overload
 
 import attrs
 import httpx
 import pydantic
-import tenacity
 
+from ._auth import TokenAuth
 from ._clock import (
     SYSTEM_CLOCK,
     AsyncSleep,
@@ -34,50 +35,50 @@ from ._exceptions import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    ClientClosedError,
     ResponseValidationError,
     make_status_error,
     request_id_of,
 )
 from ._logging import get_logger
+from ._pagination import AsyncPage, AsyncPageRequest, Page, PaginationStrategy, SyncPage
 from ._rate_limiter import RateLimiter
-from ._response import APIResponse, RawResponseProxy, record
-from ._retry import Decision, RetryPolicy
+from ._response import (
+    APIResponse,
+    AsyncStreamedAPIResponse,
+    RawResponseProxy,
+    StreamedAPIResponse,
+    StreamStarted,
+    record,
+    streaming_requested,
+)
+from ._retry import CallState, RetryPolicy, asend_with_retries, send_with_retries
 from ._secrets import redact_url
+from ._types import NOT_GIVEN, CallOptions, NotGiven, RequestOptions, apply_overrides
 from ._version import __version__
 
 __all__ = [
     "DEFAULT_TIMEOUT",
-    "AsyncClientOptions",
-    "ClientOptions",
-    "SyncClientOptions",
     "NOT_GIVEN",
     "AsyncAPIClient",
     "AsyncAPIResource",
+    "AsyncClientOptions",
     "BaseClient",
+    "CallOptions",
+    "ClientOptions",
     "NotGiven",
     "RequestOptions",
     "SyncAPIClient",
     "SyncAPIResource",
+    "SyncClientOptions",
 ]
 
 T = TypeVar("T")
+_Run = CallState  # the name this module used before the retry strategies moved to _retry
 HttpxClientT = TypeVar("HttpxClientT", httpx.Client, httpx.AsyncClient)
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 DEFAULT_MAX_RETRIES = 2
-
-
-class NotGiven:
-    """Marks an option the caller left out (``None`` can be a real value)."""
-
-    def __bool__(self) -> bool:
-        return False
-
-    def __repr__(self) -> str:
-        return "NOT_GIVEN"
-
-
-NOT_GIVEN = NotGiven()
 
 
 class ClientOptions(TypedDict, total=False):
@@ -103,45 +104,6 @@ class AsyncClientOptions(ClientOptions, total=False):
     sleep: AsyncSleep | None
 
 
-class CallOptions(TypedDict, total=False):
-    """What :meth:`SyncAPIClient.request` takes besides the method, URL and
-    ``cast_to`` (the fields of :class:`RequestOptions` of the same names)."""
-
-    params: Mapping[str, Any] | None
-    json: Any
-    content: Any
-    data: Mapping[str, Any] | None
-    files: Any
-    headers: Mapping[str, str] | None
-    timeout: httpx.Timeout | float | NotGiven | None
-    idempotent: bool | None
-    idempotency_key: str | None
-    stream: bool
-    authenticated: bool
-
-
-@attrs.frozen(kw_only=True)
-class RequestOptions:
-    """Everything about one call, before it becomes an ``httpx.Request``."""
-
-    method: str
-    url: str
-    params: Mapping[str, Any] | None = None
-    json: Any = None
-    content: Any = None
-    data: Mapping[str, Any] | None = None
-    files: Any = None
-    headers: Mapping[str, str] | None = None
-    timeout: httpx.Timeout | float | NotGiven | None = NOT_GIVEN
-    idempotent: bool | None = None
-    """``True`` for a read-only POST; ``None`` follows the method."""
-    idempotency_key: str | None = None
-    stream: bool = False
-    authenticated: bool = True
-    ok_statuses: frozenset[int] = frozenset()
-    """Error statuses whose body the call parses itself (a 207/400 batch result)."""
-
-
 @attrs.frozen(kw_only=True)
 class _ClientOptions:
     base_url: httpx.URL = attrs.field()
@@ -156,71 +118,29 @@ class _ClientOptions:
         return text if text.endswith("/") else text + "/"
 
 
-class _Outcome:
-    """The first attempt's result, so that a call needing no retry skips the
-    retry machinery; when it does need one, tenacity sees this outcome first
-    and decides on it like on any other."""
+class _OwnedClient(httpx.Client):
+    """The pool a client opened itself: closed when garbage-collected, so a
+    client that is never closed leaves no socket behind (no ResourceWarning).
+    ``with_options`` copies share this object, so it outlives every one of them."""
 
-    __slots__ = ("error", "response")
-
-    def __init__(self, response: httpx.Response | None, error: Exception | None) -> None:
-        self.response = response
-        self.error = error
-
-    def final(self, policy: RetryPolicy) -> bool:
-        # The same rule as RetryPolicy.decide: a status it never retries.
-        return self.response is not None and self.response.status_code not in policy.retry_statuses
-
-    def value(self) -> httpx.Response:
-        if self.error is not None:
-            raise self.error
-        assert self.response is not None
-        return self.response
-
-    def replay_then(self, attempt: Callable[[], httpx.Response]) -> Callable[[], httpx.Response]:
-        pending = [self]
-
-        def replaying() -> httpx.Response:
-            return pending.pop().value() if pending else attempt()
-
-        return replaying
-
-    def areplay_then(
-        self, attempt: Callable[[], Awaitable[httpx.Response]]
-    ) -> Callable[[], Awaitable[httpx.Response]]:
-        pending = [self]
-
-        async def replaying() -> httpx.Response:
-            return pending.pop().value() if pending else await attempt()
-
-        return replaying
+    def __del__(self) -> None:
+        try:
+            if not self.is_closed:
+                self.close()
+        except Exception:  # noqa: S110 - nothing can be done about it in a finalizer
+            pass
 
 
-def _first_outcome(attempt: Callable[[], httpx.Response]) -> _Outcome:
-    try:
-        return _Outcome(attempt(), None)
-    except APIConnectionError as exc:
-        return _Outcome(None, exc)
+class _OwnedAsyncClient(httpx.AsyncClient):
+    """The async pool a client opened itself: closed on garbage collection when
+    an event loop is running to close it (as openai-python does)."""
 
-
-async def _afirst_outcome(attempt: Callable[[], Awaitable[httpx.Response]]) -> _Outcome:
-    try:
-        return _Outcome(await attempt(), None)
-    except APIConnectionError as exc:
-        return _Outcome(None, exc)
-
-
-class _Run:
-    """The state of one call across its attempts."""
-
-    __slots__ = ("decision", "idempotent", "request", "retries", "start")
-
-    def __init__(self, start: float, idempotent: bool) -> None:
-        self.start = start
-        self.idempotent = idempotent
-        self.retries = 0
-        self.request: httpx.Request | None = None
-        self.decision = Decision(False)
+    def __del__(self) -> None:
+        try:
+            if not self.is_closed:
+                asyncio.get_running_loop().create_task(self.aclose())
+        except Exception:  # noqa: S110 - no running loop: nothing can be awaited here
+            pass
 
 
 def _as_timeout(value: httpx.Timeout | float | None) -> httpx.Timeout:
@@ -326,6 +246,28 @@ class BaseClient(Generic[HttpxClientT]):
         """The client-side limiter every attempt passes through, if any."""
         return self._rate_limiter
 
+    @property
+    def auth_kind(self) -> str:
+        """How this client authenticates, without the secret: ``"TokenAuth(ClientCredentials)"``,
+        ``"StaticAuth(X-API-Key)"``, ``"none"``."""
+        auth = self._auth
+        if auth is None:
+            return "none"
+        if isinstance(auth, TokenAuth):
+            return f"TokenAuth({type(auth.provider).__name__})"
+        header = getattr(auth, "header", None)
+        return f"{type(auth).__name__}({header})" if header else type(auth).__name__
+
+    def __repr__(self) -> str:
+        timeout = self._options.timeout
+        shown = timeout.read if len({timeout.read, timeout.write, timeout.pool}) == 1 else timeout
+        closed = ", closed" if self._http.is_closed else ""
+        return (
+            f"{type(self).__name__}(base_url={str(self._options.base_url)!r}, "
+            f"auth={self.auth_kind}, timeout={shown!r}, "
+            f"max_retries={self._options.retry.max_retries}{closed})"
+        )
+
     @functools.cached_property
     def user_agent(self) -> str:
         return (
@@ -403,7 +345,7 @@ class BaseClient(Generic[HttpxClientT]):
             headers[self.idempotency_header] = opts.idempotency_key
         return headers
 
-    def _timeout_for(self, opts: RequestOptions, run: _Run) -> httpx.Timeout:
+    def _timeout_for(self, opts: RequestOptions, run: CallState) -> httpx.Timeout:
         timeout = (
             self._options.timeout
             if isinstance(opts.timeout, NotGiven)
@@ -420,7 +362,7 @@ class BaseClient(Generic[HttpxClientT]):
             )
         return _cap_timeout(timeout, remaining)
 
-    def _build_request(self, opts: RequestOptions, run: _Run) -> httpx.Request:
+    def _build_request(self, opts: RequestOptions, run: CallState) -> httpx.Request:
         request = self._http.build_request(
             opts.method,
             self._url(opts.url),
@@ -435,11 +377,18 @@ class BaseClient(Generic[HttpxClientT]):
         run.request = request
         return request
 
-    def _new_run(self, opts: RequestOptions) -> _Run:
+    def _new_run(self, opts: RequestOptions) -> CallState:
         idempotent = self._options.retry.is_idempotent(
             opts.method, marked=opts.idempotent, has_key=opts.idempotency_key is not None
         )
-        return _Run(self._clock.monotonic(), idempotent)
+        return CallState(self._clock.monotonic(), idempotent)
+
+    def _check_open(self, opts: RequestOptions) -> None:
+        if self._http.is_closed:
+            raise ClientClosedError(
+                f"{type(self).__name__} is closed: {opts.method} {opts.url} was not sent "
+                "(make a new client, or call before close())"
+            )
 
     def _auth_for(self, opts: RequestOptions) -> httpx.Auth | None:
         return self._auth if opts.authenticated else None
@@ -449,55 +398,6 @@ class BaseClient(Generic[HttpxClientT]):
         if isinstance(exc, httpx.TimeoutException):
             return APITimeoutError(f"request timed out: {type(exc).__name__}", request=request)
         return APIConnectionError(f"connection error: {exc or type(exc).__name__}", request=request)
-
-    # -- the retry verdict, for tenacity ---------------------------------------
-    def _retrying_kwargs(self, run: _Run) -> dict[str, Any]:
-        policy = self._options.retry
-
-        def verdict(state: tenacity.RetryCallState) -> bool:
-            outcome = state.outcome
-            assert outcome is not None
-            assert run.request is not None
-            if outcome.failed:
-                error = outcome.exception()
-                if not isinstance(error, APIConnectionError):
-                    return False
-                response = None
-            else:
-                error, response = None, outcome.result()
-            run.decision = policy.decide(
-                request=run.request,
-                response=response,
-                error=error,
-                retries_taken=run.retries,
-                elapsed=self._clock.monotonic() - run.start,
-                idempotent=run.idempotent,
-                clock=self._clock,
-                rand=self._rand,
-            )
-            if not run.decision.retry and (error is not None or response.is_error):  # type: ignore[union-attr]
-                self._log.debug("not retrying: %s", run.decision.reason)
-            return run.decision.retry
-
-        def before_sleep(state: tenacity.RetryCallState) -> None:
-            run.retries += 1
-            assert run.request is not None
-            self._log.info(
-                "retrying %s %s in %.2fs (retry %d of %d)",
-                run.request.method,
-                redact_url(run.request.url),
-                run.decision.wait,
-                run.retries,
-                policy.max_retries,
-            )
-
-        return {
-            "retry": verdict,
-            "wait": lambda state: run.decision.wait,
-            "stop": tenacity.stop_never,
-            "before_sleep": before_sleep,
-            "reraise": True,
-        }
 
     # -- responses -------------------------------------------------------------
     def _log_attempt(
@@ -549,7 +449,7 @@ class BaseClient(Generic[HttpxClientT]):
             ) from exc
 
     def _process(
-        self, response: httpx.Response, cast_to: Any, run: _Run, opts: RequestOptions
+        self, response: httpx.Response, cast_to: Any, run: CallState, opts: RequestOptions
     ) -> APIResponse[Any]:
         if response.is_error and response.status_code not in opts.ok_statuses:
             raise self._status_error(response)
@@ -564,6 +464,20 @@ class BaseClient(Generic[HttpxClientT]):
         )
         record(result)
         return result
+
+    def _stream_info(
+        self, response: httpx.Response, cast_to: Any, run: CallState
+    ) -> dict[str, Any]:
+        """What a streamed response carries besides the open httpx response."""
+        return {
+            "parser": functools.partial(self._parse, cast_to=cast_to),
+            "retries_taken": run.retries,
+            "received_at": self._clock.time(),
+            "request_id_headers": self.request_id_headers,
+        }
+
+    def _streamed(self, opts: RequestOptions) -> RequestOptions:
+        return opts if opts.stream else attrs.evolve(opts, stream=True)
 
 
 class SyncAPIClient(BaseClient[httpx.Client]):
@@ -599,13 +513,18 @@ class SyncAPIClient(BaseClient[httpx.Client]):
             rand=rand,
         )
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client()
+        self._http = http_client if http_client is not None else _OwnedClient()
         self._sleep: Sleep = sleep or default_sleep
         self._rate_limiter = rate_limiter
-        if auth is not None and hasattr(auth, "bind"):
+        if isinstance(auth, TokenAuth):
+            auth.bind(
+                self._http, retry_policy=self._options.retry, sleep=self._sleep, rand=self._rand
+            )
+        elif auth is not None and hasattr(auth, "bind"):
             auth.bind(self._http)
 
-    def _send(self, opts: RequestOptions) -> tuple[httpx.Response, _Run]:
+    def _send(self, opts: RequestOptions) -> tuple[httpx.Response, CallState]:
+        self._check_open(opts)
         run = self._new_run(opts)
 
         def attempt() -> httpx.Response:
@@ -628,11 +547,16 @@ class SyncAPIClient(BaseClient[httpx.Client]):
             self._log_attempt(request, response, started)
             return response
 
-        first = _first_outcome(attempt)
-        if first.final(self._options.retry):
-            return first.value(), run
-        retrying = tenacity.Retrying(sleep=self._sleep, **self._retrying_kwargs(run))
-        return retrying(first.replay_then(attempt)), run
+        response = send_with_retries(
+            attempt,
+            run,
+            self._options.retry,
+            clock=self._clock,
+            rand=self._rand,
+            sleep=self._sleep,
+            log=self._log,
+        )
+        return response, run
 
     @overload
     def request(
@@ -653,7 +577,14 @@ class SyncAPIClient(BaseClient[httpx.Client]):
         opts = RequestOptions(method=method, url=url, **options)
         return self.request_raw(opts, cast_to).parsed
 
-    def request_raw(self, opts: RequestOptions, cast_to: Any) -> APIResponse[Any]:
+    def request_raw(
+        self, opts: RequestOptions, cast_to: Any, overrides: Mapping[str, Any] | None = None
+    ) -> APIResponse[Any]:
+        """Send ``opts`` with the per-call ``overrides`` of a resource method applied."""
+        if overrides:
+            opts = apply_overrides(opts, overrides)
+        if streaming_requested():
+            self._start_stream(opts, cast_to)
         response, run = self._send(opts)
         try:
             return self._process(response, cast_to, run, opts)
@@ -661,8 +592,39 @@ class SyncAPIClient(BaseClient[httpx.Client]):
             response.close()
             raise
 
+    def _start_stream(self, opts: RequestOptions, cast_to: Any) -> None:
+        response, run = self._send(self._streamed(opts))
+        if response.is_error and response.status_code not in opts.ok_statuses:
+            response.close()
+            raise self._status_error(response)
+        raise StreamStarted(
+            StreamedAPIResponse(response, **self._stream_info(response, cast_to, run))
+        )
+
+    def request_page(
+        self,
+        opts: RequestOptions,
+        cast_to: Any,
+        *,
+        to_page: Callable[[APIResponse[Any]], Page[T]],
+        strategy: PaginationStrategy,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> SyncPage[T]:
+        """The first page of a list, fetched now; the page fetches the next ones."""
+        if overrides:
+            opts = apply_overrides(opts, overrides)
+
+        def fetch(params: dict[str, Any]) -> SyncPage[T]:
+            raw = self.request_raw(attrs.evolve(opts, params=params), cast_to)
+            return SyncPage(
+                to_page(raw), params=params, strategy=strategy, fetch=fetch, response=raw
+            )
+
+        return fetch(strategy.first(opts.params or {}))
+
     def close(self) -> None:
-        """Close the connection pool, if this client opened it."""
+        """Close the connection pool, if this client opened it (a ``with_options``
+        copy shares its original's pool and leaves it open)."""
         if self._owns_http:
             self._http.close()
 
@@ -715,13 +677,21 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
             rand=rand,
         )
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.AsyncClient()
+        self._http = http_client if http_client is not None else _OwnedAsyncClient()
         self._sleep: AsyncSleep = sleep or default_async_sleep
         self._rate_limiter = rate_limiter
-        if auth is not None and hasattr(auth, "bind"):
+        if isinstance(auth, TokenAuth):
+            auth.bind(
+                self._http,
+                retry_policy=self._options.retry,
+                async_sleep=self._sleep,
+                rand=self._rand,
+            )
+        elif auth is not None and hasattr(auth, "bind"):
             auth.bind(self._http)
 
-    async def _send(self, opts: RequestOptions) -> tuple[httpx.Response, _Run]:
+    async def _send(self, opts: RequestOptions) -> tuple[httpx.Response, CallState]:
+        self._check_open(opts)
         run = self._new_run(opts)
 
         async def attempt() -> httpx.Response:
@@ -746,11 +716,16 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
             self._log_attempt(request, response, started)
             return response
 
-        first = await _afirst_outcome(attempt)
-        if first.final(self._options.retry):
-            return first.value(), run
-        retrying = tenacity.AsyncRetrying(sleep=self._sleep, **self._retrying_kwargs(run))
-        return await retrying(first.areplay_then(attempt)), run
+        response = await asend_with_retries(
+            attempt,
+            run,
+            self._options.retry,
+            clock=self._clock,
+            rand=self._rand,
+            sleep=self._sleep,
+            log=self._log,
+        )
+        return response, run
 
     @overload
     async def request(
@@ -771,7 +746,14 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
         opts = RequestOptions(method=method, url=url, **options)
         return (await self.request_raw(opts, cast_to)).parsed
 
-    async def request_raw(self, opts: RequestOptions, cast_to: Any) -> APIResponse[Any]:
+    async def request_raw(
+        self, opts: RequestOptions, cast_to: Any, overrides: Mapping[str, Any] | None = None
+    ) -> APIResponse[Any]:
+        """Send ``opts`` with the per-call ``overrides`` of a resource method applied."""
+        if overrides:
+            opts = apply_overrides(opts, overrides)
+        if streaming_requested():
+            await self._start_stream(opts, cast_to)
         response, run = await self._send(opts)
         try:
             return self._process(response, cast_to, run, opts)
@@ -779,8 +761,40 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
             await response.aclose()
             raise
 
+    async def _start_stream(self, opts: RequestOptions, cast_to: Any) -> None:
+        response, run = await self._send(self._streamed(opts))
+        if response.is_error and response.status_code not in opts.ok_statuses:
+            await response.aclose()
+            raise self._status_error(response)
+        raise StreamStarted(
+            AsyncStreamedAPIResponse(response, **self._stream_info(response, cast_to, run))
+        )
+
+    def request_page(
+        self,
+        opts: RequestOptions,
+        cast_to: Any,
+        *,
+        to_page: Callable[[APIResponse[Any]], Page[T]],
+        strategy: PaginationStrategy,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> AsyncPageRequest[T]:
+        """The first page of a list when awaited (or every item, with ``async for``)."""
+        if overrides:
+            opts = apply_overrides(opts, overrides)
+
+        async def fetch(params: dict[str, Any]) -> AsyncPage[T]:
+            raw = await self.request_raw(attrs.evolve(opts, params=params), cast_to)
+            return AsyncPage(
+                to_page(raw), params=params, strategy=strategy, fetch=fetch, response=raw
+            )
+
+        first = strategy.first(opts.params or {})
+        return AsyncPageRequest(lambda: fetch(first))
+
     async def close(self) -> None:
-        """Close the connection pool, if this client opened it."""
+        """Close the connection pool, if this client opened it (a ``with_options``
+        copy shares its original's pool and leaves it open)."""
         if self._owns_http:
             await self._http.aclose()
 
