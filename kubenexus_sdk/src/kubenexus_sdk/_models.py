@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any, Generic, Literal, TypeVar, get_args
+import re
+from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from sdk_core import BaseModel
 
@@ -56,6 +57,17 @@ WebhookEvent = Literal[
     "recommendation.created",
 ]
 WEBHOOK_EVENTS: tuple[str, ...] = get_args(WebhookEvent)
+
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")  # the contract's pattern
+
+
+def _email(value: str) -> str:
+    if not _EMAIL_RE.match(value):
+        raise ValueError(f"{value!r} is not an email address like user@example.com")
+    return value
+
+
+Email = Annotated[str, AfterValidator(_email)]
 
 
 class ErrorCode(enum.StrEnum):

@@ -71,6 +71,8 @@ class Token:
     """On the auth's monotonic clock; ``None`` for a token that does not expire."""
     refresh_token: Secret | None = None
     token_type: str = "Bearer"  # noqa: S105 - a scheme name, not a secret
+    info: Mapping[str, Any] = attrs.field(factory=dict, eq=False)
+    """The rest of the token answer, secrets left out (a login's ``user``...)."""
 
     def is_expired(self, now: float) -> bool:
         return self.expires_at is not None and now >= self.expires_at
@@ -114,7 +116,11 @@ def parse_token_response(response: httpx.Response, now: float) -> Token:
         expires_at=now + float(expires_in) if expires_in is not None else None,
         refresh_token=Secret(str(refresh)) if refresh else None,
         token_type=str(data.get("token_type") or "Bearer"),
+        info={k: v for k, v in data.items() if k not in _SECRET_FIELDS},
     )
+
+
+_SECRET_FIELDS = frozenset({"access_token", "refresh_token", "id_token"})
 
 
 @attrs.frozen(repr=False)
@@ -171,7 +177,8 @@ class PasswordLogin:
                 token = parse_token_response(response, now)
                 if token.refresh_token is None:
                     token = attrs.evolve(token, refresh_token=current.refresh_token)
-                return token
+                # A refresh answer may leave out what the login said (its user).
+                return attrs.evolve(token, info={**current.info, **token.info})
             if response.status_code not in (400, 401, 403):
                 raise token_request_error(response, now)
             log.debug("refresh token refused (%s); logging in again", response.status_code)

@@ -120,9 +120,11 @@ def apply_overrides(opts: RequestOptions, overrides: Mapping[str, Any] | None) -
     """
     if not overrides:
         return opts
-    unknown = set(overrides) - _KNOWN
+    unknown = sorted(set(overrides) - _KNOWN)
     if unknown:
-        raise TypeError(f"unexpected per-call option(s): {', '.join(sorted(unknown))}")
+        raise InputValidationError(
+            unknown[0], "is not an argument of this call", value=overrides[unknown[0]]
+        )
     current = opts
     changes: dict[str, Any] = {}
     if "timeout" in overrides:
