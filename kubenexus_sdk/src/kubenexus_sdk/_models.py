@@ -14,7 +14,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
 
 from pydantic import AfterValidator, Field
 
-from sdk_core import BaseModel
+from sdk_core import BaseModel, matching
 
 T = TypeVar("T")
 
@@ -58,16 +58,11 @@ WebhookEvent = Literal[
 ]
 WEBHOOK_EVENTS: tuple[str, ...] = get_args(WebhookEvent)
 
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")  # the contract's pattern
-
-
-def _email(value: str) -> str:
-    if not _EMAIL_RE.match(value):
-        raise ValueError(f"{value!r} is not an email address like user@example.com")
-    return value
-
-
-Email = Annotated[str, AfterValidator(_email)]
+# The contract's pattern for an e-mail address.
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+Email = Annotated[
+    str, AfterValidator(matching(EMAIL_RE, "an e-mail address like user@example.com"))
+]
 
 
 class ErrorCode(enum.StrEnum):

@@ -88,21 +88,18 @@ from ._types import (
     strip_not_given,
 )
 from ._validators import (
-    UPN,
-    NQLQueryId,
     UUIDStr,
-    WindowsSID,
     check,
     check_batch,
     check_each,
     input_error_from,
+    matching,
 )
 from ._version import __version__
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "NOT_GIVEN",
-    "UPN",
     "APIConnectionError",
     "APIResponse",
     "APIStatusError",
@@ -135,7 +132,6 @@ __all__ = [
     "MultiStatusError",
     "MultiStatusResult",
     "MutationOverrides",
-    "NQLQueryId",
     "NotFoundError",
     "NotGiven",
     "OffsetPagination",
@@ -171,7 +167,6 @@ __all__ = [
     "UUIDStr",
     "UnmatchedFailure",
     "UnprocessableEntityError",
-    "WindowsSID",
     "__version__",
     "async_to_raw_response_wrapper",
     "async_to_streamed_response_wrapper",
@@ -181,6 +176,7 @@ __all__ = [
     "get_logger",
     "input_error_from",
     "make_status_error",
+    "matching",
     "parse_error_body",
     "parse_retry_after",
     "redact_headers",
