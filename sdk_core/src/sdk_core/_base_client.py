@@ -260,7 +260,8 @@ class BaseClient(Generic[HttpxClientT]):
 
     def __repr__(self) -> str:
         timeout = self._options.timeout
-        shown = timeout.read if len({timeout.read, timeout.write, timeout.pool}) == 1 else timeout
+        same = {timeout.connect, timeout.read, timeout.write, timeout.pool}
+        shown = timeout.read if len(same) == 1 else timeout
         closed = ", closed" if self._http.is_closed else ""
         return (
             f"{type(self).__name__}(base_url={str(self._options.base_url)!r}, "
