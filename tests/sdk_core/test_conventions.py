@@ -194,9 +194,11 @@ def test_a_streamed_error_is_the_typed_error() -> None:
         return_value=httpx.Response(404, json={"error": {"message": "no item 9"}})
     )
     items = Items(SyncAPIClient(base_url=BASE))
-    with pytest.raises(NotFoundError, match="no item 9"):
-        with to_streamed_response_wrapper(items.get)("9"):
-            pass
+    with (
+        pytest.raises(NotFoundError, match="no item 9"),
+        to_streamed_response_wrapper(items.get)("9"),
+    ):
+        pass
 
 
 # -- errors that read well ------------------------------------------------------------------------

@@ -1,25 +1,15 @@
 """sdk_core: the client machinery shared by every SDK of the suite."""
 
+from ._async_client import AsyncAPIClient, AsyncAPIResource
 from ._auth import (
     ClientCredentials,
     PasswordLogin,
     StaticAuth,
     Token,
-    TokenAuth,
     TokenFlow,
     TokenProvider,
 )
-from ._base_client import (
-    DEFAULT_TIMEOUT,
-    AsyncAPIClient,
-    AsyncAPIResource,
-    AsyncClientOptions,
-    BaseClient,
-    ClientOptions,
-    SyncAPIClient,
-    SyncAPIResource,
-    SyncClientOptions,
-)
+from ._base_client import DEFAULT_TIMEOUT, BaseClient
 from ._clock import AsyncSleep, Clock, Sleep, SystemClock
 from ._exceptions import (
     APIConnectionError,
@@ -78,13 +68,18 @@ from ._response import (
 )
 from ._retry import RetryPolicy
 from ._secrets import Secret, redact_headers, redact_url
+from ._sync_client import SyncAPIClient, SyncAPIResource
+from ._token_auth import TokenAuth
 from ._types import (
     NOT_GIVEN,
+    AsyncClientOptions,
     CallOptions,
+    ClientOptions,
     MutationOverrides,
     NotGiven,
     RequestOptions,
     RequestOverrides,
+    SyncClientOptions,
     strip_not_given,
 )
 from ._validators import (

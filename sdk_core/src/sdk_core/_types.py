@@ -10,16 +10,21 @@ resource method takes as ``**options`` (``timeout``, ``extra_headers``,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypedDict
 
 import attrs
 import httpx
 
+from ._clock import AsyncSleep, Clock, Sleep
 from ._exceptions import InputValidationError
+from ._retry import RetryPolicy
 
 __all__ = [
     "NOT_GIVEN",
+    "AsyncClientOptions",
+    "ClientOptions",
+    "SyncClientOptions",
     "CallOptions",
     "MutationOverrides",
     "NotGiven",
@@ -152,3 +157,26 @@ def apply_overrides(opts: RequestOptions, overrides: Mapping[str, Any] | None) -
             raise InputValidationError("idempotency_key", "must be a non-empty string", value=key)
         changes["idempotency_key"] = key
     return attrs.evolve(current, **changes) if changes else opts
+
+
+class ClientOptions(TypedDict, total=False):
+    """The options every client of the suite takes, to pass through as ``**options``."""
+
+    timeout: httpx.Timeout | float | None
+    max_retries: int
+    deadline: float | None
+    max_retry_wait: float
+    retry_policy: RetryPolicy | None
+    default_headers: Mapping[str, str] | None
+    clock: Clock | None
+    rand: Callable[[], float] | None
+
+
+class SyncClientOptions(ClientOptions, total=False):
+    http_client: httpx.Client | None
+    sleep: Sleep | None
+
+
+class AsyncClientOptions(ClientOptions, total=False):
+    http_client: httpx.AsyncClient | None
+    sleep: AsyncSleep | None
