@@ -69,7 +69,7 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
             rand=rand,
         )
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else _OwnedAsyncClient()
+        self._http = http_client if http_client is not None else self._preset(_OwnedAsyncClient())
         self._sleep: AsyncSleep = sleep or default_async_sleep
         self._rate_limiter = rate_limiter
         if isinstance(auth, TokenAuth):

@@ -69,7 +69,13 @@ class _ClientOptions:
 
 
 def _as_timeout(value: httpx.Timeout | float | None) -> httpx.Timeout:
-    return value if isinstance(value, httpx.Timeout) else httpx.Timeout(value)
+    return value if isinstance(value, httpx.Timeout) else _timeout_of(value)
+
+
+@functools.lru_cache(maxsize=64)
+def _timeout_of(seconds: float | None) -> httpx.Timeout:
+    # A per-call timeout is usually one of a few numbers: build each Timeout once.
+    return httpx.Timeout(seconds)
 
 
 def _cap_timeout(timeout: httpx.Timeout, remaining: float) -> httpx.Timeout:
@@ -104,6 +110,7 @@ class BaseClient(Generic[HttpxClientT]):
 
     _http: HttpxClientT
     _owns_http: bool
+    _preset_for: Mapping[str, str] | None = None
     _options: _ClientOptions
     _auth: httpx.Auth | None
     _rate_limiter: RateLimiter | None
@@ -259,14 +266,32 @@ class BaseClient(Generic[HttpxClientT]):
             return url
         return self._options.base_url_str + url.lstrip("/")
 
-    def _headers(self, opts: RequestOptions, retries_taken: int) -> dict[str, str]:
-        headers = {
+    def _client_headers(self) -> dict[str, str]:
+        """What every request of this client sends, before its own headers."""
+        return {
             "Accept": "application/json",
             "User-Agent": self.user_agent,
             **self._options.default_headers,
-            **(opts.headers or {}),
-            self.retry_count_header: str(retries_taken),
         }
+
+    def _preset(self, http: HttpxClientT) -> HttpxClientT:
+        """Install :meth:`_client_headers` (and a first attempt's retry count) on a
+        pool this client opened, so that a plain first attempt merges no headers
+        of its own, measurably cheaper; copies with other default headers send theirs."""
+        http.headers.update({**self._client_headers(), self.retry_count_header: "0"})
+        self._preset_for = self._options.default_headers
+        return http
+
+    def _headers(self, opts: RequestOptions, retries_taken: int) -> dict[str, str] | None:
+        if self._options.default_headers is self._preset_for:
+            if not opts.headers and not retries_taken and opts.idempotency_key is None:
+                return None  # everything this attempt sends is on the pool already
+            headers = dict(opts.headers) if opts.headers else {}
+            if retries_taken:
+                headers[self.retry_count_header] = str(retries_taken)
+        else:
+            headers = {**self._client_headers(), **(opts.headers or {})}
+            headers[self.retry_count_header] = str(retries_taken)
         if opts.idempotency_key is not None:
             headers[self.idempotency_header] = opts.idempotency_key
         return headers

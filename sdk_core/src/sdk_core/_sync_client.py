@@ -69,7 +69,7 @@ class SyncAPIClient(BaseClient[httpx.Client]):
             rand=rand,
         )
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else _OwnedClient()
+        self._http = http_client if http_client is not None else self._preset(_OwnedClient())
         self._sleep: Sleep = sleep or default_sleep
         self._rate_limiter = rate_limiter
         if isinstance(auth, TokenAuth):
