@@ -106,6 +106,8 @@ def _finish(sink: list[APIResponse[Any]], value: T) -> APIResponse[T]:
     if not sink:
         raise RuntimeError("the wrapped call made no request")
     last = sink[-1]
+    if last.parsed is value:  # the method returned the body as parsed: nothing to rebuild
+        return last
     return APIResponse(
         http_response=last.http_response,
         parsed=value,

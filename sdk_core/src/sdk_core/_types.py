@@ -125,8 +125,8 @@ def apply_overrides(opts: RequestOptions, overrides: Mapping[str, Any] | None) -
     """
     if not overrides:
         return opts
-    unknown = sorted(set(overrides) - _KNOWN)
-    if unknown:
+    if not _KNOWN.issuperset(overrides):
+        unknown = sorted(set(overrides) - _KNOWN)
         raise InputValidationError(
             unknown[0], "is not an argument of this call", value=overrides[unknown[0]]
         )
