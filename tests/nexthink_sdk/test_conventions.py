@@ -16,6 +16,7 @@ import respx
 from nexthink_sdk import (
     APIResponse,
     AuthenticationError,
+    ClientClosedError,
     InternalServerError,
     NexthinkClient,
     NqlResult,
@@ -212,3 +213,23 @@ def test_a_refused_client_is_not_retried(client: NexthinkClient, nexthink: FakeN
     with pytest.raises(AuthenticationError, match="token request"):
         client.nql.execute("#devices")
     assert len(nexthink.token_requests) == 1
+
+
+async def test_async_token_endpoint_is_retried(
+    routes: respx.Router, nexthink: FakeNexthink, clock: FakeClock
+) -> None:
+    nexthink.token_forced.append(httpx.Response(502, json={"code": "bad_gateway", "message": "x"}))
+    async with make_async_client(clock) as client:
+        assert (await client.nql.execute("#devices")).rows == 3
+    assert len(nexthink.token_requests) == 2
+    assert clock.sleeps == [0.5]
+
+
+def test_an_export_after_close_is_a_typed_error(
+    client: NexthinkClient, nexthink: FakeNexthink
+) -> None:
+    done = client.nql.wait_for_export(client.nql.start_export("#all_devices"))
+    client.close()
+    with pytest.raises(ClientClosedError, match="export file was not fetched"):
+        client.nql.download_export(done, io.BytesIO())
+    assert nexthink.storage_requests == []

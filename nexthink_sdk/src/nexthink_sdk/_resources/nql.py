@@ -19,6 +19,7 @@ from sdk_core import (
     NOT_GIVEN,
     AsyncAPIResource,
     AsyncStreamedAPIResponse,
+    ClientClosedError,
     InputValidationError,
     MutationOverrides,
     NotGiven,
@@ -68,6 +69,13 @@ def _read_csv(spool: IO[bytes], read_csv: dict[str, Any]) -> pandas.DataFrame:
     read_csv.setdefault("compression", _compression(spool))
     frame: pandas.DataFrame = import_pandas().read_csv(spool, **read_csv)
     return frame
+
+
+def _check_open(client: NexthinkClient | AsyncNexthinkClient) -> None:
+    if client.is_closed:
+        raise ClientClosedError(
+            f"{type(client).__name__} is closed: the export file was not fetched"
+        )
 
 
 def _given(value: Any) -> Any:
@@ -216,6 +224,7 @@ class NQL(SyncAPIResource):
     @contextlib.contextmanager
     def _export_file(self, source: ExportStatus | str) -> Iterator[StreamedAPIResponse[bytes]]:
         url = results_url(source)
+        _check_open(self._client)
         storage = self._client._download_client()
         with storage.stream_request(storage_request(storage.client, url)) as response:
             yield StreamedAPIResponse(
@@ -363,6 +372,7 @@ class AsyncNQL(AsyncAPIResource):
         self, source: ExportStatus | str
     ) -> AsyncIterator[AsyncStreamedAPIResponse[bytes]]:
         url = results_url(source)
+        _check_open(self._client)
         storage = self._client._download_client()
         async with storage.stream_request(storage_request(storage.client, url)) as response:
             yield AsyncStreamedAPIResponse(
