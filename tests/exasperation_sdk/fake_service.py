@@ -132,6 +132,8 @@ class FakeExasperation:
             self.starts.popleft()
         if self.forced:
             response = self.forced.popleft()
+        elif request.url.path == "/v1/health":  # unauthenticated, outside the key's limit
+            response = httpx.Response(200, json={"status": "ok", "version": "1.4.2"})
         elif request.headers.get("authorization") != f"Bearer {self.api_key}":
             response = error(401, "unauthorized", "Missing or invalid API key", rid)
         elif len(self.starts) >= self.limit:

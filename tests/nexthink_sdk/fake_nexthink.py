@@ -9,6 +9,7 @@ the test marks as bad. It records what it saw.
 from __future__ import annotations
 
 import base64
+import gzip
 import itertools
 import json
 import uuid
@@ -64,11 +65,17 @@ class FakeNexthink:
         self.export_polls = export_polls
         self.exports: dict[str, dict[str, Any]] = {}
         self.storage_files: dict[str, Any] = {}
+        self.token_forced: deque[httpx.Response | Exception] = deque()
         self._ids = itertools.count(1)
 
     # -- token endpoint --------------------------------------------------------------
     def token(self, request: httpx.Request) -> httpx.Response:
         self.token_requests.append(request)
+        if self.token_forced:
+            fault = self.token_forced.popleft()
+            if isinstance(fault, Exception):
+                raise fault
+            return fault
         expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
         form = parse_qs(request.content.decode())
         if request.headers.get("authorization") != f"Basic {expected}":
@@ -121,7 +128,11 @@ class FakeNexthink:
             return self._execute(request, body, path)
         if path == "/api/v1/nql/export":
             export_id = f"exp-{next(self._ids)}"
-            self.exports[export_id] = {"polls": 0, "query": body["queryId"]}
+            self.exports[export_id] = {
+                "polls": 0,
+                "query": body["queryId"],
+                "compressed": body.get("compressed", False),
+            }
             return httpx.Response(200, json={"exportId": export_id})
         if path.startswith("/api/v1/nql/status/"):
             return self._status(path.rsplit("/", 1)[1])
@@ -205,8 +216,12 @@ class FakeNexthink:
         if export["polls"] < self.export_polls:
             state = "SUBMITTED" if export["polls"] == 1 else "IN_PROGRESS"
             return httpx.Response(200, json={"status": state})
+        content = b"device.name,crashes\nLAPTOP-1,3\nLAPTOP-2,0\n"
         path = f"/exports/{export_id}.csv"
-        self.storage_files.setdefault(path, b"device.name,crashes\nLAPTOP-1,3\nLAPTOP-2,0\n")
+        if export["compressed"]:  # a packed file, as tenants that accept `compressed` serve
+            path += ".gz"
+            content = gzip.compress(content)
+        self.storage_files.setdefault(path, content)
         url = f"https://{STORAGE_HOST}{path}?X-Amz-Signature=abc123&X-Amz-Expires=600"
         return httpx.Response(200, json={"status": "COMPLETED", "resultsFileUrl": url})
 

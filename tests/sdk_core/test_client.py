@@ -230,7 +230,9 @@ def test_env_var_turns_on_debug_lines_without_secrets() -> None:
         timeout=30,
         check=True,
     )
-    assert "GET https://h.test/x?api_key=%5BREDACTED%5D -> 200 in" in done.stderr
+    # issue 17: the mask reads [REDACTED], not its URL-escaped %5BREDACTED%5D
+    assert "GET https://h.test/x?api_key=[REDACTED] -> 200 in" in done.stderr
+    assert "%5B" not in done.stderr
     assert "request id z9" in done.stderr
     assert "very-secret" not in done.stderr
 

@@ -1,4 +1,7 @@
-"""Formats the APIs require: as pydantic field types and as plain checks."""
+"""Generic checks of arguments: UUIDs, batches, any type as a plain check.
+
+The Nexthink formats (SIDs, UPNs, NQL ids) moved to nexthink_sdk with issue 17;
+their tests are tests/nexthink_sdk/test_validators.py."""
 
 from __future__ import annotations
 
@@ -6,29 +9,24 @@ import pydantic
 import pytest
 
 from sdk_core import (
-    UPN,
     BaseModel,
     InputValidationError,
-    NQLQueryId,
     UUIDStr,
-    WindowsSID,
     check,
     check_batch,
     check_each,
     input_error_from,
 )
 
+U1 = "0f8fad5b-d9cb-469f-a165-70867728950e"
+U2 = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+
 
 @pytest.mark.parametrize(
     ("tp", "good", "bad"),
     [
-        (UUIDStr, "0f8fad5b-d9cb-469f-a165-70867728950e", "0f8fad5b-d9cb-469f-a165"),
-        (WindowsSID, "S-1-5-21-1004336348-1177238915-682003330-512", "S-2-5-21"),
-        (WindowsSID, "S-1-5-18", "S-1"),
-        (WindowsSID, "S-1-5", "S-1-5-21-1-2-3-4-5-6-7-8"),
-        (UPN, "ada.lovelace@example.com", "ada.lovelace"),
-        (NQLQueryId, "#get_devices_2", "get_devices"),
-        (NQLQueryId, "#ok", "#A_upper"),
+        (UUIDStr, U1, "0f8fad5b-d9cb-469f-a165"),
+        (UUIDStr, U2.upper(), U2 + "0"),
     ],
 )
 def test_good_and_bad_values(tp: object, good: str, bad: str) -> None:
@@ -41,13 +39,13 @@ def test_good_and_bad_values(tp: object, good: str, bad: str) -> None:
 
 def test_check_each_names_the_index() -> None:
     with pytest.raises(InputValidationError) as info:
-        check_each(["S-1-5-18", "S-1-5-19", "bob"], WindowsSID, field="user_sids")
-    assert info.value.field == "user_sids[2]"
+        check_each([U1, U2, "bob"], UUIDStr, field="devices")
+    assert info.value.field == "devices[2]"
 
 
 def test_check_each_refuses_a_bare_string() -> None:
     with pytest.raises(InputValidationError):
-        check_each("S-1-5-18", WindowsSID, field="user_sids")
+        check_each(U1, UUIDStr, field="devices")
 
 
 def test_batch_bounds() -> None:
@@ -58,15 +56,15 @@ def test_batch_bounds() -> None:
         check_batch(range(10_001), field="devices", max_items=10_000)
 
 
-class Trigger(BaseModel):
-    campaign_id: NQLQueryId
-    users: list[WindowsSID]
+class Deletion(BaseModel):
+    reason: str
+    devices: list[UUIDStr]
 
 
 def test_types_work_in_models_and_errors_name_the_field() -> None:
-    Trigger(campaign_id="#welcome", users=["S-1-5-18"])
+    Deletion(reason="retired", devices=[U1])
     with pytest.raises(pydantic.ValidationError) as info:
-        Trigger(campaign_id="#welcome", users=["S-1-5-18", "nope"])
+        Deletion(reason="retired", devices=[U1, "nope"])
     error = input_error_from(info.value)
-    assert error.field == "users[1]"
-    assert "Windows SID" in error.message
+    assert error.field == "devices[1]"
+    assert "UUID" in error.message

@@ -1,18 +1,23 @@
 """exasperation_sdk: typed client for the EXASPERATION documentation search API."""
 
 from sdk_core import (
+    NOT_GIVEN,
     APIConnectionError,
     APIResponse,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ClientClosedError,
     InputValidationError,
     InternalServerError,
+    MutationOverrides,
     NotFoundError,
+    NotGiven,
     PermissionDeniedError,
     RateLimiter,
     RateLimitError,
+    RequestOverrides,
     ResponseValidationError,
     SDKError,
 )
@@ -25,6 +30,7 @@ from ._client import (
 )
 from ._models import (
     FeedbackResult,
+    Health,
     MetadataOptions,
     RateLimitStatus,
     Rating,
@@ -41,6 +47,7 @@ from ._version import __version__
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "NOT_GIVEN",
     "APIConnectionError",
     "APIResponse",
     "APIStatusError",
@@ -48,18 +55,23 @@ __all__ = [
     "AsyncExasperationClient",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ExasperationClient",
     "FeatureNotEnabledError",
     "FeedbackResult",
+    "Health",
     "InputValidationError",
     "InternalServerError",
     "MetadataOptions",
+    "MutationOverrides",
     "NotFoundError",
+    "NotGiven",
     "PermissionDeniedError",
     "RateLimitError",
     "RateLimitStatus",
     "RateLimiter",
     "Rating",
+    "RequestOverrides",
     "ResponseValidationError",
     "SDKError",
     "SearchFilters",

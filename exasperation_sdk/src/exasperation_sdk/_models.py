@@ -17,6 +17,7 @@ from sdk_core import BaseModel
 
 __all__ = [
     "FeedbackResult",
+    "Health",
     "MetadataOptions",
     "Rating",
     "RateLimitStatus",
@@ -151,3 +152,9 @@ class SessionStatus(_WithRequestId):
     rate_limit: RateLimitStatus | None = None
     account_tier: str | None = None
     features_enabled: list[str] = Field(default_factory=list)
+
+
+class Health(BaseModel):
+    """``GET /v1/health``: the service is up (it may say more: kept as extra fields)."""
+
+    status: str | None = None

@@ -3,7 +3,9 @@
 Authentication is either a username and password (a JWT access token and a
 refresh token from ``/auth/login``, refreshed ahead of expiry and after a
 401 such as ``TOKEN_EXPIRED``, with a fresh login when the refresh token is
-refused) or a static API key sent as ``X-API-Key``.
+refused) or a static API key sent as ``X-API-Key``. The login answer's user is
+kept: ``client.login()`` signs in now and returns it, ``client.current_user``
+reads it afterwards.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from sdk_core import (
 )
 
 from . import _requests as req
+from ._models import LoginResult, User
 from ._resources import (
     SRE,
     Alerts,
@@ -105,6 +108,17 @@ class _Settings:
         return cls(base_url, TokenAuth(login, refresh_margin=REFRESH_MARGIN, clock=clock))
 
 
+def _login_result(auth: httpx.Auth | None) -> LoginResult | None:
+    token = auth.token if isinstance(auth, TokenAuth) else None
+    return LoginResult.model_validate(token.info) if token is not None else None
+
+
+def _session(auth: httpx.Auth | None) -> TokenAuth:
+    if not isinstance(auth, TokenAuth):
+        raise SDKError("this client uses an API key: there is no username/password session")
+    return auth
+
+
 class KubeNexusClient(SyncAPIClient):
     """KubeNexus, sync. ``KubeNexusClient(base_url=..., username=..., password=...)``
     or ``KubeNexusClient(base_url=..., api_key=...)``."""
@@ -133,11 +147,25 @@ class KubeNexusClient(SyncAPIClient):
         options.setdefault("max_retries", 3)
         super().__init__(base_url=settings.base_url, auth=settings.auth, **options)
 
+    def login(self) -> LoginResult:
+        """Sign in now (or keep the valid session) and return the login answer:
+        ``result.user`` is the signed-in user. Calls sign in by themselves; this
+        is for checking credentials early or reading the user."""
+        _session(self._auth).get_token()
+        result = _login_result(self._auth)
+        assert result is not None
+        return result
+
+    @property
+    def current_user(self) -> User | None:
+        """The user of the last login answer (``None`` before the first call, or
+        with an API key)."""
+        result = _login_result(self._auth)
+        return result.user if result is not None else None
+
     def logout(self) -> None:
         """End the session on the server and forget the tokens; the next call logs in again."""
-        auth = self._auth
-        if not isinstance(auth, TokenAuth):
-            raise SDKError("logout ends a username/password session; this client uses an API key")
+        auth = _session(self._auth)
         if auth.token is not None:
             self.request("POST", "/auth/logout", cast_to=None)
         auth.invalidate()
@@ -202,10 +230,22 @@ class AsyncKubeNexusClient(AsyncAPIClient):
         options.setdefault("max_retries", 3)
         super().__init__(base_url=settings.base_url, auth=settings.auth, **options)
 
+    async def login(self) -> LoginResult:
+        """Sign in now (or keep the valid session) and return the login answer."""
+        await _session(self._auth).aget_token()
+        result = _login_result(self._auth)
+        assert result is not None
+        return result
+
+    @property
+    def current_user(self) -> User | None:
+        """The user of the last login answer (``None`` before the first call, or
+        with an API key)."""
+        result = _login_result(self._auth)
+        return result.user if result is not None else None
+
     async def logout(self) -> None:
-        auth = self._auth
-        if not isinstance(auth, TokenAuth):
-            raise SDKError("logout ends a username/password session; this client uses an API key")
+        auth = _session(self._auth)
         if auth.token is not None:
             await self.request("POST", "/auth/logout", cast_to=None)
         auth.invalidate()

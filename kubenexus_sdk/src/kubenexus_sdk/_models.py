@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any, Generic, Literal, TypeVar, get_args
+import re
+from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
-from sdk_core import BaseModel
+from sdk_core import BaseModel, matching
 
 T = TypeVar("T")
 
@@ -56,6 +57,12 @@ WebhookEvent = Literal[
     "recommendation.created",
 ]
 WEBHOOK_EVENTS: tuple[str, ...] = get_args(WebhookEvent)
+
+# The contract's pattern for an e-mail address.
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+Email = Annotated[
+    str, AfterValidator(matching(EMAIL_RE, "an e-mail address like user@example.com"))
+]
 
 
 class ErrorCode(enum.StrEnum):

@@ -10,9 +10,9 @@ from typing import Any, TypeVar
 import pydantic
 
 from sdk_core import (
-    UPN,
     APIResponse,
     InputValidationError,
+    NotGiven,
     Page,
     PageNumberPagination,
     RequestOptions,
@@ -23,6 +23,7 @@ from ._models import (
     CLOUD_CLUSTER_TYPES,
     WEBHOOK_EVENTS,
     ClusterType,
+    Email,
     ListEnvelope,
     Order,
     Resolution,
@@ -35,6 +36,28 @@ M = TypeVar("M")
 
 MAX_PAGE_SIZE = 100
 PAGINATION = PageNumberPagination(page_param="page", limit_param="limit")
+
+# Fields the API lets a write set to null (the contract's [string, "null"]): passing
+# None sends null for these; for any other field None means "leave it out".
+NULLABLE_CLUSTER = frozenset({"description"})
+NULLABLE_USER = frozenset({"first_name", "last_name"})
+
+
+T = TypeVar("T")
+
+
+def _absent(value: T | NotGiven | None) -> T | None:
+    """``NOT_GIVEN`` as ``None``, where the two mean the same (a query filter)."""
+    return None if isinstance(value, NotGiven) else value
+
+
+def given(fields: Mapping[str, Any], nullable: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The fields the caller gave: not ``NOT_GIVEN``, and ``None`` only where it means null."""
+    return {
+        k: v
+        for k, v in fields.items()
+        if not isinstance(v, NotGiven) and (v is not None or k in nullable)
+    }
 
 
 # -- shared ---------------------------------------------------------------------------
@@ -57,12 +80,13 @@ def _literal(value: Any, allowed: tuple[str, ...], field: str) -> str:
 
 def list_params(
     *,
-    page: int | None,
-    limit: int | None,
-    sort: str | None,
-    order: Order | None,
+    page: int | NotGiven | None,
+    limit: int | NotGiven | None,
+    sort: str | NotGiven | None,
+    order: Order | NotGiven | None,
     **filters: Any,
 ) -> dict[str, Any]:
+    page, limit, sort, order = _absent(page), _absent(limit), _absent(sort), _absent(order)
     params: dict[str, Any] = {}
     if page is not None:
         if isinstance(page, bool) or not isinstance(page, int) or page < 1:
@@ -81,7 +105,7 @@ def list_params(
     if order is not None:
         params["order"] = _literal(order, ("asc", "desc"), "order")
     for name, value in filters.items():
-        if value is None:
+        if value is None or isinstance(value, NotGiven):
             continue
         if isinstance(value, bool):
             params[name] = "true" if value else "false"
@@ -90,12 +114,16 @@ def list_params(
     return params
 
 
-def severity(value: Severity | None, field: str = "severity") -> str | None:
-    return None if value is None else _literal(value, ("critical", "high", "medium", "low"), field)
+def severity(value: Severity | NotGiven | None, field: str = "severity") -> str | None:
+    if value is None or isinstance(value, NotGiven):
+        return None
+    return _literal(value, ("critical", "high", "medium", "low"), field)
 
 
-def user_status(value: UserStatus | None) -> str | None:
-    return None if value is None else _literal(value, ("active", "inactive", "suspended"), "status")
+def user_status(value: UserStatus | NotGiven | None) -> str | None:
+    if value is None or isinstance(value, NotGiven):
+        return None
+    return _literal(value, ("active", "inactive", "suspended"), "status")
 
 
 def to_page(raw: APIResponse[Any]) -> Page[Any]:
@@ -140,8 +168,9 @@ class _ClusterWrite(pydantic.BaseModel):
 
 
 def _validated_body(model: type[pydantic.BaseModel], data: Mapping[str, Any]) -> dict[str, Any]:
+    """The body of the fields given (a None given for a nullable field stays: null)."""
     try:
-        return model.model_validate(data).model_dump(mode="json", exclude_none=True)
+        return model.model_validate(data).model_dump(mode="json", exclude_unset=True)
     except pydantic.ValidationError as exc:
         raise input_error_from(exc) from None
 
@@ -149,7 +178,7 @@ def _validated_body(model: type[pydantic.BaseModel], data: Mapping[str, Any]) ->
 def cluster_write_request(method: str, path: str, fields: Mapping[str, Any]) -> RequestOptions:
     """Create (POST) or replace (PUT): on_premise needs a kubeconfig, eks/gke/aks
     a cloud_provider_id."""
-    body = _validated_body(_ClusterWrite, fields)
+    body = _validated_body(_ClusterWrite, given(fields, NULLABLE_CLUSTER))
     cluster_type = body["cluster_type"]
     if cluster_type == "on_premise" and not body.get("kubeconfig"):
         raise InputValidationError("kubeconfig", "is required for cluster_type 'on_premise'")
@@ -176,7 +205,7 @@ def cluster_patch_request(path: str, fields: Mapping[str, Any]) -> RequestOption
         raise InputValidationError(
             "cluster_type", "cannot be changed by a patch; create a new cluster"
         )
-    body = _validated_body(_ClusterPatch, fields)
+    body = _validated_body(_ClusterPatch, given(fields, NULLABLE_CLUSTER))
     if not body:
         raise InputValidationError("fields", "give at least one field to change")
     return RequestOptions(method="PATCH", url=path, json=body)
@@ -187,7 +216,7 @@ class _UserWrite(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid")
 
     username: str = pydantic.Field(min_length=1)
-    email: UPN
+    email: Email
     password: str | None = pydantic.Field(default=None, min_length=8)
     first_name: str | None = None
     last_name: str | None = None
@@ -198,25 +227,27 @@ class _UserWrite(pydantic.BaseModel):
 class _ProfileUpdate(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid")
 
-    email: UPN | None = None
+    email: Email | None = None
     first_name: str | None = None
     last_name: str | None = None
 
 
 def user_create_request(fields: Mapping[str, Any]) -> RequestOptions:
+    fields = given(fields)
     if not fields.get("password"):
         raise InputValidationError("password", "is required to create a user")
     return RequestOptions(method="POST", url="/api/users", json=_validated_body(_UserWrite, fields))
 
 
 def user_update_request(path: str, fields: Mapping[str, Any]) -> RequestOptions:
+    fields = given(fields, NULLABLE_USER)
     if fields.get("password") is not None:
         raise InputValidationError("password", "is changed with auth.change_password, not here")
     return RequestOptions(method="PUT", url=path, json=_validated_body(_UserWrite, fields))
 
 
 def profile_update_request(fields: Mapping[str, Any]) -> RequestOptions:
-    body = _validated_body(_ProfileUpdate, fields)
+    body = _validated_body(_ProfileUpdate, given(fields, NULLABLE_USER))
     if not body:
         raise InputValidationError("fields", "give at least one field to change")
     return RequestOptions(method="PUT", url="/api/users/me/profile", json=body)
@@ -256,21 +287,25 @@ def timeseries_request(
 
 # -- SRE ---------------------------------------------------------------------------------
 def feedback_request(
-    recommendation_id: int | str, helpful: bool, applied: bool | None, comment: str | None
+    recommendation_id: int | str,
+    helpful: bool,
+    applied: bool | NotGiven | None,
+    comment: str | NotGiven | None,
 ) -> RequestOptions:
     rid = path_id(recommendation_id, "recommendation_id")
     if not isinstance(helpful, bool):
         raise InputValidationError("helpful", "must be True or False", value=helpful)
     body: dict[str, Any] = {"helpful": helpful}
-    if applied is not None:
-        body["applied"] = bool(applied)
-    if comment is not None:
-        body["comment"] = str(comment)
+    extra = given({"applied": applied, "comment": comment})
+    if "applied" in extra:
+        body["applied"] = bool(extra["applied"])
+    if "comment" in extra:
+        body["comment"] = str(extra["comment"])
     return RequestOptions(method="POST", url=f"/api/sre/recommendations/{rid}/feedback", json=body)
 
 
-def confidence(value: float | None) -> float | None:
-    if value is None:
+def confidence(value: float | NotGiven | None) -> float | None:
+    if value is None or isinstance(value, NotGiven):
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
         raise InputValidationError("min_confidence", "must be a number from 0 to 1", value=value)
@@ -284,10 +319,11 @@ def webhook_write_request(
     *,
     url: str,
     events: Sequence[WebhookEvent],
-    secret: str | None,
-    active: bool | None,
-    description: str | None,
+    secret: str | NotGiven | None,
+    active: bool | NotGiven | None,
+    description: str | NotGiven | None,
 ) -> RequestOptions:
+    secret, active, description = _absent(secret), _absent(active), _absent(description)
     if not isinstance(url, str) or not url.startswith(("https://", "http://")):
         raise InputValidationError("url", "must be an http(s) URL", value=url)
     if isinstance(events, str) or not events:

@@ -1,7 +1,9 @@
 """``NexthinkClient`` and ``AsyncNexthinkClient``.
 
 Both are configured the same way (arguments, else ``NEXTHINK_*`` environment
-variables), authenticate with OAuth2 client credentials through sdk_core's
+variables: ``NEXTHINK_INSTANCE``, ``NEXTHINK_REGION``, ``NEXTHINK_CLIENT_ID``,
+``NEXTHINK_CLIENT_SECRET``, and ``NEXTHINK_BASE_URL`` / ``NEXTHINK_TOKEN_URL``
+to point elsewhere), authenticate with OAuth2 client credentials through sdk_core's
 token manager (900 s tokens, refreshed 5 minutes ahead, single flight), and
 expose the same resources.
 """
@@ -25,6 +27,7 @@ from sdk_core import (
     Clock,
     InputValidationError,
     RateLimitInfo,
+    Secret,
     SyncAPIClient,
     SyncClientOptions,
     TokenAuth,
@@ -63,7 +66,8 @@ class Settings:
     base_url: str
     token_url: str
     client_id: str
-    client_secret: str
+    client_secret: Secret = attrs.field(converter=Secret)
+    """Masked in ``repr()`` and ``str()``; ``.reveal()`` gives the value."""
 
     @classmethod
     def resolve(
@@ -72,11 +76,13 @@ class Settings:
         instance: str | None,
         region: str | None,
         client_id: str | None,
-        client_secret: str | None,
+        client_secret: str | Secret | None,
         base_url: str | None,
         token_url: str | None,
     ) -> Settings:
         env = os.environ
+        base_url = base_url or env.get("NEXTHINK_BASE_URL") or None
+        token_url = token_url or env.get("NEXTHINK_TOKEN_URL") or None
         instance = instance or env.get("NEXTHINK_INSTANCE")
         region = region or env.get("NEXTHINK_REGION")
         client_id = client_id or env.get("NEXTHINK_CLIENT_ID")
@@ -94,7 +100,7 @@ class Settings:
                 raise InputValidationError(
                     "instance",
                     "missing: pass instance= or set NEXTHINK_INSTANCE "
-                    "(or give base_url and token_url)",
+                    "(or give base_url and token_url, or NEXTHINK_BASE_URL and NEXTHINK_TOKEN_URL)",
                 )
             if not all(c.isalnum() or c == "-" for c in instance):
                 raise InputValidationError(
@@ -160,7 +166,7 @@ class NexthinkClient(SyncAPIClient):
         region: str | None = None,
         *,
         client_id: str | None = None,
-        client_secret: str | None = None,
+        client_secret: str | Secret | None = None,
         base_url: str | None = None,
         token_url: str | None = None,
         download_client: httpx.Client | None = None,
@@ -235,7 +241,7 @@ class AsyncNexthinkClient(AsyncAPIClient):
         region: str | None = None,
         *,
         client_id: str | None = None,
-        client_secret: str | None = None,
+        client_secret: str | Secret | None = None,
         base_url: str | None = None,
         token_url: str | None = None,
         download_client: httpx.AsyncClient | None = None,

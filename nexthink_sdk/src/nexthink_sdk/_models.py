@@ -6,18 +6,20 @@ fields and validate formats (NQL ids, SIDs, UPNs, UUIDs) before sending.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import pydantic
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
-from sdk_core import UPN, BaseModel, UUIDStr, WindowsSID
+from sdk_core import BaseModel, UUIDStr, matching
 
 if TYPE_CHECKING:
     import pandas
 
 __all__ = [
+    "UPN",
     "CampaignRequest",
     "DeviceDeletion",
     "DeviceDeletionResult",
@@ -25,16 +27,41 @@ __all__ = [
     "Enrichment",
     "ExportJob",
     "ExportStatus",
+    "NQLQueryId",
     "NameValue",
     "NqlResult",
     "NqlResultV2",
     "RemoteAction",
     "RemoteActionRequest",
+    "ScriptInfo",
+    "ScriptInput",
+    "ScriptOutput",
     "TriggerInfo",
     "UserRef",
     "Workflow",
     "WorkflowEventResult",
+    "WindowsSID",
     "WorkflowExecution",
+]
+
+# The formats the Nexthink documents give (nexthink-endpoints.md).
+SID_RE = re.compile(r"^S(-\d+){2,10}$")
+UPN_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+NQL_QUERY_ID_RE = re.compile(r"^#[a-z0-9_]{2,255}$")
+
+WindowsSID = Annotated[
+    str,
+    AfterValidator(
+        matching(SID_RE, "a Windows SID like S-1-5-21-1004336348-1177238915-682003330-512")
+    ),
+]
+"""``S`` then 2 to 10 groups of ``-digits``, as the document's ``^S(-\\d+){2,10}$``."""
+UPN = Annotated[
+    str, AfterValidator(matching(UPN_RE, "a user principal name like user@example.com"))
+]
+NQLQueryId = Annotated[
+    str,
+    AfterValidator(matching(NQL_QUERY_ID_RE, "an NQL query id: '#' then 2 to 255 of a-z, 0-9, _")),
 ]
 
 
@@ -173,6 +200,36 @@ class Targeting(BaseModel):
     workflow_enabled: bool | None = Field(default=None, alias="workflowEnabled")
 
 
+class ScriptInput(BaseModel):
+    """One input a remote action's script takes."""
+
+    name: str | None = None
+    id: str | None = None
+    description: str | None = None
+    allow_custom_value: bool | None = Field(default=None, alias="allowCustomValue")
+    options: list[str] = Field(default_factory=list)
+
+
+class ScriptOutput(BaseModel):
+    """One output a remote action's script reports."""
+
+    name: str | None = None
+    type: str | None = None
+    id: str | None = None
+    description: str | None = None
+
+
+class ScriptInfo(BaseModel):
+    """How a remote action's script runs, and what it takes and gives."""
+
+    run_as: str | None = Field(default=None, alias="runAs")
+    timeout_seconds: int | None = Field(default=None, alias="timeoutSeconds")
+    has_script_windows: bool | None = Field(default=None, alias="hasScriptWindows")
+    has_script_mac_os: bool | None = Field(default=None, alias="hasScriptMacOs")
+    inputs: list[ScriptInput] = Field(default_factory=list)
+    outputs: list[ScriptOutput] = Field(default_factory=list)
+
+
 class RemoteAction(BaseModel):
     id: str
     uuid: str | None = None
@@ -182,7 +239,7 @@ class RemoteAction(BaseModel):
     built_in_content_version: str | None = Field(default=None, alias="builtInContentVersion")
     purpose: list[str] = Field(default_factory=list)
     targeting: Targeting | None = None
-    script_info: dict[str, Any] | None = Field(default=None, alias="scriptInfo")
+    script_info: ScriptInfo | None = Field(default=None, alias="scriptInfo")
 
 
 # -- workflows ------------------------------------------------------------------------

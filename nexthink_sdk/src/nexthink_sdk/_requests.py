@@ -17,10 +17,8 @@ from sdk_core import (
     InputValidationError,
     ItemError,
     MultiStatusResult,
-    NQLQueryId,
     RequestOptions,
     UUIDStr,
-    WindowsSID,
     check,
     check_batch,
     check_each,
@@ -33,8 +31,10 @@ from ._models import (
     DeviceDeletionResult,
     DeviceRef,
     Enrichment,
+    NQLQueryId,
     TriggerInfo,
     UserRef,
+    WindowsSID,
 )
 
 M = TypeVar("M", bound=pydantic.BaseModel)

@@ -1,29 +1,15 @@
 """sdk_core: the client machinery shared by every SDK of the suite."""
 
+from ._async_client import AsyncAPIClient, AsyncAPIResource
 from ._auth import (
     ClientCredentials,
     PasswordLogin,
     StaticAuth,
     Token,
-    TokenAuth,
     TokenFlow,
     TokenProvider,
 )
-from ._base_client import (
-    DEFAULT_TIMEOUT,
-    NOT_GIVEN,
-    AsyncAPIClient,
-    AsyncAPIResource,
-    AsyncClientOptions,
-    BaseClient,
-    CallOptions,
-    ClientOptions,
-    NotGiven,
-    RequestOptions,
-    SyncAPIClient,
-    SyncAPIResource,
-    SyncClientOptions,
-)
+from ._base_client import DEFAULT_TIMEOUT, BaseClient
 from ._clock import AsyncSleep, Clock, Sleep, SystemClock
 from ._exceptions import (
     APIConnectionError,
@@ -31,6 +17,7 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ClientClosedError,
     ConflictError,
     ErrorBody,
     InputValidationError,
@@ -54,39 +41,60 @@ from ._multi_status import (
     UnmatchedFailure,
 )
 from ._pagination import (
+    AsyncPage,
+    AsyncPageRequest,
     AsyncPaginator,
+    BasePage,
     OffsetPagination,
     Page,
     PageNumberPagination,
     PaginationStrategy,
+    SyncPage,
     SyncPaginator,
 )
 from ._rate_limit import RateLimitInfo, parse_retry_after
 from ._rate_limiter import RateLimiter
 from ._response import (
     APIResponse,
+    AsyncResponseContextManager,
+    AsyncStreamedAPIResponse,
     RawResponseProxy,
+    ResponseContextManager,
+    StreamedAPIResponse,
     async_to_raw_response_wrapper,
+    async_to_streamed_response_wrapper,
     to_raw_response_wrapper,
+    to_streamed_response_wrapper,
 )
 from ._retry import RetryPolicy
 from ._secrets import Secret, redact_headers, redact_url
+from ._sync_client import SyncAPIClient, SyncAPIResource
+from ._token_auth import TokenAuth
+from ._types import (
+    NOT_GIVEN,
+    AsyncClientOptions,
+    CallOptions,
+    ClientOptions,
+    MutationOverrides,
+    NotGiven,
+    RequestOptions,
+    RequestOverrides,
+    SyncClientOptions,
+    strip_not_given,
+)
 from ._validators import (
-    UPN,
-    NQLQueryId,
     UUIDStr,
-    WindowsSID,
     check,
     check_batch,
     check_each,
     input_error_from,
+    matching,
 )
 from ._version import __version__
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "NOT_GIVEN",
-    "UPN",
     "APIConnectionError",
     "APIResponse",
     "APIStatusError",
@@ -94,13 +102,19 @@ __all__ = [
     "AsyncAPIClient",
     "AsyncAPIResource",
     "AsyncClientOptions",
-    "CallOptions",
-    "AsyncSleep",
+    "AsyncPage",
+    "AsyncPageRequest",
     "AsyncPaginator",
+    "AsyncResponseContextManager",
+    "AsyncSleep",
+    "AsyncStreamedAPIResponse",
     "AuthenticationError",
     "BadRequestError",
     "BaseClient",
     "BaseModel",
+    "BasePage",
+    "CallOptions",
+    "ClientClosedError",
     "ClientCredentials",
     "ClientOptions",
     "Clock",
@@ -112,7 +126,7 @@ __all__ = [
     "ItemError",
     "MultiStatusError",
     "MultiStatusResult",
-    "NQLQueryId",
+    "MutationOverrides",
     "NotFoundError",
     "NotGiven",
     "OffsetPagination",
@@ -126,15 +140,19 @@ __all__ = [
     "RateLimiter",
     "RawResponseProxy",
     "RequestOptions",
+    "RequestOverrides",
+    "ResponseContextManager",
     "ResponseValidationError",
     "RetryPolicy",
     "SDKError",
     "Secret",
+    "Sleep",
     "StaticAuth",
+    "StreamedAPIResponse",
     "SyncAPIClient",
     "SyncAPIResource",
     "SyncClientOptions",
-    "Sleep",
+    "SyncPage",
     "SyncPaginator",
     "SystemClock",
     "Token",
@@ -144,18 +162,21 @@ __all__ = [
     "UUIDStr",
     "UnmatchedFailure",
     "UnprocessableEntityError",
-    "WindowsSID",
     "__version__",
     "async_to_raw_response_wrapper",
+    "async_to_streamed_response_wrapper",
     "check",
     "check_batch",
     "check_each",
     "get_logger",
     "input_error_from",
     "make_status_error",
+    "matching",
     "parse_error_body",
     "parse_retry_after",
     "redact_headers",
     "redact_url",
+    "strip_not_given",
     "to_raw_response_wrapper",
+    "to_streamed_response_wrapper",
 ]

@@ -1,56 +1,29 @@
-"""Credentials on requests: token managers with single-flight refresh, and static keys.
-
-Concurrency contract of :class:`TokenAuth` (read this first):
-
-- **Single flight.** At most one token request is in flight per ``TokenAuth``
-  among threads (a ``threading.Lock``) and, separately, among the tasks of an
-  event loop (an ``asyncio.Lock``). A thousand calls that find the token
-  expired cause exactly one token request; the others wait for it and use its
-  token. A caller that finds a fresh token takes no lock at all.
-- **Early refresh.** Within ``refresh_margin`` seconds of expiry the token is
-  still valid: one caller refreshes it while the others keep using the current
-  token without waiting. If that early refresh fails, the failure is logged
-  and the still-valid token keeps being served; the next call tries again.
-- **Expired.** An expired or missing token makes callers wait for the refresh.
-  If it fails, the caller that made it gets the error, and so does every
-  caller that was queued behind that same attempt (no stampede of retries
-  against a failing token endpoint).
-- **Rejected.** A 401 on a request forces one refresh and one replay of the
-  request, provided its body can be replayed. Callers whose rejected token
-  was already replaced reuse the replacement instead of refreshing again.
-- **Secrets.** Tokens, client secrets and passwords are :class:`Secret`:
-  never in ``repr()``, ``str()`` or logs.
-
-The clock is injectable (``clock=``) so expiry is testable without sleeping.
-Token requests go out over the HTTP client the SDK client binds
-(the same pool, proxies and TLS settings), or a private one when none is bound.
-"""
+"""Credentials on requests: tokens and how to get them (I/O-free providers), and
+static keys. The token manager with single-flight refresh is :class:`TokenAuth`
+(``_token_auth``)."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import threading
-from collections.abc import AsyncGenerator, Generator, Mapping
+from collections.abc import Generator, Mapping
 from typing import Any, Protocol
 
 import attrs
 import httpx
 
-from ._clock import SYSTEM_CLOCK, Clock
-from ._exceptions import APIConnectionError, APITimeoutError, SDKError, make_status_error
+from ._exceptions import SDKError, make_status_error
 from ._logging import get_logger
-from ._retry import is_replayable
-from ._secrets import Secret
+from ._secrets import Secret, redact_url
 
 __all__ = [
     "ClientCredentials",
     "PasswordLogin",
     "StaticAuth",
     "Token",
-    "TokenAuth",
     "TokenFlow",
     "TokenProvider",
+    "parse_token_response",
+    "token_request_error",
 ]
 
 log = get_logger("sdk_core")
@@ -65,6 +38,8 @@ class Token:
     """On the auth's monotonic clock; ``None`` for a token that does not expire."""
     refresh_token: Secret | None = None
     token_type: str = "Bearer"  # noqa: S105 - a scheme name, not a secret
+    info: Mapping[str, Any] = attrs.field(factory=dict, eq=False)
+    """The rest of the token answer, secrets left out (a login's ``user``...)."""
 
     def is_expired(self, now: float) -> bool:
         return self.expires_at is not None and now >= self.expires_at
@@ -83,10 +58,17 @@ class TokenProvider(Protocol):
     def token_flow(self, current: Token | None, now: float) -> TokenFlow: ...
 
 
+def token_request_error(response: httpx.Response, now: float) -> SDKError:
+    """The typed error of a refused token request, saying that it was one."""
+    return make_status_error(
+        response, now=now, context=f"token request to {redact_url(response.request.url)}"
+    )
+
+
 def parse_token_response(response: httpx.Response, now: float) -> Token:
     """An OAuth2-shaped token answer: ``access_token``, ``expires_in``, ``refresh_token``."""
     if response.is_error:
-        raise make_status_error(response, now=now)
+        raise token_request_error(response, now)
     try:
         data = response.json()
         if "access_token" not in data and isinstance(data.get("data"), dict):
@@ -101,7 +83,11 @@ def parse_token_response(response: httpx.Response, now: float) -> Token:
         expires_at=now + float(expires_in) if expires_in is not None else None,
         refresh_token=Secret(str(refresh)) if refresh else None,
         token_type=str(data.get("token_type") or "Bearer"),
+        info={k: v for k, v in data.items() if k not in _SECRET_FIELDS},
     )
+
+
+_SECRET_FIELDS = frozenset({"access_token", "refresh_token", "id_token"})
 
 
 @attrs.frozen(repr=False)
@@ -158,9 +144,10 @@ class PasswordLogin:
                 token = parse_token_response(response, now)
                 if token.refresh_token is None:
                     token = attrs.evolve(token, refresh_token=current.refresh_token)
-                return token
+                # A refresh answer may leave out what the login said (its user).
+                return attrs.evolve(token, info={**current.info, **token.info})
             if response.status_code not in (400, 401, 403):
-                raise make_status_error(response, now=now)
+                raise token_request_error(response, now)
             log.debug("refresh token refused (%s); logging in again", response.status_code)
         body = {
             **self.extra_login_fields,
@@ -175,267 +162,6 @@ class PasswordLogin:
             f"PasswordLogin(login_url={self.login_url!r}, username={self.username!r}, "
             "password=Secret('**********'))"
         )
-
-
-@attrs.frozen
-class _Attempt:
-    """One token fetch: its outcome, for the callers queued behind it."""
-
-    number: int
-    error: BaseException | None = None
-
-
-class TokenAuth(httpx.Auth):
-    """An ``httpx.Auth`` that keeps a token fresh; see the module docstring."""
-
-    requires_request_body = False
-    requires_response_body = False
-
-    def __init__(
-        self,
-        provider: TokenProvider,
-        *,
-        refresh_margin: float = 60.0,
-        clock: Clock | None = None,
-        header: str = "Authorization",
-        scheme: str | None = "Bearer",
-    ) -> None:
-        self.provider = provider
-        self.refresh_margin = refresh_margin
-        self.clock: Clock = clock or SYSTEM_CLOCK
-        self.header = header
-        self.scheme = scheme
-        self._token: Token | None = None
-        self._attempts = 0
-        self._last: _Attempt = _Attempt(0)
-        self._thread_lock = threading.Lock()
-        self._async_lock: asyncio.Lock | None = None
-        self._async_lock_loop: asyncio.AbstractEventLoop | None = None
-        self._sync_client: httpx.Client | None = None
-        self._async_client: httpx.AsyncClient | None = None
-        self._owned: list[httpx.Client | httpx.AsyncClient] = []
-
-    def __repr__(self) -> str:
-        return f"TokenAuth(provider={self.provider!r}, refresh_margin={self.refresh_margin!r})"
-
-    # -- binding ------------------------------------------------------------
-    def bind(self, client: httpx.Client | httpx.AsyncClient) -> None:
-        """Send token requests over ``client`` (done by the SDK clients)."""
-        if isinstance(client, httpx.AsyncClient):
-            self._async_client = client
-        else:
-            self._sync_client = client
-
-    @property
-    def token(self) -> Token | None:
-        return self._token
-
-    def invalidate(self) -> None:
-        """Forget the current token (e.g. after a logout)."""
-        self._token = None
-
-    # -- I/O-free decisions, shared by both flavours -------------------------
-    def _authorize(self, request: httpx.Request, token: Token) -> None:
-        value = token.access_token.reveal()
-        request.headers[self.header] = f"{self.scheme} {value}" if self.scheme else value
-
-    def _fresh(self, now: float) -> Token | None:
-        token = self._token
-        if token is not None and not token.needs_refresh(now, self.refresh_margin):
-            return token
-        return None
-
-    def _still_valid(self, now: float) -> Token | None:
-        token = self._token
-        if token is not None and not token.is_expired(now):
-            return token
-        return None
-
-    def _after_wait(self, seen_attempt: int, rejected: Token | None) -> Token | None:
-        """Under the lock: what a caller that waited can use without fetching.
-
-        Raises the error of the attempt it queued behind, if that one failed.
-        """
-        now = self.clock.monotonic()
-        token = self._token
-        if rejected is not None:
-            if token is not None and token is not rejected and not token.is_expired(now):
-                return token
-        else:
-            fresh = self._fresh(now)
-            if fresh is not None:
-                return fresh
-        if self._last.number > seen_attempt and self._last.error is not None:
-            raise self._last.error
-        return None
-
-    def _start_attempt(self) -> int:
-        self._attempts += 1
-        return self._attempts
-
-    def _finish(self, number: int, token: Token | None, error: BaseException | None) -> None:
-        if token is not None:
-            self._token = token
-        self._last = _Attempt(number, error)
-
-    @staticmethod
-    def _wrap_transport(exc: httpx.TransportError, request: httpx.Request) -> SDKError:
-        if isinstance(exc, httpx.TimeoutException):
-            return APITimeoutError("token request timed out", request=request)
-        return APIConnectionError(f"token request failed: {exc}", request=request)
-
-    # -- sync ----------------------------------------------------------------
-    def _sync_send(self, request: httpx.Request) -> httpx.Response:
-        client = self._sync_client
-        if client is None:
-            client = self._sync_client = httpx.Client()
-            self._owned.append(client)
-        try:
-            response = client.send(request, auth=None)
-            response.read()
-        except httpx.TransportError as exc:
-            raise self._wrap_transport(exc, request) from exc
-        return response
-
-    def _sync_fetch(self) -> Token:
-        number = self._start_attempt()
-        flow = self.provider.token_flow(self._token, self.clock.monotonic())
-        try:
-            request = next(flow)
-            while True:
-                request = flow.send(self._sync_send(request))
-        except StopIteration as stop:
-            token: Token = stop.value
-            self._finish(number, token, None)
-            return token
-        except BaseException as exc:
-            self._finish(number, None, exc)
-            raise
-
-    def get_token(self, *, rejected: Token | None = None) -> Token:
-        """A usable token (sync); ``rejected`` is one the server just refused."""
-        now = self.clock.monotonic()
-        if rejected is None:
-            fresh = self._fresh(now)
-            if fresh is not None:
-                return fresh
-            valid = self._still_valid(now)
-            if valid is not None:
-                if not self._thread_lock.acquire(blocking=False):
-                    return valid
-                try:
-                    if self._token is not valid:
-                        return self._token or valid
-                    return self._sync_fetch()
-                except SDKError as exc:
-                    log.warning("early token refresh failed, keeping the current token: %s", exc)
-                    return valid
-                finally:
-                    self._thread_lock.release()
-        seen = self._last.number
-        with self._thread_lock:
-            usable = self._after_wait(seen, rejected)
-            if usable is not None:
-                return usable
-            return self._sync_fetch()
-
-    def sync_auth_flow(
-        self, request: httpx.Request
-    ) -> Generator[httpx.Request, httpx.Response, None]:
-        token = self.get_token()
-        self._authorize(request, token)
-        response = yield request
-        if response.status_code == 401 and is_replayable(request):
-            token = self.get_token(rejected=token)
-            self._authorize(request, token)
-            yield request
-
-    # -- async ---------------------------------------------------------------
-    def _get_async_lock(self) -> asyncio.Lock:
-        loop = asyncio.get_running_loop()
-        if self._async_lock is None or self._async_lock_loop is not loop:
-            self._async_lock = asyncio.Lock()
-            self._async_lock_loop = loop
-        return self._async_lock
-
-    async def _async_send(self, request: httpx.Request) -> httpx.Response:
-        client = self._async_client
-        if client is None:
-            client = self._async_client = httpx.AsyncClient()
-            self._owned.append(client)
-        try:
-            response = await client.send(request, auth=None)
-            await response.aread()
-        except httpx.TransportError as exc:
-            raise self._wrap_transport(exc, request) from exc
-        return response
-
-    async def _async_fetch(self) -> Token:
-        number = self._start_attempt()
-        flow = self.provider.token_flow(self._token, self.clock.monotonic())
-        try:
-            request = next(flow)
-            while True:
-                request = flow.send(await self._async_send(request))
-        except StopIteration as stop:
-            token: Token = stop.value
-            self._finish(number, token, None)
-            return token
-        except BaseException as exc:
-            self._finish(number, None, exc)
-            raise
-
-    async def aget_token(self, *, rejected: Token | None = None) -> Token:
-        """A usable token (async); ``rejected`` is one the server just refused."""
-        now = self.clock.monotonic()
-        lock = self._get_async_lock()
-        if rejected is None:
-            fresh = self._fresh(now)
-            if fresh is not None:
-                return fresh
-            valid = self._still_valid(now)
-            if valid is not None:
-                if lock.locked():
-                    return valid
-                async with lock:
-                    try:
-                        if self._token is not valid:
-                            return self._token or valid
-                        return await self._async_fetch()
-                    except SDKError as exc:
-                        log.warning(
-                            "early token refresh failed, keeping the current token: %s", exc
-                        )
-                        return valid
-        seen = self._last.number
-        async with lock:
-            usable = self._after_wait(seen, rejected)
-            if usable is not None:
-                return usable
-            return await self._async_fetch()
-
-    async def async_auth_flow(
-        self, request: httpx.Request
-    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        token = await self.aget_token()
-        self._authorize(request, token)
-        response = yield request
-        if response.status_code == 401 and is_replayable(request):
-            token = await self.aget_token(rejected=token)
-            self._authorize(request, token)
-            yield request
-
-    def close(self) -> None:
-        for client in self._owned:
-            if isinstance(client, httpx.Client):
-                client.close()
-        self._owned = [c for c in self._owned if isinstance(c, httpx.AsyncClient)]
-
-    async def aclose(self) -> None:
-        for client in self._owned:
-            if isinstance(client, httpx.AsyncClient):
-                await client.aclose()
-        self._owned = [c for c in self._owned if isinstance(c, httpx.Client)]
 
 
 class StaticAuth(httpx.Auth):

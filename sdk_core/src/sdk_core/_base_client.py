@@ -1,9 +1,8 @@
-"""The sync and async base clients.
-
-:class:`BaseClient` holds every decision that needs no I/O: options, building
-requests, the retry verdict (through :class:`RetryPolicy` and tenacity),
-turning responses into models or typed errors, logging. :class:`SyncAPIClient`
-and :class:`AsyncAPIClient` only send and sleep.
+"""The base of both clients: :class:`BaseClient` holds every decision that needs
+no I/O: options, building requests, turning responses into models or typed
+errors, reprs, logging. :class:`SyncAPIClient` (``_sync_client``) and
+:class:`AsyncAPIClient` (``_async_client``) only send and sleep; the retry
+verdict is :class:`RetryPolicy`'s, driven through tenacity (``_retry``).
 """
 
 from __future__ import annotations
@@ -12,134 +11,47 @@ import copy
 import functools
 import platform
 import random as _random
-from collections.abc import Awaitable, Callable, Mapping
-from types import TracebackType
-from typing import Any, ClassVar, Generic, Self, TypedDict, TypeVar, Unpack, overload
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import attrs
 import httpx
 import pydantic
-import tenacity
 
 from ._clock import (
     SYSTEM_CLOCK,
-    AsyncSleep,
     Clock,
-    Sleep,
-    default_async_sleep,
-    default_sleep,
 )
 from ._exceptions import (
     DEFAULT_REQUEST_ID_HEADERS,
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    ClientClosedError,
     ResponseValidationError,
     make_status_error,
     request_id_of,
 )
 from ._logging import get_logger
 from ._rate_limiter import RateLimiter
-from ._response import APIResponse, RawResponseProxy, record
-from ._retry import Decision, RetryPolicy
+from ._response import (
+    APIResponse,
+    RawResponseProxy,
+    record,
+)
+from ._retry import CallState, RetryPolicy
 from ._secrets import redact_url
+from ._token_auth import TokenAuth
+from ._types import NOT_GIVEN, NotGiven, RequestOptions
 from ._version import __version__
 
-__all__ = [
-    "DEFAULT_TIMEOUT",
-    "AsyncClientOptions",
-    "ClientOptions",
-    "SyncClientOptions",
-    "NOT_GIVEN",
-    "AsyncAPIClient",
-    "AsyncAPIResource",
-    "BaseClient",
-    "NotGiven",
-    "RequestOptions",
-    "SyncAPIClient",
-    "SyncAPIResource",
-]
+__all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "BaseClient"]
 
 T = TypeVar("T")
 HttpxClientT = TypeVar("HttpxClientT", httpx.Client, httpx.AsyncClient)
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 DEFAULT_MAX_RETRIES = 2
-
-
-class NotGiven:
-    """Marks an option the caller left out (``None`` can be a real value)."""
-
-    def __bool__(self) -> bool:
-        return False
-
-    def __repr__(self) -> str:
-        return "NOT_GIVEN"
-
-
-NOT_GIVEN = NotGiven()
-
-
-class ClientOptions(TypedDict, total=False):
-    """The options every client of the suite takes, to pass through as ``**options``."""
-
-    timeout: httpx.Timeout | float | None
-    max_retries: int
-    deadline: float | None
-    max_retry_wait: float
-    retry_policy: RetryPolicy | None
-    default_headers: Mapping[str, str] | None
-    clock: Clock | None
-    rand: Callable[[], float] | None
-
-
-class SyncClientOptions(ClientOptions, total=False):
-    http_client: httpx.Client | None
-    sleep: Sleep | None
-
-
-class AsyncClientOptions(ClientOptions, total=False):
-    http_client: httpx.AsyncClient | None
-    sleep: AsyncSleep | None
-
-
-class CallOptions(TypedDict, total=False):
-    """What :meth:`SyncAPIClient.request` takes besides the method, URL and
-    ``cast_to`` (the fields of :class:`RequestOptions` of the same names)."""
-
-    params: Mapping[str, Any] | None
-    json: Any
-    content: Any
-    data: Mapping[str, Any] | None
-    files: Any
-    headers: Mapping[str, str] | None
-    timeout: httpx.Timeout | float | NotGiven | None
-    idempotent: bool | None
-    idempotency_key: str | None
-    stream: bool
-    authenticated: bool
-
-
-@attrs.frozen(kw_only=True)
-class RequestOptions:
-    """Everything about one call, before it becomes an ``httpx.Request``."""
-
-    method: str
-    url: str
-    params: Mapping[str, Any] | None = None
-    json: Any = None
-    content: Any = None
-    data: Mapping[str, Any] | None = None
-    files: Any = None
-    headers: Mapping[str, str] | None = None
-    timeout: httpx.Timeout | float | NotGiven | None = NOT_GIVEN
-    idempotent: bool | None = None
-    """``True`` for a read-only POST; ``None`` follows the method."""
-    idempotency_key: str | None = None
-    stream: bool = False
-    authenticated: bool = True
-    ok_statuses: frozenset[int] = frozenset()
-    """Error statuses whose body the call parses itself (a 207/400 batch result)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -156,75 +68,14 @@ class _ClientOptions:
         return text if text.endswith("/") else text + "/"
 
 
-class _Outcome:
-    """The first attempt's result, so that a call needing no retry skips the
-    retry machinery; when it does need one, tenacity sees this outcome first
-    and decides on it like on any other."""
-
-    __slots__ = ("error", "response")
-
-    def __init__(self, response: httpx.Response | None, error: Exception | None) -> None:
-        self.response = response
-        self.error = error
-
-    def final(self, policy: RetryPolicy) -> bool:
-        # The same rule as RetryPolicy.decide: a status it never retries.
-        return self.response is not None and self.response.status_code not in policy.retry_statuses
-
-    def value(self) -> httpx.Response:
-        if self.error is not None:
-            raise self.error
-        assert self.response is not None
-        return self.response
-
-    def replay_then(self, attempt: Callable[[], httpx.Response]) -> Callable[[], httpx.Response]:
-        pending = [self]
-
-        def replaying() -> httpx.Response:
-            return pending.pop().value() if pending else attempt()
-
-        return replaying
-
-    def areplay_then(
-        self, attempt: Callable[[], Awaitable[httpx.Response]]
-    ) -> Callable[[], Awaitable[httpx.Response]]:
-        pending = [self]
-
-        async def replaying() -> httpx.Response:
-            return pending.pop().value() if pending else await attempt()
-
-        return replaying
-
-
-def _first_outcome(attempt: Callable[[], httpx.Response]) -> _Outcome:
-    try:
-        return _Outcome(attempt(), None)
-    except APIConnectionError as exc:
-        return _Outcome(None, exc)
-
-
-async def _afirst_outcome(attempt: Callable[[], Awaitable[httpx.Response]]) -> _Outcome:
-    try:
-        return _Outcome(await attempt(), None)
-    except APIConnectionError as exc:
-        return _Outcome(None, exc)
-
-
-class _Run:
-    """The state of one call across its attempts."""
-
-    __slots__ = ("decision", "idempotent", "request", "retries", "start")
-
-    def __init__(self, start: float, idempotent: bool) -> None:
-        self.start = start
-        self.idempotent = idempotent
-        self.retries = 0
-        self.request: httpx.Request | None = None
-        self.decision = Decision(False)
-
-
 def _as_timeout(value: httpx.Timeout | float | None) -> httpx.Timeout:
-    return value if isinstance(value, httpx.Timeout) else httpx.Timeout(value)
+    return value if isinstance(value, httpx.Timeout) else _timeout_of(value)
+
+
+@functools.lru_cache(maxsize=64)
+def _timeout_of(seconds: float | None) -> httpx.Timeout:
+    # A per-call timeout is usually one of a few numbers: build each Timeout once.
+    return httpx.Timeout(seconds)
 
 
 def _cap_timeout(timeout: httpx.Timeout, remaining: float) -> httpx.Timeout:
@@ -259,6 +110,7 @@ class BaseClient(Generic[HttpxClientT]):
 
     _http: HttpxClientT
     _owns_http: bool
+    _preset_for: Mapping[str, str] | None = None
     _options: _ClientOptions
     _auth: httpx.Auth | None
     _rate_limiter: RateLimiter | None
@@ -326,6 +178,29 @@ class BaseClient(Generic[HttpxClientT]):
         """The client-side limiter every attempt passes through, if any."""
         return self._rate_limiter
 
+    @property
+    def auth_kind(self) -> str:
+        """How this client authenticates, without the secret: ``"TokenAuth(ClientCredentials)"``,
+        ``"StaticAuth(X-API-Key)"``, ``"none"``."""
+        auth = self._auth
+        if auth is None:
+            return "none"
+        if isinstance(auth, TokenAuth):
+            return f"TokenAuth({type(auth.provider).__name__})"
+        header = getattr(auth, "header", None)
+        return f"{type(auth).__name__}({header})" if header else type(auth).__name__
+
+    def __repr__(self) -> str:
+        timeout = self._options.timeout
+        same = {timeout.connect, timeout.read, timeout.write, timeout.pool}
+        shown = timeout.read if len(same) == 1 else timeout
+        closed = ", closed" if self._http.is_closed else ""
+        return (
+            f"{type(self).__name__}(base_url={str(self._options.base_url)!r}, "
+            f"auth={self.auth_kind}, timeout={shown!r}, "
+            f"max_retries={self._options.retry.max_retries}{closed})"
+        )
+
     @functools.cached_property
     def user_agent(self) -> str:
         return (
@@ -391,19 +266,37 @@ class BaseClient(Generic[HttpxClientT]):
             return url
         return self._options.base_url_str + url.lstrip("/")
 
-    def _headers(self, opts: RequestOptions, retries_taken: int) -> dict[str, str]:
-        headers = {
+    def _client_headers(self) -> dict[str, str]:
+        """What every request of this client sends, before its own headers."""
+        return {
             "Accept": "application/json",
             "User-Agent": self.user_agent,
             **self._options.default_headers,
-            **(opts.headers or {}),
-            self.retry_count_header: str(retries_taken),
         }
+
+    def _preset(self, http: HttpxClientT) -> HttpxClientT:
+        """Install :meth:`_client_headers` (and a first attempt's retry count) on a
+        pool this client opened, so that a plain first attempt merges no headers
+        of its own, measurably cheaper; copies with other default headers send theirs."""
+        http.headers.update({**self._client_headers(), self.retry_count_header: "0"})
+        self._preset_for = self._options.default_headers
+        return http
+
+    def _headers(self, opts: RequestOptions, retries_taken: int) -> dict[str, str] | None:
+        if self._options.default_headers is self._preset_for:
+            if not opts.headers and not retries_taken and opts.idempotency_key is None:
+                return None  # everything this attempt sends is on the pool already
+            headers = dict(opts.headers) if opts.headers else {}
+            if retries_taken:
+                headers[self.retry_count_header] = str(retries_taken)
+        else:
+            headers = {**self._client_headers(), **(opts.headers or {})}
+            headers[self.retry_count_header] = str(retries_taken)
         if opts.idempotency_key is not None:
             headers[self.idempotency_header] = opts.idempotency_key
         return headers
 
-    def _timeout_for(self, opts: RequestOptions, run: _Run) -> httpx.Timeout:
+    def _timeout_for(self, opts: RequestOptions, run: CallState) -> httpx.Timeout:
         timeout = (
             self._options.timeout
             if isinstance(opts.timeout, NotGiven)
@@ -420,7 +313,7 @@ class BaseClient(Generic[HttpxClientT]):
             )
         return _cap_timeout(timeout, remaining)
 
-    def _build_request(self, opts: RequestOptions, run: _Run) -> httpx.Request:
+    def _build_request(self, opts: RequestOptions, run: CallState) -> httpx.Request:
         request = self._http.build_request(
             opts.method,
             self._url(opts.url),
@@ -435,11 +328,18 @@ class BaseClient(Generic[HttpxClientT]):
         run.request = request
         return request
 
-    def _new_run(self, opts: RequestOptions) -> _Run:
+    def _new_run(self, opts: RequestOptions) -> CallState:
         idempotent = self._options.retry.is_idempotent(
             opts.method, marked=opts.idempotent, has_key=opts.idempotency_key is not None
         )
-        return _Run(self._clock.monotonic(), idempotent)
+        return CallState(self._clock.monotonic(), idempotent)
+
+    def _check_open(self, opts: RequestOptions) -> None:
+        if self._http.is_closed:
+            raise ClientClosedError(
+                f"{type(self).__name__} is closed: {opts.method} {opts.url} was not sent "
+                "(make a new client, or call before close())"
+            )
 
     def _auth_for(self, opts: RequestOptions) -> httpx.Auth | None:
         return self._auth if opts.authenticated else None
@@ -449,55 +349,6 @@ class BaseClient(Generic[HttpxClientT]):
         if isinstance(exc, httpx.TimeoutException):
             return APITimeoutError(f"request timed out: {type(exc).__name__}", request=request)
         return APIConnectionError(f"connection error: {exc or type(exc).__name__}", request=request)
-
-    # -- the retry verdict, for tenacity ---------------------------------------
-    def _retrying_kwargs(self, run: _Run) -> dict[str, Any]:
-        policy = self._options.retry
-
-        def verdict(state: tenacity.RetryCallState) -> bool:
-            outcome = state.outcome
-            assert outcome is not None
-            assert run.request is not None
-            if outcome.failed:
-                error = outcome.exception()
-                if not isinstance(error, APIConnectionError):
-                    return False
-                response = None
-            else:
-                error, response = None, outcome.result()
-            run.decision = policy.decide(
-                request=run.request,
-                response=response,
-                error=error,
-                retries_taken=run.retries,
-                elapsed=self._clock.monotonic() - run.start,
-                idempotent=run.idempotent,
-                clock=self._clock,
-                rand=self._rand,
-            )
-            if not run.decision.retry and (error is not None or response.is_error):  # type: ignore[union-attr]
-                self._log.debug("not retrying: %s", run.decision.reason)
-            return run.decision.retry
-
-        def before_sleep(state: tenacity.RetryCallState) -> None:
-            run.retries += 1
-            assert run.request is not None
-            self._log.info(
-                "retrying %s %s in %.2fs (retry %d of %d)",
-                run.request.method,
-                redact_url(run.request.url),
-                run.decision.wait,
-                run.retries,
-                policy.max_retries,
-            )
-
-        return {
-            "retry": verdict,
-            "wait": lambda state: run.decision.wait,
-            "stop": tenacity.stop_never,
-            "before_sleep": before_sleep,
-            "reraise": True,
-        }
 
     # -- responses -------------------------------------------------------------
     def _log_attempt(
@@ -549,7 +400,7 @@ class BaseClient(Generic[HttpxClientT]):
             ) from exc
 
     def _process(
-        self, response: httpx.Response, cast_to: Any, run: _Run, opts: RequestOptions
+        self, response: httpx.Response, cast_to: Any, run: CallState, opts: RequestOptions
     ) -> APIResponse[Any]:
         if response.is_error and response.status_code not in opts.ok_statuses:
             raise self._status_error(response)
@@ -565,254 +416,20 @@ class BaseClient(Generic[HttpxClientT]):
         record(result)
         return result
 
+    def _stream_info(
+        self, response: httpx.Response, cast_to: Any, run: CallState
+    ) -> dict[str, Any]:
+        """What a streamed response carries besides the open httpx response."""
+        return {
+            "parser": functools.partial(self._parse, cast_to=cast_to),
+            "retries_taken": run.retries,
+            "received_at": self._clock.time(),
+            "request_id_headers": self.request_id_headers,
+        }
 
-class SyncAPIClient(BaseClient[httpx.Client]):
-    """The sync client: sends with ``httpx.Client`` and sleeps with ``sleep``."""
-
-    def __init__(
-        self,
-        *,
-        base_url: str | httpx.URL,
-        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        deadline: float | None = None,
-        max_retry_wait: float = 60.0,
-        retry_policy: RetryPolicy | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.Client | None = None,
-        auth: httpx.Auth | None = None,
-        rate_limiter: RateLimiter | None = None,
-        clock: Clock | None = None,
-        sleep: Sleep | None = None,
-        rand: Callable[[], float] | None = None,
-    ) -> None:
-        super().__init__(
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            max_retry_wait=max_retry_wait,
-            retry_policy=retry_policy,
-            default_headers=default_headers,
-            auth=auth,
-            clock=clock,
-            rand=rand,
-        )
-        self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client()
-        self._sleep: Sleep = sleep or default_sleep
-        self._rate_limiter = rate_limiter
-        if auth is not None and hasattr(auth, "bind"):
-            auth.bind(self._http)
-
-    def _send(self, opts: RequestOptions) -> tuple[httpx.Response, _Run]:
-        run = self._new_run(opts)
-
-        def attempt() -> httpx.Response:
-            request = self._build_request(opts, run)
-            limiter = self._rate_limiter
-            if limiter is not None:
-                limiter.acquire()
-            started = self._clock.monotonic()
-            try:
-                response = self._http.send(request, stream=opts.stream, auth=self._auth_for(opts))
-            except httpx.TransportError as exc:
-                raise self._wrap_transport_error(exc, request) from exc
-            finally:
-                if limiter is not None:
-                    limiter.release()
-            if limiter is not None:
-                limiter.observe(response.headers, response.status_code)
-            if opts.stream and response.is_error:
-                response.read()
-            self._log_attempt(request, response, started)
-            return response
-
-        first = _first_outcome(attempt)
-        if first.final(self._options.retry):
-            return first.value(), run
-        retrying = tenacity.Retrying(sleep=self._sleep, **self._retrying_kwargs(run))
-        return retrying(first.replay_then(attempt)), run
-
-    @overload
-    def request(
-        self, method: str, url: str, *, cast_to: type[T], **options: Unpack[CallOptions]
-    ) -> T: ...
-
-    @overload
-    def request(
-        self, method: str, url: str, *, cast_to: Any, **options: Unpack[CallOptions]
-    ) -> Any: ...
-
-    def request(
-        self, method: str, url: str, *, cast_to: Any, **options: Unpack[CallOptions]
-    ) -> Any:
-        """Send one call (with retries) and return its body as ``cast_to``
-        (typed as ``cast_to`` when it is a class: ``cast_to=Cluster`` gives a
-        ``Cluster``)."""
-        opts = RequestOptions(method=method, url=url, **options)
-        return self.request_raw(opts, cast_to).parsed
-
-    def request_raw(self, opts: RequestOptions, cast_to: Any) -> APIResponse[Any]:
-        response, run = self._send(opts)
-        try:
-            return self._process(response, cast_to, run, opts)
-        except BaseException:
-            response.close()
-            raise
-
-    def close(self) -> None:
-        """Close the connection pool, if this client opened it."""
-        if self._owns_http:
-            self._http.close()
-
-    @property
-    def is_closed(self) -> bool:
-        return self._http.is_closed
-
-    def __enter__(self: Self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
-    """The async twin: sends with ``httpx.AsyncClient``, sleeps with ``sleep``."""
-
-    def __init__(
-        self,
-        *,
-        base_url: str | httpx.URL,
-        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        deadline: float | None = None,
-        max_retry_wait: float = 60.0,
-        retry_policy: RetryPolicy | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        auth: httpx.Auth | None = None,
-        rate_limiter: RateLimiter | None = None,
-        clock: Clock | None = None,
-        sleep: AsyncSleep | None = None,
-        rand: Callable[[], float] | None = None,
-    ) -> None:
-        super().__init__(
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            max_retry_wait=max_retry_wait,
-            retry_policy=retry_policy,
-            default_headers=default_headers,
-            auth=auth,
-            clock=clock,
-            rand=rand,
-        )
-        self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.AsyncClient()
-        self._sleep: AsyncSleep = sleep or default_async_sleep
-        self._rate_limiter = rate_limiter
-        if auth is not None and hasattr(auth, "bind"):
-            auth.bind(self._http)
-
-    async def _send(self, opts: RequestOptions) -> tuple[httpx.Response, _Run]:
-        run = self._new_run(opts)
-
-        async def attempt() -> httpx.Response:
-            request = self._build_request(opts, run)
-            limiter = self._rate_limiter
-            if limiter is not None:
-                await limiter.aacquire()
-            started = self._clock.monotonic()
-            try:
-                response = await self._http.send(
-                    request, stream=opts.stream, auth=self._auth_for(opts)
-                )
-            except httpx.TransportError as exc:
-                raise self._wrap_transport_error(exc, request) from exc
-            finally:
-                if limiter is not None:
-                    await limiter.arelease()
-            if limiter is not None:
-                limiter.observe(response.headers, response.status_code)
-            if opts.stream and response.is_error:
-                await response.aread()
-            self._log_attempt(request, response, started)
-            return response
-
-        first = await _afirst_outcome(attempt)
-        if first.final(self._options.retry):
-            return first.value(), run
-        retrying = tenacity.AsyncRetrying(sleep=self._sleep, **self._retrying_kwargs(run))
-        return await retrying(first.areplay_then(attempt)), run
-
-    @overload
-    async def request(
-        self, method: str, url: str, *, cast_to: type[T], **options: Unpack[CallOptions]
-    ) -> T: ...
-
-    @overload
-    async def request(
-        self, method: str, url: str, *, cast_to: Any, **options: Unpack[CallOptions]
-    ) -> Any: ...
-
-    async def request(
-        self, method: str, url: str, *, cast_to: Any, **options: Unpack[CallOptions]
-    ) -> Any:
-        """Send one call (with retries) and return its body as ``cast_to``
-        (typed as ``cast_to`` when it is a class: ``cast_to=Cluster`` gives a
-        ``Cluster``)."""
-        opts = RequestOptions(method=method, url=url, **options)
-        return (await self.request_raw(opts, cast_to)).parsed
-
-    async def request_raw(self, opts: RequestOptions, cast_to: Any) -> APIResponse[Any]:
-        response, run = await self._send(opts)
-        try:
-            return self._process(response, cast_to, run, opts)
-        except BaseException:
-            await response.aclose()
-            raise
-
-    async def close(self) -> None:
-        """Close the connection pool, if this client opened it."""
-        if self._owns_http:
-            await self._http.aclose()
-
-    @property
-    def is_closed(self) -> bool:
-        return self._http.is_closed
-
-    async def __aenter__(self: Self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
+    def _streamed(self, opts: RequestOptions) -> RequestOptions:
+        return opts if opts.stream else attrs.evolve(opts, stream=True)
 
 
 class _Resource:
     """Marks a resource object bound to one client (dropped by ``with_options``)."""
-
-
-class SyncAPIResource(_Resource):
-    """A group of endpoints of a sync client (``client.clusters``...)."""
-
-    def __init__(self, client: SyncAPIClient) -> None:
-        self._client = client
-
-
-class AsyncAPIResource(_Resource):
-    """A group of endpoints of an async client."""
-
-    def __init__(self, client: AsyncAPIClient) -> None:
-        self._client = client

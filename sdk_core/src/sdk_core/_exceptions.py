@@ -3,6 +3,7 @@
 ::
 
     SDKError
+    ├── ClientClosedError             (also RuntimeError) a call after close()
     ├── APIConnectionError
     │   └── APITimeoutError
     ├── APIStatusError                status_code, response, request_id, code,
@@ -37,6 +38,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConflictError",
     "ErrorBody",
     "InputValidationError",
@@ -59,6 +61,20 @@ _DEFAULT_RAW = frozenset(n.encode("ascii") for n in DEFAULT_REQUEST_ID_HEADERS)
 
 class SDKError(Exception):
     """Base of every error raised by the suite's clients."""
+
+
+class ClientClosedError(SDKError, RuntimeError):
+    """A call on a client after ``close()`` (or on a copy whose original was closed)."""
+
+
+MAX_MESSAGE_CHARS = 500
+"""How much of an error body ``str(error)`` shows; ``error.body`` keeps it all."""
+
+
+def _cut(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... [{len(text) - limit:,} more characters in .body]"
 
 
 class APIConnectionError(SDKError):
@@ -113,7 +129,7 @@ def parse_error_body(content: bytes, *, text: str | None = None) -> ErrorBody:
         data = None
     if not isinstance(data, dict):
         stripped = text.strip()
-        return ErrorBody(message=stripped or None, raw=data if data is not None else text)
+        return ErrorBody(message=_cut(stripped) or None, raw=data if data is not None else text)
 
     error = data.get("error")
     if isinstance(error, dict):
@@ -168,6 +184,8 @@ class APIStatusError(SDKError):
     details: Any
     body: Any
     rate_limit: RateLimitInfo
+    context: str | None
+    """What the failed request was, when not the call itself (``"token request to ..."``)."""
 
     def __init__(
         self,
@@ -187,6 +205,7 @@ class APIStatusError(SDKError):
         self.details = body.details
         self.body = body.raw
         self.rate_limit = rate_limit
+        self.context = None
 
     @property
     def request(self) -> httpx.Request:
@@ -200,10 +219,19 @@ class APIStatusError(SDKError):
         parts = [f"{self.status_code}"]
         if self.code:
             parts.append(f"[{self.code}]")
-        parts.append(self.message)
+        if self.context:
+            parts.append(f"{self.context} failed:")
+        parts.append(_cut(self.message))
         if self.request_id:
             parts.append(f"(request id {self.request_id})")
         return " ".join(parts)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status_code={self.status_code}, code={self.code!r}, "
+            f"message={_cut(self.message, 200)!r}, request_id={self.request_id!r}"
+            + (f", context={self.context!r})" if self.context else ")")
+        )
 
 
 class BadRequestError(APIStatusError):
@@ -276,6 +304,11 @@ class RateLimitError(APIStatusError):
             return info.retry_after
         return info.reset_after
 
+    def __str__(self) -> str:
+        text = super().__str__()
+        wait = self.retry_after
+        return text if wait is None else f"{text}; retry after {wait:g}s"
+
 
 class InternalServerError(APIStatusError):
     """5xx"""
@@ -318,9 +351,11 @@ def make_status_error(
     now: float,
     request_id_headers: tuple[str, ...] = DEFAULT_REQUEST_ID_HEADERS,
     error_class: type[APIStatusError] | None = None,
+    context: str | None = None,
 ) -> APIStatusError:
     """The typed error for a read 4xx/5xx response (``error_class`` overrides
-    the class chosen by status, for an API with finer errors)."""
+    the class chosen by status, for an API with finer errors; ``context`` starts
+    the message, e.g. ``"token request to https://.../token"``)."""
     body = parse_error_body(response.content)
     request_id = request_id_of(response.headers, request_id_headers)
     if request_id is None and isinstance(body.raw, dict):
@@ -328,13 +363,15 @@ def make_status_error(
         request_id = str(found) if found else None
     message = body.message or response.reason_phrase or f"HTTP {response.status_code}"
     cls = error_class or status_error_class(response.status_code)
-    return cls(
+    error = cls(
         message,
         response=response,
         body=body,
         request_id=request_id,
         rate_limit=RateLimitInfo.from_headers(response.headers, now=now),
     )
+    error.context = context
+    return error
 
 
 class ResponseValidationError(SDKError):

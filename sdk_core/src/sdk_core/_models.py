@@ -25,3 +25,13 @@ class BaseModel(pydantic.BaseModel):
     def to_dict(self, *, by_alias: bool = True, exclude_none: bool = False) -> dict[str, Any]:
         """The model as plain JSON-ready data (wire names by default)."""
         return self.model_dump(mode="json", by_alias=by_alias, exclude_none=exclude_none)
+
+    def to_json(
+        self,
+        *,
+        indent: int | None = 2,
+        by_alias: bool = True,
+        exclude_none: bool = False,
+    ) -> str:
+        """The model as a JSON string (wire names by default), unknown fields included."""
+        return self.model_dump_json(indent=indent, by_alias=by_alias, exclude_none=exclude_none)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import re
 from collections.abc import Iterable, Mapping
+from urllib.parse import unquote
 
 import httpx
 
@@ -83,15 +84,21 @@ def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> di
     return {k: (REDACTED if is_secret_header(k) else v) for k, v in items}
 
 
+def _secret_param(name: str) -> bool:
+    return bool(_SECRET_WORDS.search(name)) or name.lower().startswith("x-amz-")
+
+
 def redact_url(url: httpx.URL | str) -> str:
-    """The URL with user info and secret-looking query values masked."""
+    """The URL with user info and secret-looking query values masked as a
+    readable ``[REDACTED]`` (not its URL-escaped form)."""
     parsed = httpx.URL(url)
     if parsed.userinfo:
         parsed = parsed.copy_with(username=None, password=None)
     if not parsed.query:
         return str(parsed)
-    params = [
-        (k, REDACTED if _SECRET_WORDS.search(k) or k.lower().startswith("x-amz-") else v)
-        for k, v in parsed.params.multi_items()
-    ]
-    return str(parsed.copy_with(params=params))
+    query = parsed.query.decode("ascii")
+    pairs = []
+    for pair in query.split("&"):
+        name, eq, _ = pair.partition("=")
+        pairs.append(f"{name}={REDACTED}" if eq and _secret_param(unquote(name)) else pair)
+    return str(parsed.copy_with(query=None)) + "?" + "&".join(pairs)

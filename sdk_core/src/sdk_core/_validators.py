@@ -1,13 +1,14 @@
-"""Formats the APIs require, as annotated types and as plain checks.
+"""Generic checks of arguments, before any request is sent.
 
-Each type works in a pydantic model field (``user: UPN``) and on its own::
+``UUIDStr`` works in a pydantic model field and on its own; the checks take
+any pydantic-checkable type (an API's own formats live in its client package,
+such as nexthink_sdk's ``WindowsSID``)::
 
-    check(value, WindowsSID, field="user_sid")       # returns value or raises
-    check_each(values, UUIDStr, field="workflow_ids")  # names the bad index
+    check(value, UUIDStr, field="device_uid")           # returns value or raises
+    check_each(values, UUIDStr, field="workflow_ids")   # names the bad index
     check_batch(items, field="operations", min_items=1, max_items=5000)
 
-Failures raise :class:`InputValidationError` naming the field, before any
-request is sent.
+Failures raise :class:`InputValidationError` naming the field.
 """
 
 from __future__ import annotations
@@ -22,10 +23,8 @@ from pydantic import AfterValidator
 from ._exceptions import InputValidationError
 
 __all__ = [
-    "UPN",
-    "NQLQueryId",
     "UUIDStr",
-    "WindowsSID",
+    "matching",
     "check",
     "check_batch",
     "check_each",
@@ -37,12 +36,12 @@ T = TypeVar("T")
 UUID_RE = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
-SID_RE = re.compile(r"^S-1(-\d{1,14}){1,9}$")
-UPN_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-NQL_QUERY_ID_RE = re.compile(r"^#[a-z0-9_]{2,255}$")
 
 
-def _matching(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
+def matching(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
+    """A pydantic ``AfterValidator`` function: the value, or ``ValueError`` saying
+    it is not ``what`` (for an API's own annotated string types)."""
+
     def validate(value: str) -> str:
         if not pattern.match(value):
             raise ValueError(f"{value!r} is not {what}")
@@ -52,20 +51,7 @@ def _matching(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
 
 
 UUIDStr = Annotated[
-    str, AfterValidator(_matching(UUID_RE, "a UUID (8-4-4-4-12 hexadecimal digits)"))
-]
-WindowsSID = Annotated[
-    str,
-    AfterValidator(
-        _matching(SID_RE, "a Windows SID like S-1-5-21-1004336348-1177238915-682003330-512")
-    ),
-]
-UPN = Annotated[
-    str, AfterValidator(_matching(UPN_RE, "a user principal name like user@example.com"))
-]
-NQLQueryId = Annotated[
-    str,
-    AfterValidator(_matching(NQL_QUERY_ID_RE, "an NQL query id: '#' then 2 to 255 of a-z, 0-9, _")),
+    str, AfterValidator(matching(UUID_RE, "a UUID (8-4-4-4-12 hexadecimal digits)"))
 ]
 
 _adapters: dict[Any, pydantic.TypeAdapter[Any]] = {}
