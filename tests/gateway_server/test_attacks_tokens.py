@@ -5,6 +5,7 @@ Each test names the finding of issue 16 it closes."""
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import json
 import time
@@ -15,6 +16,7 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from gateway_server import create_app
+from tests.gateway_server.jwks_server import jwks_server
 from tests.gateway_server.token_fuzz import Keys, TokenFuzz, b64
 from tests.gateway_support import Gateway, running_gateway, settings
 
@@ -97,3 +99,83 @@ def _handshake(client: TestClient, token: str) -> int:
             return 1000
     except WebSocketDisconnect as exc:
         return exc.code
+
+
+# -- finding 2: the JWKS endpoint is someone else's server ----------------------------------
+SECRET = "test-secret-" + "x" * 32
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_f2_a_slow_jwks_blocks_nobody_but_the_tokens_waiting_for_it(tmp_path: Path) -> None:
+    """Finding 2: while the JWKS endpoint holds its answer, forged tokens wait
+    for it (one fetch for all of them) and /healthz answers meanwhile."""
+    keys, forger = Keys(SECRET), Keys(SECRET)
+    with jwks_server(keys.jwks(), mode="hold") as jwks:
+        async with running_gateway(tmp_path, jwt_jwks=jwks.url) as gw:
+            forged = TokenFuzz(forger, now=time.time()).valid("rsa")
+            waiting = [
+                asyncio.create_task(
+                    gw.http.get("/api/v1/customer/devices", headers=_bearer(forged))
+                )
+                for _ in range(4)
+            ]
+            assert await asyncio.to_thread(jwks.arrived.wait, 10)
+            async with asyncio.timeout(10):
+                health = await gw.http.get("/healthz")
+            assert health.status_code == 200
+            assert not any(task.done() for task in waiting)  # still waiting for the keys
+            jwks.released.set()
+            answers = await asyncio.gather(*waiting)
+            assert [r.status_code for r in answers] == [401] * 4
+            valid = TokenFuzz(keys, now=time.time()).valid("rsa")
+            assert (
+                await gw.call("GET", "/api/v1/customer/devices", headers=_bearer(valid))
+            ).status_code == 200
+    assert jwks.requests == 1
+
+
+async def test_f2_a_jwks_that_never_answers_times_out(tmp_path: Path) -> None:
+    keys = Keys(SECRET)
+    with jwks_server(keys.jwks(), mode="hold") as jwks:
+        async with running_gateway(tmp_path, jwt_jwks=jwks.url, jwt_jwks_timeout=0.2) as gw:
+            token = TokenFuzz(keys, now=time.time()).valid("rsa")
+            r = await gw.call("GET", "/api/v1/customer/devices", headers=_bearer(token))
+            assert r.status_code == 401
+            assert "no key" in r.json()["error"]["message"]
+
+
+async def test_f2_a_failing_jwks_is_fetched_with_backoff_not_per_token(tmp_path: Path) -> None:
+    """Finding 2: PyJWT retried a failing JWKS on every token (and froze the
+    server each time); failed fetches now back off: 1 s, 2 s, 4 s ..."""
+    keys, forger = Keys(SECRET), Keys(SECRET)
+    forged = TokenFuzz(forger, now=time.time()).valid("rsa")
+    with jwks_server(keys.jwks(), mode="fail") as jwks:
+        async with running_gateway(tmp_path, jwt_jwks=jwks.url) as gw:
+            fetches = []
+            for step in (0, 0, 0, 0, 1.5, 0, 1.0, 1.0, 0):
+                gw.clock.advance(step)
+                r = await gw.call("GET", "/api/v1/customer/devices", headers=_bearer(forged))
+                assert r.status_code == 401
+                fetches.append(jwks.requests)
+    assert fetches == [1, 1, 1, 1, 2, 2, 2, 3, 3]
+
+
+async def test_f2_cached_keys_are_served_while_a_refresh_fails(tmp_path: Path) -> None:
+    keys = Keys(SECRET)
+    with jwks_server(keys.jwks()) as jwks:
+        async with running_gateway(tmp_path, jwt_jwks=jwks.url) as gw:
+            token = TokenFuzz(keys, now=time.time()).valid("ec")
+            ok = await gw.call("GET", "/api/v1/customer/devices", headers=_bearer(token))
+            assert ok.status_code == 200
+            jwks.mode = "fail"
+            jwks.arrived.clear()
+            gw.clock.advance(301)  # the keys are due for a refresh, which fails
+            for _ in range(3):
+                r = await gw.call("GET", "/api/v1/customer/devices", headers=_bearer(token))
+                assert r.status_code == 200
+            assert await asyncio.to_thread(jwks.arrived.wait, 5)
+            await asyncio.sleep(0.1)  # time for any other fetch to arrive too
+            assert jwks.requests == 2  # one refresh tried, then backing off

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     jwt_jwks: str | None = Field(
         default=None, description="a JWKS file path or URL for RS256/ES256 customer JWTs"
     )
+    jwt_jwks_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="seconds a fetch of the JWKS URL may take; a token waiting for it "
+        "is then refused (cached keys keep being served)",
+    )
     jwt_audience: str | None = Field(
         default="gateway", description="the 'aud' customer JWTs must carry"
     )

@@ -35,7 +35,7 @@ class DeviceGateway:
         self.devices = DeviceStore(database, settings, clock, self.telemetry)
         self.queue = QueueStore(database, settings, clock, pending)
         self.sessions = SessionStore(database, settings, clock, self.devices, pending)
-        self.verifier = customer_verifier(settings)
+        self.verifier = customer_verifier(settings, clock)
         self.guard = Guard(settings, clock, self.devices, self.verifier)
         self.hub = Hub()
         self.events = LiveEvents(services.broker, self.sessions, self.queue, self.hub, clock)

@@ -3,6 +3,7 @@ the limits on each caller and on authentication attempts."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from starlette.requests import Request
@@ -17,13 +18,17 @@ from ._errors import InvalidDeviceToken
 __all__ = ["Guard", "customer_verifier"]
 
 
-def customer_verifier(settings: Settings) -> CustomerVerifier:
+def customer_verifier(
+    settings: Settings, clock: Callable[[], float] = time.time
+) -> CustomerVerifier:
     """The verifier of customer JWTs the settings describe."""
     return CustomerVerifier(
         secret=settings.jwt_secret,
         jwks=settings.jwt_jwks,
         audience=settings.jwt_audience,
         customer_claim=settings.jwt_customer_claim,
+        clock=clock,
+        jwks_timeout=settings.jwt_jwks_timeout,
     )
 
 
@@ -54,12 +59,12 @@ class Guard:
         check_rate(request, self.device_limiter, found[0])
         return found
 
-    def customer(self, request: Request) -> str:
+    async def customer(self, request: Request) -> str:
         """The customer of the request's bearer JWT, rate-limited."""
         scheme, _, token = (header(request, b"authorization") or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("Authorization: Bearer <jwt> is required")
-        customer = self.verifier.customer_id(token.strip())
+        customer = await self.verifier.customer_id(token.strip())
         check_rate(request, self.customer_limiter, customer)
         return customer
 

@@ -62,7 +62,7 @@ class CustomerRoutes:
         ]
 
     async def devices(self, request: Request) -> Response:
-        customer = self.api.guard.customer(request)
+        customer = await self.api.guard.customer(request)
         known_query(request, "status", "limit", "offset")
         status = request.query_params.get("status", "all")
         if status not in ("online", "offline", "all"):
@@ -75,7 +75,7 @@ class CustomerRoutes:
         return ok(request, {"devices": devices, "total": total})
 
     async def provision(self, request: Request) -> Response:
-        customer = self.api.guard.customer(request)
+        customer = await self.api.guard.customer(request)
         known_query(request)
         body = await read_json(request, ProvisionBody, self.limit)
         code, expires = await self.api.devices.provision(
@@ -85,7 +85,7 @@ class CustomerRoutes:
         return ok(request, {"device": device, "instructions": self.instructions}, 201)
 
     async def device_status(self, request: Request) -> Response:
-        customer = self.api.guard.customer(request)
+        customer = await self.api.guard.customer(request)
         known_query(request)
         device_id = path_id(request, DEVICE_ID)
         row, session, dead = await self.api.devices.device_status(customer, device_id)
@@ -94,7 +94,7 @@ class CustomerRoutes:
         return ok(request, {"device": device})
 
     async def open_session(self, request: Request) -> Response:
-        customer = self.api.guard.customer(request)
+        customer = await self.api.guard.customer(request)
         known_query(request)
         body = await read_json(request, SessionBody, self.limit)
         row = await self.api.sessions.create_session(
@@ -103,14 +103,14 @@ class CustomerRoutes:
         return ok(request, {"session": session_json(row, None, self.now())}, 201)
 
     async def session(self, request: Request) -> Response:
-        customer = self.api.guard.customer(request)
+        customer = await self.api.guard.customer(request)
         known_query(request)
         session_id = path_id(request)
         row, commands = await self.api.sessions.get_session(customer, session_id)
         return ok(request, {"session": session_json(row, commands, self.now())})
 
     async def enqueue(self, request: Request) -> Response:
-        customer = self.api.guard.customer(request)
+        customer = await self.api.guard.customer(request)
         known_query(request)
         session_id = path_id(request)
         body = await read_json(request, EnqueueBody, self.limit)
@@ -124,7 +124,7 @@ class CustomerRoutes:
         return ok(request, {"command": answer}, 201)
 
     async def approve(self, request: Request) -> Response:
-        customer = self.api.guard.customer(request)
+        customer = await self.api.guard.customer(request)
         known_query(request)
         session_id = path_id(request)
         body = await read_json(request, ApproveBody, self.limit)
@@ -140,7 +140,7 @@ class CustomerRoutes:
         return ok(request, {"success": True, "command": {"id": body.commandId, "status": status}})
 
     async def system_info(self, request: Request) -> Response:
-        self.api.guard.customer(request)
+        await self.api.guard.customer(request)
         known_query(request)
         services = self.api.services
         return ok(

@@ -172,7 +172,7 @@ class Sockets:
         api = self.api
         token = ws.query_params.get("token", "")
         try:
-            customer = api.guard.verifier.customer_id(token)
+            customer = await api.guard.verifier.customer_id(token)
         except DomainError:
             await ws.close(code=1008, reason="invalid customer token")
             return
