@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -24,10 +25,11 @@ TIMESTAMP = "2024-06-01T10:00:00Z"
 
 
 class Clock:
-    """A wall clock the test moves by hand."""
+    """A wall clock the test moves by hand, from the real time at its start
+    (so tokens minted anywhere in a test agree with it)."""
 
-    def __init__(self, start: float = 1_750_000_000.0) -> None:
-        self.now = start
+    def __init__(self, start: float | None = None) -> None:
+        self.now = time.time() if start is None else start
 
     def __call__(self) -> float:
         return self.now

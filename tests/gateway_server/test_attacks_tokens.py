@@ -11,6 +11,7 @@ import json
 import time
 from pathlib import Path
 
+import jwt
 import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
@@ -179,3 +180,27 @@ async def test_f2_cached_keys_are_served_while_a_refresh_fails(tmp_path: Path) -
             assert await asyncio.to_thread(jwks.arrived.wait, 5)
             await asyncio.sleep(0.1)  # time for any other fetch to arrive too
             assert jwks.requests == 2  # one refresh tried, then backing off
+
+
+# -- finding 12: claims of the wrong type -----------------------------------------------------
+@pytest.mark.parametrize(
+    ("exp", "status"),
+    [("in-an-hour", 401), ("true", 401), ("as-float", 200), ("as-int", 200), ("past", 401)],
+)
+async def test_f12_exp_must_be_a_number_on_the_servers_clock(
+    gw: Gateway, exp: str, status: int
+) -> None:
+    """Finding 12: ``"exp": "1750003600"`` was taken as a number. The claims
+    are checked against the server's clock (the one the tests move)."""
+    now = gw.clock()
+    value = {
+        "in-an-hour": str(int(now) + 3600),
+        "true": True,
+        "as-float": now + 3600.5,
+        "as-int": int(now) + 3600,
+        "past": int(now) - 60,
+    }[exp]
+    secret = str(gw.api.services.settings.jwt_secret)
+    token = jwt.encode({"sub": "cust-a", "exp": value, "aud": "gateway"}, secret, algorithm="HS256")
+    r = await gw.call("GET", "/api/v1/customer/devices", headers=_bearer(token))
+    assert r.status_code == status, r.text

@@ -117,6 +117,7 @@ class TokenFuzz:
                     [now + 600],
                     float("inf"),
                     float("nan"),
+                    10**400,
                 ],
             ),
             (
@@ -124,7 +125,7 @@ class TokenFuzz:
                 [self.audience, self.audience, "other", [self.audience], ["x"], 5, None, _MISSING],
             ),
             ("nbf", [_MISSING, _MISSING, now + 3600, "soon", now - 10, float("inf")]),
-            ("iat", [_MISSING, _MISSING, now, "x", now + 3600, 10**30]),
+            ("iat", [_MISSING, _MISSING, now, "x", now + 3600, 10**30, -(10**400)]),
         ):
             value = rng.choice(choices)
             if value is not _MISSING:

@@ -3,6 +3,7 @@ from a JWKS file or URL (``_jwks.py``)."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,7 +14,25 @@ import jwt
 from .._errors import Unauthenticated
 from ._jwks import ASYMMETRIC, FileKeys, RemoteKeys
 
-__all__ = ["CustomerVerifier", "InvalidCustomerToken"]
+__all__ = ["CustomerToken", "CustomerVerifier", "InvalidCustomerToken"]
+
+
+def _is_number(value: Any) -> bool:
+    """A JSON number a float holds (``1e400`` and ``10**400`` are not)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+@attrs.frozen
+class CustomerToken:
+    """What a verified customer token says: who, and until when (epoch seconds)."""
+
+    customer: str
+    expires_at: float
 
 
 class InvalidCustomerToken(Unauthenticated):
@@ -64,8 +83,9 @@ class CustomerVerifier:
             raise InvalidCustomerToken(f"no key for algorithm {alg[:20]!r} and this kid")
         return key.key, key.algorithm_name
 
-    async def customer_id(self, token: str) -> str:
-        """The customer the token names, or :class:`InvalidCustomerToken`."""
+    async def verify(self, token: str) -> CustomerToken:
+        """The customer the token names and when the token expires, or
+        :class:`InvalidCustomerToken`."""
         try:
             header = jwt.get_unverified_header(token)
             key, algorithm = await self._key_for(header)
@@ -74,23 +94,50 @@ class CustomerVerifier:
                 key,
                 algorithms=[algorithm],
                 audience=self.audience,
-                leeway=self.leeway,
-                options={"require": ["exp"], "verify_aud": self.audience is not None},
+                options={
+                    "verify_aud": self.audience is not None,
+                    # times are checked below, on the server's clock, as numbers
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                },
             )
         except InvalidCustomerToken:
             raise
         except (jwt.PyJWTError, ValueError, KeyError) as exc:
             raise InvalidCustomerToken(str(exc)) from None
+        expires = self._check_times(claims)
         customer = claims.get(self.customer_claim)
         if not isinstance(customer, str) or not customer:
             raise InvalidCustomerToken(f"claim {self.customer_claim!r} is missing")
-        return customer
+        return CustomerToken(customer, expires)
+
+    async def customer_id(self, token: str) -> str:
+        """The customer the token names, or :class:`InvalidCustomerToken`."""
+        return (await self.verify(token)).customer
+
+    def _check_times(self, claims: dict[str, Any]) -> float:
+        """``exp`` (required), ``nbf`` and ``iat``: JSON numbers (a numeric
+        string is not one), on the server's clock with the leeway; ``exp``."""
+        for name in ("exp", "nbf", "iat"):
+            value = claims.get(name)
+            if name in claims and not _is_number(value):
+                raise InvalidCustomerToken(f"claim {name!r} must be a number")
+        if "exp" not in claims:
+            raise InvalidCustomerToken("claim 'exp' is required")
+        now = self.clock()
+        expires = float(claims["exp"])
+        if expires <= now - self.leeway:
+            raise InvalidCustomerToken("the token has expired")
+        if "nbf" in claims and float(claims["nbf"]) > now + self.leeway:
+            raise InvalidCustomerToken("the token is not valid yet")
+        return expires
 
     def mint(self, customer_id: str, *, ttl: int = 3600) -> str:
         """An HS256 token for ``customer_id`` (local integration tests, the demo)."""
         if not self.secret:
             raise ValueError("minting needs the HS256 secret")
-        now = int(time.time())
+        now = int(self.clock())
         claims: dict[str, Any] = {self.customer_claim: customer_id, "iat": now, "exp": now + ttl}
         if self.audience:
             claims["aud"] = self.audience
