@@ -31,6 +31,8 @@ class Hub:
 
     def __init__(self) -> None:
         self.sockets: set[WebSocket] = set()
+        self.expiry: dict[WebSocket, float] = {}
+        """Sockets opened with a credential that expires, and when it does."""
         self.devices: collections.Counter[str] = collections.Counter()
         self.watched: collections.Counter[str] = collections.Counter()
 
@@ -43,6 +45,14 @@ class Hub:
         counter[device_id] -= 1
         if counter[device_id] <= 0:
             del counter[device_id]
+
+    async def close_expired(self, now: float) -> None:
+        """Close with 1008 the sockets whose credential has expired."""
+        for ws, until in list(self.expiry.items()):
+            if until <= now:
+                self.expiry.pop(ws, None)
+                with contextlib.suppress(Exception):
+                    await ws.close(code=1008, reason="credentials expired")
 
     async def close_all(self, code: int = 1001) -> None:
         for ws in list(self.sockets):

@@ -172,14 +172,19 @@ class Sockets:
         api = self.api
         token = ws.query_params.get("token", "")
         try:
-            customer = await api.guard.verifier.customer_id(token)
+            verified = await api.guard.verifier.verify(token)
         except DomainError:
             await ws.close(code=1008, reason="invalid customer token")
             return
+        customer = verified.customer
         await ws.accept()
         watching: set[str] = set()
+        api.hub.expiry[ws] = verified.expires_at  # closed with 1008 then, idle or not
 
         async def on_message(message: dict[str, Any], sub: Subscription) -> None:
+            if self.clock() >= verified.expires_at:
+                await ws.close(code=1008, reason="credentials expired")
+                return
             kind = message["type"]
             device_id = message.get("deviceId")
             if kind not in ("subscribe", "unsubscribe"):
@@ -204,5 +209,6 @@ class Sockets:
         try:
             await self._serve(ws, [], on_message)
         finally:
+            api.hub.expiry.pop(ws, None)
             for device_id in watching:
                 api.hub.leave(api.hub.watched, device_id)

@@ -29,7 +29,8 @@ def _is_number(value: Any) -> bool:
 
 @attrs.frozen
 class CustomerToken:
-    """What a verified customer token says: who, and until when (epoch seconds)."""
+    """What a verified customer token says: who, and until when the server
+    takes it (epoch seconds: its ``exp`` plus the verifier's leeway)."""
 
     customer: str
     expires_at: float
@@ -110,7 +111,7 @@ class CustomerVerifier:
         customer = claims.get(self.customer_claim)
         if not isinstance(customer, str) or not customer:
             raise InvalidCustomerToken(f"claim {self.customer_claim!r} is missing")
-        return CustomerToken(customer, expires)
+        return CustomerToken(customer, expires + self.leeway)
 
     async def customer_id(self, token: str) -> str:
         """The customer the token names, or :class:`InvalidCustomerToken`."""

@@ -1,0 +1,83 @@
+"""Attacks through the WebSockets: a token that expires while its socket is
+open, brute force on the device socket's handshake, too many sockets, frames
+over the size limit, messages over the caller's rate.
+
+Each test names the finding of issue 16 it closes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from gateway_server import GatewayApp, create_app
+from tests.gateway_support import Clock, settings
+
+
+@attrs.define
+class Live:
+    """The app under a TestClient (sockets), with its clock and helpers."""
+
+    app: GatewayApp
+    client: TestClient
+    clock: Clock
+
+    def bearer(self, customer: str = "cust-a", ttl: int = 3600) -> dict[str, str]:
+        token = self.app.device_gateway.verifier.mint(customer, ttl=ttl)
+        return {"Authorization": f"Bearer {token}"}
+
+    def device(self, device_id: str, customer: str = "cust-a") -> str:
+        """Provision and register a device; its secret."""
+        r = self.client.post(
+            "/api/v1/customer/devices/provision",
+            json={"deviceId": device_id},
+            headers=self.bearer(customer),
+        )
+        code = r.json()["device"]["activationCode"]
+        r = self.client.post(
+            "/api/v1/device/register", json={"deviceId": device_id, "activationCode": code}
+        )
+        return str(r.json()["deviceSecret"])
+
+
+@pytest.fixture
+def live(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Live]:
+    overrides: dict[str, Any] = getattr(request, "param", {})
+    clock = Clock()
+    app = create_app(settings(tmp_path, **overrides), clock=clock)
+    with TestClient(app) as client:
+        yield Live(app, client, clock)
+
+
+def test_f8_a_customer_socket_closes_when_its_token_expires(live: Live) -> None:
+    """Finding 8: after ``exp`` REST said 401, and the open socket could still
+    subscribe and hear events. Its next message now closes it with 1008."""
+    live.device("dev-001")
+    token = live.app.device_gateway.verifier.mint("cust-a", ttl=60)
+    with live.client.websocket_connect(f"/ws/customer?token={token}") as ws:
+        ws.send_json({"type": "subscribe", "deviceId": "dev-001"})
+        assert ws.receive_json()["type"] == "subscribed"
+        live.clock.advance(66)  # past exp and the 5 s leeway
+        r = live.client.get(
+            "/api/v1/customer/devices", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert r.status_code == 401
+        ws.send_json({"type": "subscribe", "deviceId": "dev-001"})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+    assert closed.value.code == 1008
+
+
+@pytest.mark.timeout(30)
+def test_f8_an_idle_customer_socket_is_closed_within_a_second_of_exp(live: Live) -> None:
+    token = live.app.device_gateway.verifier.mint("cust-a", ttl=60)
+    with live.client.websocket_connect(f"/ws/customer?token={token}") as ws:
+        live.clock.advance(66)  # past exp and the 5 s leeway
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()  # nothing sent: the server's once-a-second look closes it
+    assert closed.value.code == 1008
