@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 
-from .._errors import Unauthenticated
+from .._errors import DomainError, Unauthenticated
 from .._settings import Settings
 from ..edge import RateLimiter, check_rate, header, limited
 from ..security import CustomerVerifier
@@ -33,6 +33,18 @@ def customer_verifier(
 
 
 class Guard:
+    """Who is calling, and the limits on each caller.
+
+    Authentication attempts (a device secret, an activation code) are
+    checked first: a correct one always passes, whatever failed before it.
+    Failures are counted, per device id and client address (and per
+    address across device ids, 30 times as many); past that budget a
+    failure answers 429 instead of 401. Someone failing in a device's name
+    from elsewhere so never locks the device out; guessing is bounded by the
+    secrets' entropy (256 bits, activation codes 80), not by the limit.
+    docs/gateway.md ("Security") argues the choice.
+    """
+
     def __init__(
         self,
         settings: Settings,
@@ -45,8 +57,8 @@ class Guard:
         self.now = clock
         self.device_limiter = RateLimiter(settings.device_rate_per_minute, 60.0, clock)
         self.customer_limiter = RateLimiter(settings.customer_rate_per_minute, 60.0, clock)
-        self.auth_limiter = RateLimiter(settings.auth_attempts_per_minute, 60.0, clock)
-        self.auth_ip_limiter = RateLimiter(settings.auth_attempts_per_minute * 30, 60.0, clock)
+        self.failures = RateLimiter(settings.auth_attempts_per_minute, 60.0, clock)
+        self.address_failures = RateLimiter(settings.auth_attempts_per_minute * 30, 60.0, clock)
 
     async def device(self, request: Request) -> tuple[str, str]:
         """(device id, customer id) of the request's ``X-Device-Token``, rate-limited."""
@@ -68,13 +80,16 @@ class Guard:
         check_rate(request, self.customer_limiter, customer)
         return customer
 
-    def attempt(self, request: Request, device_id: str) -> None:
-        """Count an authentication attempt for ``device_id``, from the request's address."""
-        client = request.client.host if request.client else "?"
+    def failed(self, caller: HTTPConnection, device_id: str, error: DomainError) -> DomainError:
+        """Count a failed attempt to prove ``device_id`` from the caller's
+        address; the error to answer it with: ``error``, or 429 once this
+        device id from this address, or this address, failed too often."""
+        address = caller.client.host if caller.client else "?"
         for limiter, key in (
-            (self.auth_limiter, f"device:{device_id}"),
-            (self.auth_ip_limiter, f"ip:{client}"),
+            (self.failures, f"{device_id}|{address}"),
+            (self.address_failures, address),
         ):
             verdict = limiter.hit(key)
             if not verdict.allowed:
-                raise limited(verdict, self.now())
+                return limited(verdict, self.now())
+        return error
