@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 import pytest
-from starlette.testclient import TestClient
+from starlette.testclient import TestClient, WebSocketDenialResponse
 from starlette.websockets import WebSocketDisconnect
 
 from gateway_server import GatewayApp, create_app
@@ -81,3 +81,34 @@ def test_f8_an_idle_customer_socket_is_closed_within_a_second_of_exp(live: Live)
         with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_json()  # nothing sent: the server's once-a-second look closes it
     assert closed.value.code == 1008
+
+
+def _handshake(client: TestClient, path: str, headers: dict[str, str] | None = None) -> int:
+    """The HTTP status a WebSocket upgrade gets: 101 (accepted, then closed by
+    us), 403 (closed before accepting), or the status of a denial response."""
+    try:
+        with client.websocket_connect(path, headers=headers or {}) as ws:
+            ws.close()
+            return 101
+    except WebSocketDenialResponse as denied:
+        return int(denied.status_code)
+    except WebSocketDisconnect as closed:  # closed before accepting: uvicorn answers 403
+        return 403 if closed.code == 1008 else closed.code
+
+
+def test_f5_the_device_socket_shares_the_failure_budget_of_rest(live: Live) -> None:
+    """Finding 5: 60 wrong secrets on the device socket in 0.2 s were all
+    403, unlimited. Socket failures count in the same budget as REST's; past
+    it the upgrade is refused with 429; the right secret still connects."""
+    secret = live.device("dev-001")
+    tries = [
+        _handshake(live.client, f"/ws/device?deviceId=dev-001&deviceSecret=wrong-{i}")
+        for i in range(12)
+    ]
+    assert tries == [403] * 10 + [429] * 2
+    r = live.client.post("/api/v1/device/auth", json={"deviceId": "dev-001", "deviceSecret": "x"})
+    assert r.status_code == 429
+    assert int(r.headers["Retry-After"]) >= 1
+    with live.client.websocket_connect(f"/ws/device?deviceId=dev-001&deviceSecret={secret}") as ws:
+        ws.send_json({"type": "status", "data": {"status": "online"}})
+        assert ws.receive_json()["type"] == "status_ack"

@@ -15,9 +15,10 @@ import pydantic_core
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketState
 
-from .._errors import DomainError, Forbidden
-from ..edge import RateLimiter
+from .._errors import DomainError, Forbidden, Unauthenticated
+from ..edge import RateLimiter, error_response
 from ..events import Subscription
+from ._errors import InvalidDeviceCredentials
 from ._schemas import DEVICE_ID, ResultBody, StatusData
 from ._views import command_message
 
@@ -32,6 +33,18 @@ OnMessage = Callable[[dict[str, Any], Subscription], Awaitable[None]]
 async def _pump(ws: WebSocket, subscription: Subscription) -> None:
     async for message in subscription:
         await ws.send_json(message)
+
+
+async def _refuse(ws: WebSocket, error: DomainError) -> None:
+    """Refuse the upgrade. Bad credentials: closed before accepting (the
+    server answers 403). Anything else (429 with Retry-After): the error's
+    own answer, where the server can send one (the denial response)."""
+    if isinstance(error, Unauthenticated | Forbidden) or (
+        "websocket.http.response" not in ws.scope.get("extensions", {})
+    ):
+        await ws.close(code=1008, reason=error.message[:120])
+        return
+    await ws.send_denial_response(error_response(error))
 
 
 def _error(code: str, message: str) -> dict[str, Any]:
@@ -113,12 +126,11 @@ class Sockets:
         api = self.api
         device_id = ws.query_params.get("deviceId", "")
         secret = ws.query_params.get("deviceSecret", "")
-        if (
-            not re.fullmatch(DEVICE_ID, device_id)
-            or not secret
-            or not await api.devices.check_device_secret(device_id, secret)
-        ):
-            await ws.close(code=1008, reason="invalid device credentials")
+        valid_id = re.fullmatch(DEVICE_ID, device_id) is not None
+        if not (valid_id and secret and await api.devices.check_device_secret(device_id, secret)):
+            # a failure in the same budget as REST's: past it, 429 rather than 403
+            error = InvalidDeviceCredentials("invalid device credentials")
+            await _refuse(ws, api.guard.failed(ws, device_id if valid_id else "?", error))
             return
         await ws.accept()
 
