@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.gateway_support import Gateway, running_gateway
 
@@ -63,3 +64,17 @@ async def test_f3_one_address_failing_for_many_devices_is_slowed_too(tmp_path: P
             tries = [await _auth(attacker, f"dev-{i:03d}x", "guess") for i in range(62)]
             assert tries == [401] * 60 + [429] * 2
             assert await _auth(attacker, "dev-001", device["secret"]) == 200
+
+
+@pytest.mark.parametrize("padding", [" {}", "{} ", "{}\n", "\t{}"])
+async def test_f12_secrets_are_compared_exactly(gw: Gateway, padding: str) -> None:
+    """Finding 12: secrets were compared after ``.strip()``."""
+    device = await gw.device("dev-001")
+    assert await _auth(gw.http, "dev-001", padding.format(device["secret"])) == 401
+    code = await gw.provision("dev-002")
+    r = await gw.call(
+        "POST",
+        "/api/v1/device/register",
+        json_body={"deviceId": "dev-002", "activationCode": padding.format(code)},
+    )
+    assert r.status_code == 401
