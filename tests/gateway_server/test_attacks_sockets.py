@@ -112,3 +112,52 @@ def test_f5_the_device_socket_shares_the_failure_budget_of_rest(live: Live) -> N
     with live.client.websocket_connect(f"/ws/device?deviceId=dev-001&deviceSecret={secret}") as ws:
         ws.send_json({"type": "status", "data": {"status": "online"}})
         assert ws.receive_json()["type"] == "status_ack"
+
+
+@pytest.mark.parametrize("live", [{"max_sockets_per_device": 2}], indirect=True)
+def test_f9_a_device_opens_a_bounded_number_of_sockets(live: Live) -> None:
+    """Finding 9: one device opened 150 sockets."""
+    secret = live.device("dev-001")
+    path = f"/ws/device?deviceId=dev-001&deviceSecret={secret}"
+    with live.client.websocket_connect(path), live.client.websocket_connect(path):
+        assert _handshake(live.client, path) == 429
+    assert _handshake(live.client, path) == 101  # closed sockets free their places
+
+
+@pytest.mark.parametrize("live", [{"max_sockets_per_customer": 2}], indirect=True)
+def test_f9_a_customer_opens_a_bounded_number_of_sockets(live: Live) -> None:
+    token = live.app.device_gateway.verifier.mint("cust-a")
+    path = f"/ws/customer?token={token}"
+    with live.client.websocket_connect(path), live.client.websocket_connect(path):
+        assert _handshake(live.client, path) == 429
+        other = live.app.device_gateway.verifier.mint("cust-b")
+        assert _handshake(live.client, f"/ws/customer?token={other}") == 101
+    assert _handshake(live.client, path) == 101
+
+
+@pytest.mark.parametrize("live", [{"customer_rate_per_minute": 5}], indirect=True)
+def test_f9_customer_socket_messages_count_against_the_customers_rate(live: Live) -> None:
+    """Finding 9: a customer's socket messages were free of its rate limit."""
+    live.device("dev-001")  # one request of the five
+    token = live.app.device_gateway.verifier.mint("cust-a")
+    with live.client.websocket_connect(f"/ws/customer?token={token}") as ws:
+        answers = []
+        for _ in range(6):
+            ws.send_json({"type": "subscribe", "deviceId": "dev-001"})
+            answers.append(ws.receive_json())
+    assert [a["type"] for a in answers] == ["subscribed"] * 4 + ["error"] * 2
+    assert answers[-1]["data"]["code"] == "RATE_LIMITED"
+    r = live.client.get("/api/v1/customer/devices", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 429
+
+
+@pytest.mark.parametrize("live", [{"device_rate_per_minute": 3}], indirect=True)
+def test_f9_device_socket_messages_count_against_the_devices_rate(live: Live) -> None:
+    secret = live.device("dev-001")
+    with live.client.websocket_connect(f"/ws/device?deviceId=dev-001&deviceSecret={secret}") as ws:
+        answers = []
+        for _ in range(4):
+            ws.send_json({"type": "status", "data": {"status": "online"}})
+            answers.append(ws.receive_json())
+    assert [a["type"] for a in answers] == ["status_ack"] * 3 + ["error"]
+    assert answers[-1]["data"]["code"] == "RATE_LIMITED"

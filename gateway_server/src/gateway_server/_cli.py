@@ -95,6 +95,7 @@ def run_server(settings: Settings) -> None:
         access_log=False,  # the gateway writes its own access log, secrets redacted
         timeout_graceful_shutdown=int(settings.drain_seconds),
         ws="websockets",
+        ws_max_size=settings.max_body_bytes,  # a socket message is held to the body limit
         lifespan="on",
     )
     GatewayServer(config, app).run()

@@ -100,7 +100,14 @@ class Settings(BaseSettings):
         default=10, description="messages a second a client may send on one WebSocket"
     )
     max_body_bytes: Positive = Field(
-        default=1_048_576, description="the largest request body accepted"
+        default=1_048_576,
+        description="the largest request body accepted, and the largest WebSocket message",
+    )
+    max_sockets_per_device: Positive = Field(
+        default=5, description="WebSockets one device may hold open at once"
+    )
+    max_sockets_per_customer: Positive = Field(
+        default=100, description="WebSockets one customer may hold open at once"
     )
     drain_seconds: float = Field(
         default=30.0, ge=0, description="on SIGTERM, seconds given to requests in flight"

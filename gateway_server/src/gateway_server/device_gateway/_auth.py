@@ -80,6 +80,13 @@ class Guard:
         check_rate(request, self.customer_limiter, customer)
         return customer
 
+    def charge(self, limiter: RateLimiter, key: str) -> None:
+        """Count a socket message of ``key`` (a device, a customer) against its
+        rate, as its requests are; over the limit, :class:`RateLimited`."""
+        verdict = limiter.hit(key)
+        if not verdict.allowed:
+            raise limited(verdict, self.now())
+
     def failed(self, caller: HTTPConnection, device_id: str, error: DomainError) -> DomainError:
         """Count a failed attempt to prove ``device_id`` from the caller's
         address; the error to answer it with: ``error``, or 429 once this

@@ -18,7 +18,7 @@ from starlette.websockets import WebSocket, WebSocketState
 from .._errors import DomainError, Forbidden, Unauthenticated
 from ..edge import RateLimiter, error_response
 from ..events import Subscription
-from ._errors import InvalidDeviceCredentials
+from ._errors import InvalidDeviceCredentials, TooManySockets
 from ._schemas import DEVICE_ID, ResultBody, StatusData
 from ._views import command_message
 
@@ -132,9 +132,12 @@ class Sockets:
             error = InvalidDeviceCredentials("invalid device credentials")
             await _refuse(ws, api.guard.failed(ws, device_id if valid_id else "?", error))
             return
-        await ws.accept()
+        if not api.hub.admit(api.hub.devices, device_id, self.settings.max_sockets_per_device):
+            await _refuse(ws, TooManySockets("the device has as many sockets open as it may"))
+            return
 
         async def on_message(message: dict[str, Any], sub: Subscription) -> None:
+            api.guard.charge(api.guard.device_limiter, device_id)  # as its requests are
             kind = message["type"]
             data = message.get("data")
             if kind == "status":
@@ -174,8 +177,8 @@ class Sockets:
             for notice in await api.queue.claimable(device_id):
                 await ws.send_json(command_message(notice))
 
-        api.hub.join(api.hub.devices, device_id)
         try:
+            await ws.accept()
             await self._serve(ws, [f"device:{device_id}"], on_message, send_backlog)
         finally:
             api.hub.leave(api.hub.devices, device_id)
@@ -189,7 +192,9 @@ class Sockets:
             await ws.close(code=1008, reason="invalid customer token")
             return
         customer = verified.customer
-        await ws.accept()
+        if not api.hub.admit(api.hub.customers, customer, self.settings.max_sockets_per_customer):
+            await _refuse(ws, TooManySockets("the customer has as many sockets open as it may"))
+            return
         watching: set[str] = set()
         api.hub.expiry[ws] = verified.expires_at  # closed with 1008 then, idle or not
 
@@ -197,6 +202,7 @@ class Sockets:
             if self.clock() >= verified.expires_at:
                 await ws.close(code=1008, reason="credentials expired")
                 return
+            api.guard.charge(api.guard.customer_limiter, customer)  # as its requests are
             kind = message["type"]
             device_id = message.get("deviceId")
             if kind not in ("subscribe", "unsubscribe"):
@@ -219,8 +225,10 @@ class Sockets:
                 await ws.send_json({"type": "unsubscribed", "deviceId": device_id})
 
         try:
+            await ws.accept()
             await self._serve(ws, [], on_message)
         finally:
+            api.hub.leave(api.hub.customers, customer)
             api.hub.expiry.pop(ws, None)
             for device_id in watching:
                 api.hub.leave(api.hub.watched, device_id)
