@@ -6,15 +6,23 @@ Each test names the finding of issue 16 it closes."""
 
 from __future__ import annotations
 
+import io
 import json
+import logging
+import secrets
+import signal
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.frames import Frame, Opcode
 from websockets.sync.client import connect
 
 from gateway_server import CustomerVerifier
+from gateway_server.edge import RedactSecrets
 from tests.gateway_support import ServerProcess
 
 SECRET = "attack-test-secret-" + "q" * 24
@@ -62,3 +70,143 @@ def test_f9_a_socket_message_over_the_body_limit_closes_the_socket(server: Serve
     assert closed.value.rcvd.code == 1009
     r = httpx.get(f"{server.url}/api/v1/customer/devices/frame-001/status", headers=bearer())
     assert r.json()["device"]["diagnostics"] is None
+
+
+def _socket(url: str, headers: dict[str, str] | None = None) -> bool:
+    """Open a socket (True), or be refused (False)."""
+    try:
+        with connect(url, open_timeout=5, additional_headers=headers) as ws:
+            ws.send(json.dumps({"type": "status", "data": {"status": "online"}}))
+            ws.recv(timeout=5)
+            return True
+    except InvalidStatus:
+        return False
+
+
+@pytest.mark.parametrize("level", ["info", "trace"])
+def test_f1_no_credential_reaches_any_log_line(tmp_path: Path, level: str) -> None:
+    """Finding 1: uvicorn's own WebSocket lines printed the query string, the
+    device secret and the customer JWT with it, on success and on refusal.
+    Credentials go over REST and both sockets (in the query and in headers,
+    right and wrong); the process's whole output (at ``trace``, every
+    logger's every line) holds none of them."""
+    log = tmp_path / "server.log"
+    server = ServerProcess(tmp_path / "data", SECRET, log=log, log_level=level)
+    server.start()
+    try:
+        url, ws = server.url, f"ws://127.0.0.1:{server.port}"
+        customer = bearer()
+        wrong_code = "WXYZ-WXYZ-WXYZ-WXYZ"
+        r = httpx.post(
+            f"{url}/api/v1/device/register",
+            json={"deviceId": "log-001", "activationCode": wrong_code},
+        )
+        assert r.status_code == 404
+        code, secret = register(url, "log-001")
+        wrong_secret = "wrong-" + secrets.token_urlsafe(32)
+        assert (
+            httpx.post(
+                f"{url}/api/v1/device/auth",
+                json={"deviceId": "log-001", "deviceSecret": wrong_secret},
+            ).status_code
+            == 401
+        )
+        token = httpx.post(
+            f"{url}/api/v1/device/auth", json={"deviceId": "log-001", "deviceSecret": secret}
+        ).json()["token"]
+        session = httpx.post(
+            f"{url}/api/v1/customer/sessions",
+            json={"deviceId": "log-001", "type": "diagnostic"},
+            headers=customer,
+        ).json()["session"]["id"]
+        httpx.post(
+            f"{url}/api/v1/customer/sessions/{session}/commands",
+            json={"type": "job"},
+            headers=customer,
+        )
+        (claimed,) = httpx.post(
+            f"{url}/api/v1/device/commands/claim", json={}, headers={"X-Device-Token": token}
+        ).json()["commands"]
+        forged = CustomerVerifier(secret="forged-" + "f" * 40, audience="gateway").mint("cust-a")
+        assert (
+            httpx.get(
+                f"{url}/api/v1/customer/devices", headers={"Authorization": f"Bearer {forged}"}
+            ).status_code
+            == 401
+        )
+        jwt = customer["Authorization"].removeprefix("Bearer ")
+        wrong_token = secrets.token_urlsafe(32)
+        opened = {
+            "query": _socket(f"{ws}/ws/device?deviceId=log-001&deviceSecret={secret}"),
+            "query-wrong": _socket(f"{ws}/ws/device?deviceId=log-001&deviceSecret={wrong_secret}"),
+            "headers": _socket(
+                f"{ws}/ws/device", {"X-Device-Id": "log-001", "X-Device-Secret": secret}
+            ),
+            "headers-wrong": _socket(
+                f"{ws}/ws/device", {"X-Device-Id": "log-001", "X-Device-Secret": wrong_secret}
+            ),
+            "token": _socket(f"{ws}/ws/device", {"X-Device-Token": token}),
+            "token-wrong": _socket(f"{ws}/ws/device", {"X-Device-Token": wrong_token}),
+        }
+        assert opened == {
+            "query": True, "query-wrong": False, "headers": True,
+            "headers-wrong": False, "token": True, "token-wrong": False,
+        }  # fmt: skip
+        for path, headers, accepted in (
+            (f"/ws/customer?token={jwt}", None, True),
+            (f"/ws/customer?token={forged}", None, False),
+            ("/ws/customer", {"Authorization": f"Bearer {jwt}"}, True),
+            ("/ws/customer", {"Authorization": f"Bearer {forged}"}, False),
+        ):
+            try:
+                with connect(f"{ws}{path}", open_timeout=5, additional_headers=headers) as sock:
+                    sock.send(json.dumps({"type": "subscribe", "deviceId": "log-001"}))
+                    assert json.loads(sock.recv(timeout=5))["type"] == "subscribed"
+                assert accepted
+            except InvalidStatus:
+                assert not accepted
+        result = {
+            "claimToken": claimed["claimToken"], "status": "success",
+            "executedAt": "2024-06-01T10:00:00Z", "duration": 0.1, "commandId": claimed["id"],
+        }  # fmt: skip
+        with connect(f"{ws}/ws/device", additional_headers={"X-Device-Token": token}) as sock:
+            sock.send(json.dumps({"type": "command_result", "data": result}))
+            assert json.loads(sock.recv(timeout=5))["type"] == "command_result_ack"
+    finally:
+        assert server.proc is not None
+        server.proc.send_signal(signal.SIGTERM)
+        server.proc.wait(35)
+        server.stop()
+    written = log.read_text()
+    assert "WebSocket" in written or level == "info"
+    assert "/api/v1/device/auth" in written
+    credentials = {
+        "device secret": secret, "wrong secret": wrong_secret, "activation code": code,
+        "wrong code": wrong_code, "session token": token, "wrong token": wrong_token,
+        "claim token": claimed["claimToken"], "customer JWT": jwt, "forged JWT": forged,
+        "JWT signature": jwt.rsplit(".", 1)[1], "forged signature": forged.rsplit(".", 1)[1],
+    }  # fmt: skip
+    leaked = {name for name, value in credentials.items() if value in written}
+    assert not leaked, f"in the {level} log: {sorted(leaked)}"
+
+
+def test_f1_the_log_filter_masks_tracebacks_and_frame_payloads() -> None:
+    """The same filter, on what a live run rarely shows: a traceback whose
+    message holds a credential, and a frame of the websockets library."""
+    secret = secrets.token_urlsafe(32)
+    try:
+        raise ValueError(f"bad request ?deviceSecret={secret}")
+    except ValueError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed: %s", ("boom",), None)
+        record.exc_info = sys.exc_info()
+    frame = Frame(Opcode.TEXT, json.dumps({"claimToken": secret}).encode())
+    framed = logging.LogRecord("uvicorn.error", logging.DEBUG, __file__, 1, "< %s", (frame,), None)
+    handler = logging.StreamHandler(io.StringIO())
+    handler.addFilter(RedactSecrets())
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    for item in (record, framed):
+        handler.handle(item)
+    written = handler.stream.getvalue()
+    assert "Traceback" in written
+    assert "TEXT [" in written
+    assert secret not in written

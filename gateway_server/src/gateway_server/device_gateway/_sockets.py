@@ -47,6 +47,12 @@ async def _refuse(ws: WebSocket, error: DomainError) -> None:
     await ws.send_denial_response(error_response(error))
 
 
+def _credential(ws: WebSocket, header: str, param: str) -> str:
+    """A credential of the handshake: its header, else its query parameter
+    (for clients that cannot set headers; headers stay out of access logs)."""
+    return ws.headers.get(header) or ws.query_params.get(param, "")
+
+
 def _error(code: str, message: str) -> dict[str, Any]:
     return {"type": "error", "data": {"code": code, "message": message}}
 
@@ -124,13 +130,15 @@ class Sockets:
 
     async def device(self, ws: WebSocket) -> None:
         api = self.api
-        device_id = ws.query_params.get("deviceId", "")
-        secret = ws.query_params.get("deviceSecret", "")
-        valid_id = re.fullmatch(DEVICE_ID, device_id) is not None
-        if not (valid_id and secret and await api.devices.check_device_secret(device_id, secret)):
-            # a failure in the same budget as REST's: past it, 429 rather than 403
-            error = InvalidDeviceCredentials("invalid device credentials")
-            await _refuse(ws, api.guard.failed(ws, device_id if valid_id else "?", error))
+        token = ws.headers.get("x-device-token")
+        device_id = _credential(ws, "x-device-id", "deviceId")
+        if token is not None:  # a session token from /device/auth
+            found = await api.devices.device_for_token(token)
+            if found is None:
+                await ws.close(code=1008, reason="invalid device token")
+                return
+            device_id = found[0]
+        elif not await self._device_secret(ws, device_id):
             return
         if not api.hub.admit(api.hub.devices, device_id, self.settings.max_sockets_per_device):
             await _refuse(ws, TooManySockets("the device has as many sockets open as it may"))
@@ -183,9 +191,22 @@ class Sockets:
         finally:
             api.hub.leave(api.hub.devices, device_id)
 
+    async def _device_secret(self, ws: WebSocket, device_id: str) -> bool:
+        """Check the device's secret (``X-Device-Secret``, else ``deviceSecret``);
+        a failure counts in the same budget as REST's: past it, 429 not 403."""
+        api = self.api
+        secret = _credential(ws, "x-device-secret", "deviceSecret")
+        valid_id = re.fullmatch(DEVICE_ID, device_id) is not None
+        if valid_id and secret and await api.devices.check_device_secret(device_id, secret):
+            return True
+        error = InvalidDeviceCredentials("invalid device credentials")
+        await _refuse(ws, api.guard.failed(ws, device_id if valid_id else "?", error))
+        return False
+
     async def customer(self, ws: WebSocket) -> None:
         api = self.api
-        token = ws.query_params.get("token", "")
+        scheme, _, bearer = ws.headers.get("authorization", "").partition(" ")
+        token = bearer.strip() if scheme.lower() == "bearer" else ws.query_params.get("token", "")
         try:
             verified = await api.guard.verifier.verify(token)
         except DomainError:
