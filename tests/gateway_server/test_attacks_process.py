@@ -210,3 +210,32 @@ def test_f1_the_log_filter_masks_tracebacks_and_frame_payloads() -> None:
     assert "Traceback" in written
     assert "TEXT [" in written
     assert secret not in written
+
+
+def _spoofed_failures(url: str, device_id: str) -> list[int]:
+    """Twelve wrong secrets for one device, each claiming another address."""
+    return [
+        httpx.post(
+            f"{url}/api/v1/device/auth",
+            json={"deviceId": device_id, "deviceSecret": "guess"},
+            headers={"X-Forwarded-For": f"198.51.100.{i}"},
+        ).status_code
+        for i in range(12)
+    ]
+
+
+def test_f6_x_forwarded_for_is_not_believed_by_default(server: ServerProcess) -> None:
+    """Finding 6: uvicorn trusted X-Forwarded-For from 127.0.0.1, so a client
+    there chose its own address, and with it a fresh failure budget."""
+    register(server.url, "proxy-001")
+    assert _spoofed_failures(server.url, "proxy-001") == [401] * 10 + [429] * 2
+
+
+def test_f6_a_configured_proxy_is_believed(tmp_path: Path) -> None:
+    proxied = ServerProcess(tmp_path / "data", SECRET, "--forwarded-allow-ips", "127.0.0.1")
+    proxied.start()
+    try:
+        register(proxied.url, "proxy-002")
+        assert _spoofed_failures(proxied.url, "proxy-002") == [401] * 12
+    finally:
+        proxied.stop()

@@ -128,6 +128,9 @@ def run_server(settings: Settings) -> None:
         timeout_graceful_shutdown=int(settings.drain_seconds),
         ws="websockets",
         ws_max_size=settings.max_body_bytes,  # a socket message is held to the body limit
+        # X-Forwarded-For only from the proxies named: else anyone picks their address
+        proxy_headers=settings.forwarded_allow_ips is not None,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         lifespan="on",
     )
     GatewayServer(config, app).run()

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
         pattern="^(critical|error|warning|info|debug|trace)$",
         description="the server's log level",
     )
+    forwarded_allow_ips: str | None = Field(
+        default=None,
+        description="proxies whose X-Forwarded-For/-Proto are believed, comma-separated "
+        "addresses or networks, '*' for any (default: none, the peer is the client)",
+    )
     data_dir: Path = Field(
         default=Path("gateway-data"),
         description="where the SQLite file and the generated JWT secret live",
