@@ -11,9 +11,11 @@ import json
 import logging
 import secrets
 import signal
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -23,7 +25,7 @@ from websockets.sync.client import connect
 
 from gateway_server import CustomerVerifier
 from gateway_server.edge import RedactSecrets
-from tests.gateway_support import ServerProcess
+from tests.gateway_support import ServerProcess, running_gateway
 
 SECRET = "attack-test-secret-" + "q" * 24
 MAX_BODY = 65_536
@@ -48,9 +50,13 @@ def register(url: str, device_id: str) -> tuple[str, str]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """One server for the tests that need no log of their own: small bodies."""
+    """One server for the tests that need no log of their own: small bodies,
+    short read timeouts."""
     data = tmp_path_factory.mktemp("attacks")
-    proc = ServerProcess(data / "data", SECRET, "--max-body-bytes", str(MAX_BODY))
+    proc = ServerProcess(
+        data / "data", SECRET, "--max-body-bytes", str(MAX_BODY),
+        "--header-timeout", "0.5", "--body-timeout", "0.5",
+    )  # fmt: skip
     proc.start()
     yield proc
     proc.stop()
@@ -239,3 +245,82 @@ def test_f6_a_configured_proxy_is_believed(tmp_path: Path) -> None:
         assert _spoofed_failures(proxied.url, "proxy-002") == [401] * 12
     finally:
         proxied.stop()
+
+
+def _raw(server: ServerProcess, *parts: bytes) -> bytes:
+    """Send ``parts`` on one connection, then read until the server closes it
+    (a server that never does fails the test at the socket's 5 s timeout)."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        for part in parts:
+            sock.sendall(part)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+        return received
+
+
+AUTH_HEAD = (
+    b"POST /api/v1/device/auth HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\n"
+)
+
+
+def test_f10_half_a_request_head_is_timed_out(server: ServerProcess) -> None:
+    """Finding 10: 200 connections that sent half a request stayed 90 s."""
+    assert _raw(server, AUTH_HEAD) == b""  # closed, no request seen
+
+
+def test_f10_half_a_head_after_a_whole_request_is_timed_out(server: ServerProcess) -> None:
+    whole = b"GET /healthz HTTP/1.1\r\nHost: gateway\r\n\r\n"
+    received = _raw(server, whole, AUTH_HEAD)
+    assert received.startswith(b"HTTP/1.1 200")
+    assert received.count(b"HTTP/1.1") == 1
+
+
+def test_f10_half_a_body_is_timed_out_with_408(server: ServerProcess) -> None:
+    received = _raw(server, AUTH_HEAD + b"Content-Length: 100\r\n\r\n" + b'{"deviceId": ')
+    assert received.startswith(b"HTTP/1.1 408")
+    assert b"REQUEST_TIMEOUT" in received
+
+
+async def _leave_mid_body(app: Any, path: str, headers: list[tuple[bytes, bytes]]) -> int:
+    """The status the app answers a POST whose client leaves mid-body."""
+    messages: Iterator[dict[str, Any]] = iter(
+        [
+            {"type": "http.request", "body": b'{"deviceId": "dev', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "root_path": "", "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8080),
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"100"), *headers],
+    }  # fmt: skip
+    await app(scope, receive, send)
+    return int(sent[0]["status"])
+
+
+async def test_f10_a_client_leaving_mid_body_is_logged_as_such_not_as_a_500(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Finding 10: a client that disconnects mid-body was a 500 with two
+    tracebacks (ClientDisconnect). It is a client going away: 499 in the
+    access log, no error logged, nothing raised (the device loop's fast
+    lane and the router alike)."""
+    async with running_gateway(tmp_path) as gw:
+        device = await gw.device("dev-001")
+        token = [(b"x-device-token", device["X-Device-Token"].encode())]
+        with caplog.at_level(logging.INFO):
+            assert await _leave_mid_body(gw.app, "/api/v1/device/auth", []) == 499
+            assert await _leave_mid_body(gw.app, "/api/v1/device/heartbeat", token) == 499
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    access = [r.getMessage() for r in caplog.records if r.name == "gateway_server.access"]
+    assert [json.loads(line)["status"] for line in access[-2:]] == [499, 499]

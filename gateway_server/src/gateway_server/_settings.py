@@ -114,6 +114,12 @@ class Settings(BaseSettings):
     max_sockets_per_customer: Positive = Field(
         default=100, description="WebSockets one customer may hold open at once"
     )
+    header_timeout: float = Field(
+        default=10.0, gt=0, description="seconds a client has to send a request's headers"
+    )
+    body_timeout: float = Field(
+        default=30.0, gt=0, description="seconds a client has to send a request's body"
+    )
     drain_seconds: float = Field(
         default=30.0, ge=0, description="on SIGTERM, seconds given to requests in flight"
     )

@@ -45,6 +45,7 @@ class CustomerRoutes:
         self.api = api
         self.settings = api.services.settings
         self.limit = self.settings.max_body_bytes
+        self.body_timeout = self.settings.body_timeout
         self.now = api.services.clock
         self.instructions = _instructions(self.settings.activation_ttl)
 
@@ -77,7 +78,7 @@ class CustomerRoutes:
     async def provision(self, request: Request) -> Response:
         customer = await self.api.guard.customer(request)
         known_query(request)
-        body = await read_json(request, ProvisionBody, self.limit)
+        body = await read_json(request, ProvisionBody, self.limit, self.body_timeout)
         code, expires = await self.api.devices.provision(
             customer, body.deviceId, body.name, body.location
         )
@@ -96,7 +97,7 @@ class CustomerRoutes:
     async def open_session(self, request: Request) -> Response:
         customer = await self.api.guard.customer(request)
         known_query(request)
-        body = await read_json(request, SessionBody, self.limit)
+        body = await read_json(request, SessionBody, self.limit, self.body_timeout)
         row = await self.api.sessions.create_session(
             customer, body.deviceId, body.type, body.description
         )
@@ -113,7 +114,7 @@ class CustomerRoutes:
         customer = await self.api.guard.customer(request)
         known_query(request)
         session_id = path_id(request)
-        body = await read_json(request, EnqueueBody, self.limit)
+        body = await read_json(request, EnqueueBody, self.limit, self.body_timeout)
         command = await self.api.sessions.enqueue(
             customer, session_id, body.type, body.parameters, body.priority
         )
@@ -127,7 +128,7 @@ class CustomerRoutes:
         customer = await self.api.guard.customer(request)
         known_query(request)
         session_id = path_id(request)
-        body = await read_json(request, ApproveBody, self.limit)
+        body = await read_json(request, ApproveBody, self.limit, self.body_timeout)
         state, device_id = await self.api.sessions.approve(
             customer, session_id, body.commandId, body.approved, body.reason
         )

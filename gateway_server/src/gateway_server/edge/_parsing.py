@@ -7,13 +7,14 @@ body limit, 404 for a path value that cannot name anything.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import TypeVar
 
 import pydantic
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 
-from .._errors import InvalidInput, NotFound, TooLarge
+from .._errors import ClientGone, InvalidInput, NotFound, TimedOut, TooLarge
 
 __all__ = ["header", "known_query", "path_id", "query_int", "read_json", "validation_error"]
 
@@ -42,8 +43,12 @@ def validation_error(exc: pydantic.ValidationError) -> InvalidInput:
     return InvalidInput(f"{field}: {message}", {"field": field})
 
 
-async def read_json(request: Request, model: type[M], limit: int, *, optional: bool = False) -> M:
-    """The body as ``model``: at most ``limit`` bytes, JSON, exactly the documented fields."""
+async def read_json(
+    request: Request, model: type[M], limit: int, timeout: float, *, optional: bool = False
+) -> M:
+    """The body as ``model``: at most ``limit`` bytes, read within ``timeout``
+    seconds, JSON, exactly the documented fields. A client that leaves first
+    is :class:`ClientGone` (answered to nobody, logged as 499)."""
     length = header(request, b"content-length")
     if length is not None and length.isdigit() and int(length) > limit:
         raise TooLarge(f"body over {limit} bytes")
@@ -52,16 +57,23 @@ async def read_json(request: Request, model: type[M], limit: int, *, optional: b
     chunks: list[bytes] = []
     size = 0
     more = True
-    while more:
-        message = await request.receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnect()
-        chunk = message.get("body", b"")
-        more = message.get("more_body", False)
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(f"body over {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(timeout):
+            while more:
+                message = await request.receive()
+                if message["type"] == "http.disconnect":
+                    raise ClientGone("the client went away before its body was read")
+                chunk = message.get("body", b"")
+                more = message.get("more_body", False)
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(f"body over {limit} bytes")
+                chunks.append(chunk)
+    except TimeoutError:
+        # Connection: close, as the rest of the body may still come
+        raise TimedOut(
+            f"the body took over {timeout:g} s", headers={"Connection": "close"}
+        ) from None
     raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     # No body at all is an absent body; whitespace alone is a body that is not JSON.
     if not raw:
