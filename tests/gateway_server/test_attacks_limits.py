@@ -5,8 +5,11 @@ Each test names the finding of issue 16 it closes."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from gateway_server.device_gateway._rules import page_length
 from gateway_server.edge import RateLimiter
-from tests.gateway_support import Clock
+from tests.gateway_support import Clock, Gateway
 
 
 def test_f7_a_flood_of_new_keys_cannot_grow_the_limiter_without_bound() -> None:
@@ -40,3 +43,60 @@ def test_f7_the_window_keeps_its_counts_below_the_bound() -> None:
     verdict = limiter.hit("a")
     assert verdict.remaining == 0
     assert verdict.reset_at == (clock() // 60 + 1) * 60
+
+
+# -- finding 11: one answer holding every result -----------------------------------------
+async def _session_page(gw: Gateway, session: str, query: str = "") -> dict[str, Any]:
+    r = await gw.call("GET", f"/api/v1/customer/sessions/{session}{query}", headers=gw.customer())
+    assert r.status_code == 200, r.text
+    return dict(r.json()["session"])
+
+
+async def test_f11_a_sessions_commands_come_in_pages(gw: Gateway) -> None:
+    """Finding 11: a session answered with every command and every output."""
+    await gw.device("dev-001")
+    session = await gw.session("dev-001")
+    ids = [await gw.enqueue(session, f"job-{i}") for i in range(7)]
+    first = await _session_page(gw, session, "?limit=3")
+    assert [c["id"] for c in first["commands"]] == ids[:3]
+    assert first["commandsTotal"] == 7
+    last = await _session_page(gw, session, "?limit=3&offset=6")
+    assert [c["id"] for c in last["commands"]] == ids[6:]
+    assert [c["id"] for c in (await _session_page(gw, session))["commands"]] == ids
+    for bad in ("?limit=0", "?limit=201", "?offset=-1"):
+        r = await gw.call("GET", f"/api/v1/customer/sessions/{session}{bad}", headers=gw.customer())
+        assert r.status_code == 400
+
+
+def test_f11_a_page_always_moves_on() -> None:
+    assert page_length([]) == 0
+    assert page_length([5_000_000, 1]) == 1  # one command at least, however large
+    assert page_length([1_000_000, 1_000_000, 1]) == 2
+    assert page_length([10] * 200) == 200
+
+
+async def test_f11_large_results_end_a_page_early(gw: Gateway) -> None:
+    """40 results of 1 MB came back as one 40 MB answer: a page ends before
+    its results pass 2,000,000 characters (one command at least)."""
+    device = await gw.device("dev-001")
+    session = await gw.session("dev-001")
+    for i in range(5):
+        await gw.enqueue(session, f"dump-{i}")
+    for _ in range(5):
+        (claimed,) = await gw.claim(device)
+        body = {
+            "claimToken": claimed["claimToken"], "status": "success", "output": "o" * 900_000,
+            "executedAt": "2024-06-01T10:00:00Z", "duration": 1.0,
+        }  # fmt: skip
+        r = await gw.call(
+            "POST", f"/api/v1/device/commands/{claimed['id']}/result", json_body=body,
+            headers={"X-Device-Token": device["X-Device-Token"]},
+        )  # fmt: skip
+        assert r.status_code == 200, r.text
+    sizes, offset = [], 0
+    while offset < 5:
+        page = await _session_page(gw, session, f"?offset={offset}")
+        assert page["commandsTotal"] == 5
+        sizes.append(len(page["commands"]))
+        offset += len(page["commands"])
+    assert sizes == [2, 2, 1]

@@ -98,8 +98,16 @@ def test_sigkill_under_load_loses_nothing_acknowledged(server: ServerProcess) ->
     assert len(acknowledged) > 20
 
     server.start()  # the same data directory
-    stored = httpx.get(f"{server.url}/api/v1/customer/sessions/{session}", headers=bearer()).json()
-    ids = {c["id"] for c in stored["session"]["commands"]}
+    ids: set[str] = set()
+    while True:  # the session's commands, a page at a time
+        page = httpx.get(
+            f"{server.url}/api/v1/customer/sessions/{session}",
+            params={"offset": len(ids), "limit": 200},
+            headers=bearer(),
+        ).json()["session"]
+        ids |= {c["id"] for c in page["commands"]}
+        if len(ids) >= page["commandsTotal"]:
+            break
     assert set(acknowledged) <= ids
     integrity = subprocess.run(
         [sys.executable, "-c", f"import sqlite3; print(sqlite3.connect('{server.data_dir / 'gateway.db'}').execute('PRAGMA integrity_check').fetchone()[0])"],

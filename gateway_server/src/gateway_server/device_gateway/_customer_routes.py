@@ -105,10 +105,14 @@ class CustomerRoutes:
 
     async def session(self, request: Request) -> Response:
         customer = await self.api.guard.customer(request)
-        known_query(request)
+        known_query(request, "limit", "offset")
         session_id = path_id(request)
-        row, commands = await self.api.sessions.get_session(customer, session_id)
-        return ok(request, {"session": session_json(row, commands, self.now())})
+        limit = query_int(request, "limit", 50, 1, 200)
+        offset = query_int(request, "offset", 0, 0, 1_000_000_000)
+        row, commands, total = await self.api.sessions.get_session(
+            customer, session_id, limit, offset
+        )
+        return ok(request, {"session": session_json(row, commands, self.now(), total)})
 
     async def enqueue(self, request: Request) -> Response:
         customer = await self.api.guard.customer(request)
