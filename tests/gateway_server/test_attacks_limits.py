@@ -5,11 +5,15 @@ Each test names the finding of issue 16 it closes."""
 
 from __future__ import annotations
 
+import stat
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from gateway_server.device_gateway._rules import page_length
 from gateway_server.edge import RateLimiter
-from tests.gateway_support import Clock, Gateway
+from tests.gateway_support import Clock, Gateway, running_gateway
 
 
 def test_f7_a_flood_of_new_keys_cannot_grow_the_limiter_without_bound() -> None:
@@ -100,3 +104,25 @@ async def test_f11_large_results_end_a_page_early(gw: Gateway) -> None:
         sizes.append(len(page["commands"]))
         offset += len(page["commands"])
     assert sizes == [2, 2, 1]
+
+
+# -- finding 12: the small ones -------------------------------------------------------------
+@pytest.mark.parametrize("value", ["\u0665", "\uff15", "1\u0665", "\u00b2"])
+async def test_f12_only_ascii_digits_make_an_integer(gw: Gateway, value: str) -> None:
+    """Finding 12: ``limit=\u0665`` (an Arabic-Indic five) was taken as 5."""
+    r = await gw.call("GET", f"/api/v1/customer/devices?limit={value}", headers=gw.customer())
+    assert r.status_code == 400
+    assert r.json()["error"]["details"] == {"field": "limit"}
+
+
+async def test_f12_the_data_directory_and_its_files_are_private(tmp_path: Path) -> None:
+    """Finding 12: the SQLite file and its WAL were world-readable (0644)."""
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    data.chmod(0o755)  # as an older server (or the umask) left it
+    async with running_gateway(tmp_path) as gw:
+        await gw.device("dev-001")  # writes: the WAL and its index exist now
+        files = {p.name: stat.S_IMODE(p.stat().st_mode) for p in data.iterdir()}
+        assert stat.S_IMODE(data.stat().st_mode) == 0o700
+        assert {"gateway.db", "gateway.db-wal", "gateway.db-shm"} <= set(files)
+        assert set(files.values()) == {0o600}, files

@@ -161,3 +161,18 @@ def test_f9_device_socket_messages_count_against_the_devices_rate(live: Live) ->
             answers.append(ws.receive_json())
     assert [a["type"] for a in answers] == ["status_ack"] * 3 + ["error"]
     assert answers[-1]["data"]["code"] == "RATE_LIMITED"
+
+
+def test_f12_system_info_counts_the_callers_own_sockets(live: Live) -> None:
+    """Finding 12: system/info showed every customer the server's socket count."""
+    mine, theirs = live.app.device_gateway.verifier.mint("cust-a"), live.bearer("cust-b")
+    other = theirs["Authorization"].removeprefix("Bearer ")
+    with (
+        live.client.websocket_connect(f"/ws/customer?token={mine}"),
+        live.client.websocket_connect(f"/ws/customer?token={other}"),
+        live.client.websocket_connect(f"/ws/customer?token={other}"),
+    ):
+        info = live.client.get("/api/v1/customer/system/info", headers=live.bearer("cust-a"))
+        assert info.json()["services"]["websockets"] == 1
+        info = live.client.get("/api/v1/customer/system/info", headers=theirs)
+        assert info.json()["services"]["websockets"] == 2

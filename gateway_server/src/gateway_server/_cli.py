@@ -139,6 +139,7 @@ def run_server(settings: Settings) -> None:
 
 async def _with_gateway(settings: Settings) -> tuple[Services, DeviceGateway]:
     services = Services.create(settings)
+    services.prepare_storage()
     await upgrade(services.database.engine)
     return services, DeviceGateway(services)
 

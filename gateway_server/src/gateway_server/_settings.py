@@ -11,6 +11,7 @@ field descriptions are the flags' help and the table in docs/gateway.md.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Annotated
@@ -139,9 +140,9 @@ class Settings(BaseSettings):
         """A copy with an HS256 secret kept in the data directory (made once)."""
         if self.jwt_secret or self.jwt_jwks:
             return self
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # ours alone
         path = self.data_dir / "jwt-secret"
-        if not path.exists():
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+        if not path.exists():  # made 0600, never readable by others even for a moment
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+                f.write(secrets.token_urlsafe(48))
         return self.model_copy(update={"jwt_secret": path.read_text().strip()})

@@ -145,7 +145,7 @@ class CustomerRoutes:
         return ok(request, {"success": True, "command": {"id": body.commandId, "status": status}})
 
     async def system_info(self, request: Request) -> Response:
-        await self.api.guard.customer(request)
+        customer = await self.api.guard.customer(request)
         known_query(request)
         services = self.api.services
         return ok(
@@ -158,7 +158,7 @@ class CustomerRoutes:
                 "services": {
                     "database": services.database.backend,
                     "broker": services.broker_name,
-                    "websockets": len(self.api.hub.sockets),
+                    "websockets": self.api.hub.customers[customer],  # its own, no one else's
                 },
             },
         )

@@ -19,7 +19,7 @@ from .._errors import ClientGone, InvalidInput, NotFound, TimedOut, TooLarge
 __all__ = ["header", "known_query", "path_id", "query_int", "read_json", "validation_error"]
 
 M = TypeVar("M", bound=pydantic.BaseModel)
-_INTEGER = re.compile(r"-?\d{1,12}")
+_INTEGER = re.compile(r"-?[0-9]{1,12}")  # ASCII digits: "\u0665" is no 5 here
 _PATH_ID = r"^[A-Za-z0-9._:-]{1,64}$"
 
 
@@ -50,7 +50,7 @@ async def read_json(
     seconds, JSON, exactly the documented fields. A client that leaves first
     is :class:`ClientGone` (answered to nobody, logged as 499)."""
     length = header(request, b"content-length")
-    if length is not None and length.isdigit() and int(length) > limit:
+    if length is not None and length.isascii() and length.isdigit() and int(length) > limit:
         raise TooLarge(f"body over {limit} bytes")
     # The ASGI messages read directly: Request.stream() is an async generator,
     # whose set-up and the loop's bookkeeping for it cost more than the read.
