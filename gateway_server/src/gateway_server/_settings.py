@@ -100,7 +100,9 @@ class Settings(BaseSettings):
         default=1000, description="requests a minute per customer"
     )
     auth_attempts_per_minute: Positive = Field(
-        default=10, description="register/auth attempts a minute per device id"
+        default=10,
+        description="failed register/auth attempts a minute per device id and client address "
+        "(30 times as many per address)",
     )
     ws_messages_per_second: Positive = Field(
         default=10, description="messages a second a client may send on one WebSocket"
