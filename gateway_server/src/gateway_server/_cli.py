@@ -27,7 +27,7 @@ from ._schema import upgrade
 from ._services import Services
 from ._settings import Settings
 from .device_gateway import DeviceGateway, customer_verifier
-from .edge import RedactSecrets, with_header_timeout
+from .edge import RedactSecrets, with_deadlines
 
 __all__ = ["GatewayServer", "main"]
 
@@ -126,7 +126,7 @@ def run_server(settings: Settings) -> None:
         log_level=settings.log_level,
         access_log=False,  # the gateway writes its own access log, secrets redacted
         timeout_graceful_shutdown=int(settings.drain_seconds),
-        http=with_header_timeout(settings.header_timeout),
+        http=with_deadlines(settings.header_timeout, settings.body_timeout),
         ws="websockets",
         ws_max_size=settings.max_body_bytes,  # a socket message is held to the body limit
         # X-Forwarded-For only from the proxies named: else anyone picks their address

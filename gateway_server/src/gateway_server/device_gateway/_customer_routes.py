@@ -45,7 +45,6 @@ class CustomerRoutes:
         self.api = api
         self.settings = api.services.settings
         self.limit = self.settings.max_body_bytes
-        self.body_timeout = self.settings.body_timeout
         self.now = api.services.clock
         self.instructions = _instructions(self.settings.activation_ttl)
 
@@ -78,7 +77,7 @@ class CustomerRoutes:
     async def provision(self, request: Request) -> Response:
         customer = await self.api.guard.customer(request)
         known_query(request)
-        body = await read_json(request, ProvisionBody, self.limit, self.body_timeout)
+        body = await read_json(request, ProvisionBody, self.limit)
         code, expires = await self.api.devices.provision(
             customer, body.deviceId, body.name, body.location
         )
@@ -97,7 +96,7 @@ class CustomerRoutes:
     async def open_session(self, request: Request) -> Response:
         customer = await self.api.guard.customer(request)
         known_query(request)
-        body = await read_json(request, SessionBody, self.limit, self.body_timeout)
+        body = await read_json(request, SessionBody, self.limit)
         row = await self.api.sessions.create_session(
             customer, body.deviceId, body.type, body.description
         )
@@ -118,7 +117,7 @@ class CustomerRoutes:
         customer = await self.api.guard.customer(request)
         known_query(request)
         session_id = path_id(request)
-        body = await read_json(request, EnqueueBody, self.limit, self.body_timeout)
+        body = await read_json(request, EnqueueBody, self.limit)
         command = await self.api.sessions.enqueue(
             customer, session_id, body.type, body.parameters, body.priority
         )
@@ -132,7 +131,7 @@ class CustomerRoutes:
         customer = await self.api.guard.customer(request)
         known_query(request)
         session_id = path_id(request)
-        body = await read_json(request, ApproveBody, self.limit, self.body_timeout)
+        body = await read_json(request, ApproveBody, self.limit)
         state, device_id = await self.api.sessions.approve(
             customer, session_id, body.commandId, body.approved, body.reason
         )

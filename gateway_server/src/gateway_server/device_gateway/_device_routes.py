@@ -27,7 +27,6 @@ class DeviceRoutes:
         self.api = api
         self.settings = api.services.settings
         self.limit = self.settings.max_body_bytes
-        self.body_timeout = self.settings.body_timeout
 
     def request_loop(self) -> list[Route]:
         """What a working device calls many times a second (the fast lane's routes)."""
@@ -46,7 +45,7 @@ class DeviceRoutes:
 
     async def register(self, request: Request) -> Response:
         known_query(request)
-        body = await read_json(request, RegisterBody, self.limit, self.body_timeout)
+        body = await read_json(request, RegisterBody, self.limit)
         metadata = body.metadata.model_dump(exclude_none=True) if body.metadata else None
         try:
             row, secret, when = await self.api.devices.register(
@@ -62,7 +61,7 @@ class DeviceRoutes:
 
     async def auth(self, request: Request) -> Response:
         known_query(request)
-        body = await read_json(request, AuthBody, self.limit, self.body_timeout)
+        body = await read_json(request, AuthBody, self.limit)
         try:
             token, ttl = await self.api.devices.authenticate(body.deviceId, body.deviceSecret)
         except InvalidDeviceCredentials as exc:
@@ -72,7 +71,7 @@ class DeviceRoutes:
     async def heartbeat(self, request: Request) -> Response:
         device_id, _ = await self.api.guard.device(request)
         known_query(request)
-        body = await read_json(request, HeartbeatBody, self.limit, self.body_timeout)
+        body = await read_json(request, HeartbeatBody, self.limit)
         metrics = body.metrics.model_dump() if body.metrics else None
         self.api.telemetry.record(device_id, body.status, metrics, body.diagnostics)
         pending = await self.api.queue.pending_count(device_id)
@@ -91,7 +90,7 @@ class DeviceRoutes:
     async def claim(self, request: Request) -> Response:
         device_id, _ = await self.api.guard.device(request)
         known_query(request)
-        body = await read_json(request, ClaimBody, self.limit, self.body_timeout, optional=True)
+        body = await read_json(request, ClaimBody, self.limit, optional=True)
         visibility = body.visibilityTimeout or self.settings.default_visibility_ms
         claimed, dead = await self.api.queue.claim(device_id, body.limit, visibility)
         for command_id in (*dead, *(c.id for c in claimed)):
@@ -102,7 +101,7 @@ class DeviceRoutes:
         device_id, _ = await self.api.guard.device(request)
         known_query(request)
         command_id = path_id(request)
-        body = await read_json(request, ExtendBody, self.limit, self.body_timeout)
+        body = await read_json(request, ExtendBody, self.limit)
         until = await self.api.queue.extend(
             device_id, command_id, body.claimToken, body.extensionMs
         )
@@ -112,7 +111,7 @@ class DeviceRoutes:
         device_id, _ = await self.api.guard.device(request)
         known_query(request)
         command_id = path_id(request)
-        body = await read_json(request, ResultBody, self.limit, self.body_timeout)
+        body = await read_json(request, ResultBody, self.limit)
         done = await self.api.queue.complete(
             device_id, command_id, body.claimToken, body.model_dump()
         )

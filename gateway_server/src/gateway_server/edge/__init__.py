@@ -8,7 +8,7 @@ from ._errors import STATUS, error_response, exception_handlers, status_of
 from ._limits import VERDICT, RateLimiter, Verdict, check_rate, limited
 from ._middleware import Edge, FastLane, redacted_path
 from ._parsing import header, known_query, path_id, query_int, read_json, validation_error
-from ._protocol import with_header_timeout
+from ._protocol import with_deadlines
 from ._redaction import RedactSecrets, redact
 from ._responses import JSONResponse, ok
 from ._schemas import Body, JsonInt, JsonValue, Timestamp, text
@@ -43,5 +43,5 @@ __all__ = [
     "status_of",
     "text",
     "validation_error",
-    "with_header_timeout",
+    "with_deadlines",
 ]

@@ -7,7 +7,6 @@ body limit, 404 for a path value that cannot name anything.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import TypeVar
 
@@ -16,9 +15,18 @@ from starlette.requests import Request
 
 from .._errors import ClientGone, InvalidInput, NotFound, TimedOut, TooLarge
 
-__all__ = ["header", "known_query", "path_id", "query_int", "read_json", "validation_error"]
+__all__ = [
+    "BODY_TIMED_OUT",
+    "header",
+    "known_query",
+    "path_id",
+    "query_int",
+    "read_json",
+    "validation_error",
+]
 
 M = TypeVar("M", bound=pydantic.BaseModel)
+BODY_TIMED_OUT = "gateway.body_timed_out"  # scope key: the protocol answered 408 (_protocol.py)
 _INTEGER = re.compile(r"-?[0-9]{1,12}")  # ASCII digits: "\u0665" is no 5 here
 _PATH_ID = r"^[A-Za-z0-9._:-]{1,64}$"
 
@@ -43,12 +51,12 @@ def validation_error(exc: pydantic.ValidationError) -> InvalidInput:
     return InvalidInput(f"{field}: {message}", {"field": field})
 
 
-async def read_json(
-    request: Request, model: type[M], limit: int, timeout: float, *, optional: bool = False
-) -> M:
-    """The body as ``model``: at most ``limit`` bytes, read within ``timeout``
-    seconds, JSON, exactly the documented fields. A client that leaves first
-    is :class:`ClientGone` (answered to nobody, logged as 499)."""
+async def read_json(request: Request, model: type[M], limit: int, *, optional: bool = False) -> M:
+    """The body as ``model``: at most ``limit`` bytes, JSON, exactly the
+    documented fields. A client that leaves first is :class:`ClientGone`
+    (answered to nobody, logged as 499); one whose body took too long, and
+    was answered 408 by the server's protocol (``_protocol.py``), is
+    :class:`TimedOut` (logged as 408)."""
     length = header(request, b"content-length")
     if length is not None and length.isascii() and length.isdigit() and int(length) > limit:
         raise TooLarge(f"body over {limit} bytes")
@@ -57,23 +65,18 @@ async def read_json(
     chunks: list[bytes] = []
     size = 0
     more = True
-    try:
-        async with asyncio.timeout(timeout):
-            while more:
-                message = await request.receive()
-                if message["type"] == "http.disconnect":
-                    raise ClientGone("the client went away before its body was read")
-                chunk = message.get("body", b"")
-                more = message.get("more_body", False)
-                size += len(chunk)
-                if size > limit:
-                    raise TooLarge(f"body over {limit} bytes")
-                chunks.append(chunk)
-    except TimeoutError:
-        # Connection: close, as the rest of the body may still come
-        raise TimedOut(
-            f"the body took over {timeout:g} s", headers={"Connection": "close"}
-        ) from None
+    while more:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            if request.scope.get(BODY_TIMED_OUT):
+                raise TimedOut("the body took too long")
+            raise ClientGone("the client went away before its body was read")
+        chunk = message.get("body", b"")
+        more = message.get("more_body", False)
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"body over {limit} bytes")
+        chunks.append(chunk)
     raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     # No body at all is an absent body; whitespace alone is a body that is not JSON.
     if not raw:
