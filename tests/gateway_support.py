@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import attrs
 import httpx
@@ -24,10 +28,11 @@ TIMESTAMP = "2024-06-01T10:00:00Z"
 
 
 class Clock:
-    """A wall clock the test moves by hand."""
+    """A wall clock the test moves by hand, from the real time at its start
+    (so tokens minted anywhere in a test agree with it)."""
 
-    def __init__(self, start: float = 1_750_000_000.0) -> None:
-        self.now = start
+    def __init__(self, start: float | None = None) -> None:
+        self.now = time.time() if start is None else start
 
     def __call__(self) -> float:
         return self.now
@@ -207,3 +212,61 @@ async def postgres_database() -> AsyncIterator[str]:
         async with admin.connect() as conn:
             await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServerProcess:
+    """``gateway-server serve`` as a process on a free port of 127.0.0.1, with
+    ``extra`` flags; what it writes (stdout and stderr) goes to ``log`` when
+    given, else its stderr is kept in a pipe."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        secret: str,
+        *extra: str,
+        log: Path | None = None,
+        log_level: str = "warning",
+    ) -> None:
+        self.data_dir = data_dir
+        self.secret = secret
+        self.extra = extra
+        self.log = log
+        self.log_level = log_level
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._log_file: IO[bytes] | None = None
+
+    def start(self) -> None:
+        output: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
+        if self.log is not None:
+            self._log_file = self.log.open("ab")
+            output = {"stdout": self._log_file, "stderr": subprocess.STDOUT}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gateway_server._cli", "serve", "--port", str(self.port),
+             "--data-dir", str(self.data_dir), "--jwt-secret", self.secret,
+             "--log-level", self.log_level, *self.extra],
+            **output,
+        )  # fmt: skip
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not become ready")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None

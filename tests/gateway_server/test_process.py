@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -32,47 +31,14 @@ from gateway_sdk import (
 )
 from gateway_sdk._ws import reconnectable
 from gateway_server import CustomerVerifier
+from tests.gateway_support import ServerProcess
 
 SECRET = "process-test-secret-" + "y" * 24
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class ServerProcess:
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway_server._cli", "serve", "--port", str(self.port),
-             "--data-dir", str(self.data_dir), "--jwt-secret", SECRET, "--log-level", "warning"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )  # fmt: skip
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not become ready")
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    proc = ServerProcess(tmp_path / "data")
+    proc = ServerProcess(tmp_path / "data", SECRET)
     proc.start()
     yield proc
     proc.stop()
@@ -132,8 +98,16 @@ def test_sigkill_under_load_loses_nothing_acknowledged(server: ServerProcess) ->
     assert len(acknowledged) > 20
 
     server.start()  # the same data directory
-    stored = httpx.get(f"{server.url}/api/v1/customer/sessions/{session}", headers=bearer()).json()
-    ids = {c["id"] for c in stored["session"]["commands"]}
+    ids: set[str] = set()
+    while True:  # the session's commands, a page at a time
+        page = httpx.get(
+            f"{server.url}/api/v1/customer/sessions/{session}",
+            params={"offset": len(ids), "limit": 200},
+            headers=bearer(),
+        ).json()["session"]
+        ids |= {c["id"] for c in page["commands"]}
+        if len(ids) >= page["commandsTotal"]:
+            break
     assert set(acknowledged) <= ids
     integrity = subprocess.run(
         [sys.executable, "-c", f"import sqlite3; print(sqlite3.connect('{server.data_dir / 'gateway.db'}').execute('PRAGMA integrity_check').fetchone()[0])"],

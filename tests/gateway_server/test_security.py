@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from tests.gateway_server.jwks_server import jwks_server
 from tests.gateway_support import Gateway, _dev, running_gateway
 
 
@@ -267,31 +268,13 @@ async def test_es256_tokens_from_a_jwks_file_and_a_custom_claim(tmp_path: Path) 
 
 
 async def test_rs256_tokens_from_a_jwks_url(tmp_path: Path) -> None:
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
-    body = json.dumps({"keys": [{**jwk, "kid": "r1", "use": "sig", "alg": "RS256"}]}).encode()
-
-    class JWKS(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), JWKS)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
-        async with running_gateway(tmp_path, jwt_jwks=url) as gw:
+    document = {"keys": [{**jwk, "kid": "r1", "use": "sig", "alg": "RS256"}]}
+    with jwks_server(document) as jwks:
+        async with running_gateway(tmp_path, jwt_jwks=jwks.url) as gw:
             token = jwt.encode(
                 {"sub": "cust-rs", "exp": int(time.time()) + 60, "aud": "gateway"},
                 key,
@@ -313,5 +296,3 @@ async def test_rs256_tokens_from_a_jwks_url(tmp_path: Path) -> None:
             assert (
                 r.status_code == 401
             )  # this server was given the JWKS and its generated secret only
-    finally:
-        server.shutdown()

@@ -59,8 +59,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if services.database.backend == "sqlite":
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        services.prepare_storage()
         await upgrade(services.database.engine)
         background = asyncio.create_task(gateway.every_second())
         try:

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import logging
+import logging.config
 import os
 import sys
 import tempfile
@@ -26,6 +27,7 @@ from ._schema import upgrade
 from ._services import Services
 from ._settings import Settings
 from .device_gateway import DeviceGateway, customer_verifier
+from .edge import RedactSecrets, with_deadlines
 from .emulators import environment
 
 __all__ = ["GatewayServer", "main"]
@@ -86,16 +88,51 @@ def _settings(args: argparse.Namespace, **defaults: Any) -> Settings:
         raise SystemExit(f"gateway-server: invalid settings: {problems}") from None
 
 
+def configure_logging(level: str) -> None:
+    """One handler, on stderr, for every logger of the process (uvicorn's and
+    the websockets library's too): each line passes :class:`RedactSecrets`,
+    so no credential reaches the log at any level. ``level`` is the
+    gateway's and uvicorn's (uvicorn.Config sets its own loggers); other
+    libraries (the database drivers) log from INFO up whatever it is."""
+    logging.addLevelName(5, "TRACE")  # uvicorn's level below DEBUG
+    number = logging.getLevelName(level.upper())
+    logging.config.dictConfig(
+        {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "filters": {"redact": {"()": RedactSecrets}},
+            "formatters": {"plain": {"format": "%(asctime)s %(name)s %(levelname)s %(message)s"}},
+            "handlers": {
+                "stderr": {
+                    "class": "logging.StreamHandler",
+                    "stream": "ext://sys.stderr",
+                    "formatter": "plain",
+                    "filters": ["redact"],
+                }
+            },
+            "root": {"level": max(number, logging.INFO), "handlers": ["stderr"]},
+            "loggers": {"gateway_server": {"level": number}},
+        }
+    )
+
+
 def run_server(settings: Settings) -> None:
     app = create_app(settings)
+    configure_logging(settings.log_level)
     config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
+        log_config=None,  # configure_logging's handler, not uvicorn's own
         log_level=settings.log_level,
         access_log=False,  # the gateway writes its own access log, secrets redacted
         timeout_graceful_shutdown=int(settings.drain_seconds),
+        http=with_deadlines(settings.header_timeout, settings.body_timeout),
         ws="websockets",
+        ws_max_size=settings.max_body_bytes,  # a socket message is held to the body limit
+        # X-Forwarded-For only from the proxies named: else anyone picks their address
+        proxy_headers=settings.forwarded_allow_ips is not None,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         lifespan="on",
     )
     GatewayServer(config, app).run()
@@ -103,6 +140,7 @@ def run_server(settings: Settings) -> None:
 
 async def _with_gateway(settings: Settings) -> tuple[Services, DeviceGateway]:
     services = Services.create(settings)
+    services.prepare_storage()
     await upgrade(services.database.engine)
     return services, DeviceGateway(services)
 
@@ -174,7 +212,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging("info")
 
     if args.command == "serve":
         run_server(_settings(args))

@@ -15,12 +15,14 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
+    "ClientGone",
     "Conflict",
     "DomainError",
     "Forbidden",
     "InvalidInput",
     "NotFound",
     "RateLimited",
+    "TimedOut",
     "TooLarge",
     "Unauthenticated",
     "Unavailable",
@@ -88,3 +90,15 @@ class Unavailable(DomainError):
     """A dependency the request needs is down; retrying later may work."""
 
     code = "SERVICE_UNAVAILABLE"
+
+
+class TimedOut(DomainError):
+    """The client took too long to send its request."""
+
+    code = "REQUEST_TIMEOUT"
+
+
+class ClientGone(DomainError):
+    """The client went away before its request was read: nobody hears the answer."""
+
+    code = "CLIENT_CLOSED_REQUEST"

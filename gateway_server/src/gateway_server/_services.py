@@ -10,7 +10,7 @@ import attrs
 
 from ._settings import Settings
 from .events import Broker, InProcessBroker
-from .storage import Database
+from .storage import Database, private_directory
 
 __all__ = ["Services"]
 
@@ -30,6 +30,14 @@ class Services:
         if isinstance(self.broker, InProcessBroker):
             return "in-process"
         return type(self.broker).__name__
+
+    def prepare_storage(self) -> None:
+        """Before the database is opened: on SQLite, the data directory (the
+        database and the generated JWT secret) private to this user (0700),
+        the database file too (0600)."""
+        if self.database.backend == "sqlite":
+            private_directory(self.settings.data_dir)
+        self.database.make_private()
 
     @classmethod
     def create(

@@ -11,6 +11,7 @@ field descriptions are the flags' help and the table in docs/gateway.md.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Annotated
@@ -38,6 +39,11 @@ class Settings(BaseSettings):
         pattern="^(critical|error|warning|info|debug|trace)$",
         description="the server's log level",
     )
+    forwarded_allow_ips: str | None = Field(
+        default=None,
+        description="proxies whose X-Forwarded-For/-Proto are believed, comma-separated "
+        "addresses or networks, '*' for any (default: none, the peer is the client)",
+    )
     data_dir: Path = Field(
         default=Path("gateway-data"),
         description="where the SQLite file and the generated JWT secret live",
@@ -55,6 +61,12 @@ class Settings(BaseSettings):
     )
     jwt_jwks: str | None = Field(
         default=None, description="a JWKS file path or URL for RS256/ES256 customer JWTs"
+    )
+    jwt_jwks_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="seconds a fetch of the JWKS URL may take; a token waiting for it "
+        "is then refused (cached keys keep being served)",
     )
     jwt_audience: str | None = Field(
         default="gateway", description="the 'aud' customer JWTs must carry"
@@ -91,13 +103,28 @@ class Settings(BaseSettings):
         default=1000, description="requests a minute per customer"
     )
     auth_attempts_per_minute: Positive = Field(
-        default=10, description="register/auth attempts a minute per device id"
+        default=10,
+        description="failed register/auth attempts a minute per device id and client address "
+        "(30 times as many per address)",
     )
     ws_messages_per_second: Positive = Field(
         default=10, description="messages a second a client may send on one WebSocket"
     )
     max_body_bytes: Positive = Field(
-        default=1_048_576, description="the largest request body accepted"
+        default=1_048_576,
+        description="the largest request body accepted, and the largest WebSocket message",
+    )
+    max_sockets_per_device: Positive = Field(
+        default=5, description="WebSockets one device may hold open at once"
+    )
+    max_sockets_per_customer: Positive = Field(
+        default=100, description="WebSockets one customer may hold open at once"
+    )
+    header_timeout: float = Field(
+        default=10.0, gt=0, description="seconds a client has to send a request's headers"
+    )
+    body_timeout: float = Field(
+        default=30.0, gt=0, description="seconds a client has to send a request's body"
     )
     drain_seconds: float = Field(
         default=30.0, ge=0, description="on SIGTERM, seconds given to requests in flight"
@@ -147,11 +174,11 @@ class Settings(BaseSettings):
         """A copy with an HS256 secret kept in the data directory (made once)."""
         if self.jwt_secret or self.jwt_jwks:
             return self
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # ours alone
         path = self.data_dir / "jwt-secret"
-        if not path.exists():
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+        if not path.exists():  # made 0600, never readable by others even for a moment
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+                f.write(secrets.token_urlsafe(48))
         return self.model_copy(update={"jwt_secret": path.read_text().strip()})
 
 

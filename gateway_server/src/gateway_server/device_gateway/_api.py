@@ -35,7 +35,7 @@ class DeviceGateway:
         self.devices = DeviceStore(database, settings, clock, self.telemetry)
         self.queue = QueueStore(database, settings, clock, pending)
         self.sessions = SessionStore(database, settings, clock, self.devices, pending)
-        self.verifier = customer_verifier(settings)
+        self.verifier = customer_verifier(settings, clock)
         self.guard = Guard(settings, clock, self.devices, self.verifier)
         self.hub = Hub()
         self.events = LiveEvents(services.broker, self.sessions, self.queue, self.hub, clock)
@@ -57,7 +57,8 @@ class DeviceGateway:
         ]
 
     async def every_second(self) -> None:
-        """Write buffered heartbeats, and announce claims that ran out, once a second."""
+        """Once a second: write buffered heartbeats, close the sockets whose
+        credentials expired, and announce claims that ran out."""
         now = self.services.clock
         scanned = now()
         while True:
@@ -66,6 +67,7 @@ class DeviceGateway:
                 await self.telemetry.flush()
             except Exception:
                 log.exception("writing heartbeats failed; retrying in a second")
+            await self.hub.close_expired(now())
             try:
                 until = now()
                 await self.events.claims_run_out(scanned, until)

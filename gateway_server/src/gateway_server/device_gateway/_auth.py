@@ -3,11 +3,12 @@ the limits on each caller and on authentication attempts."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 
-from .._errors import Unauthenticated
+from .._errors import DomainError, Unauthenticated
 from .._settings import Settings
 from ..edge import RateLimiter, check_rate, header, limited
 from ..security import CustomerVerifier
@@ -17,17 +18,33 @@ from ._errors import InvalidDeviceToken
 __all__ = ["Guard", "customer_verifier"]
 
 
-def customer_verifier(settings: Settings) -> CustomerVerifier:
+def customer_verifier(
+    settings: Settings, clock: Callable[[], float] = time.time
+) -> CustomerVerifier:
     """The verifier of customer JWTs the settings describe."""
     return CustomerVerifier(
         secret=settings.jwt_secret,
         jwks=settings.jwt_jwks,
         audience=settings.jwt_audience,
         customer_claim=settings.jwt_customer_claim,
+        clock=clock,
+        jwks_timeout=settings.jwt_jwks_timeout,
     )
 
 
 class Guard:
+    """Who is calling, and the limits on each caller.
+
+    Authentication attempts (a device secret, an activation code) are
+    checked first: a correct one always passes, whatever failed before it.
+    Failures are counted, per device id and client address (and per
+    address across device ids, 30 times as many); past that budget a
+    failure answers 429 instead of 401. Someone failing in a device's name
+    from elsewhere so never locks the device out; guessing is bounded by the
+    secrets' entropy (256 bits, activation codes 80), not by the limit.
+    docs/gateway.md ("Security") argues the choice.
+    """
+
     def __init__(
         self,
         settings: Settings,
@@ -40,8 +57,8 @@ class Guard:
         self.now = clock
         self.device_limiter = RateLimiter(settings.device_rate_per_minute, 60.0, clock)
         self.customer_limiter = RateLimiter(settings.customer_rate_per_minute, 60.0, clock)
-        self.auth_limiter = RateLimiter(settings.auth_attempts_per_minute, 60.0, clock)
-        self.auth_ip_limiter = RateLimiter(settings.auth_attempts_per_minute * 30, 60.0, clock)
+        self.failures = RateLimiter(settings.auth_attempts_per_minute, 60.0, clock)
+        self.address_failures = RateLimiter(settings.auth_attempts_per_minute * 30, 60.0, clock)
 
     async def device(self, request: Request) -> tuple[str, str]:
         """(device id, customer id) of the request's ``X-Device-Token``, rate-limited."""
@@ -54,22 +71,32 @@ class Guard:
         check_rate(request, self.device_limiter, found[0])
         return found
 
-    def customer(self, request: Request) -> str:
+    async def customer(self, request: Request) -> str:
         """The customer of the request's bearer JWT, rate-limited."""
         scheme, _, token = (header(request, b"authorization") or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("Authorization: Bearer <jwt> is required")
-        customer = self.verifier.customer_id(token.strip())
+        customer = await self.verifier.customer_id(token.strip())
         check_rate(request, self.customer_limiter, customer)
         return customer
 
-    def attempt(self, request: Request, device_id: str) -> None:
-        """Count an authentication attempt for ``device_id``, from the request's address."""
-        client = request.client.host if request.client else "?"
+    def charge(self, limiter: RateLimiter, key: str) -> None:
+        """Count a socket message of ``key`` (a device, a customer) against its
+        rate, as its requests are; over the limit, :class:`RateLimited`."""
+        verdict = limiter.hit(key)
+        if not verdict.allowed:
+            raise limited(verdict, self.now())
+
+    def failed(self, caller: HTTPConnection, device_id: str, error: DomainError) -> DomainError:
+        """Count a failed attempt to prove ``device_id`` from the caller's
+        address; the error to answer it with: ``error``, or 429 once this
+        device id from this address, or this address, failed too often."""
+        address = caller.client.host if caller.client else "?"
         for limiter, key in (
-            (self.auth_limiter, f"device:{device_id}"),
-            (self.auth_ip_limiter, f"ip:{client}"),
+            (self.failures, f"{device_id}|{address}"),
+            (self.address_failures, address),
         ):
             verdict = limiter.hit(key)
             if not verdict.allowed:
-                raise limited(verdict, self.now())
+                return limited(verdict, self.now())
+        return error

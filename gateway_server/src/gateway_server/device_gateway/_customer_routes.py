@@ -62,7 +62,7 @@ class CustomerRoutes:
         ]
 
     async def devices(self, request: Request) -> Response:
-        customer = self.api.guard.customer(request)
+        customer = await self.api.guard.customer(request)
         known_query(request, "status", "limit", "offset")
         status = request.query_params.get("status", "all")
         if status not in ("online", "offline", "all"):
@@ -75,7 +75,7 @@ class CustomerRoutes:
         return ok(request, {"devices": devices, "total": total})
 
     async def provision(self, request: Request) -> Response:
-        customer = self.api.guard.customer(request)
+        customer = await self.api.guard.customer(request)
         known_query(request)
         body = await read_json(request, ProvisionBody, self.limit)
         code, expires = await self.api.devices.provision(
@@ -85,7 +85,7 @@ class CustomerRoutes:
         return ok(request, {"device": device, "instructions": self.instructions}, 201)
 
     async def device_status(self, request: Request) -> Response:
-        customer = self.api.guard.customer(request)
+        customer = await self.api.guard.customer(request)
         known_query(request)
         device_id = path_id(request, DEVICE_ID)
         row, session, dead = await self.api.devices.device_status(customer, device_id)
@@ -94,7 +94,7 @@ class CustomerRoutes:
         return ok(request, {"device": device})
 
     async def open_session(self, request: Request) -> Response:
-        customer = self.api.guard.customer(request)
+        customer = await self.api.guard.customer(request)
         known_query(request)
         body = await read_json(request, SessionBody, self.limit)
         row = await self.api.sessions.create_session(
@@ -103,14 +103,18 @@ class CustomerRoutes:
         return ok(request, {"session": session_json(row, None, self.now())}, 201)
 
     async def session(self, request: Request) -> Response:
-        customer = self.api.guard.customer(request)
-        known_query(request)
+        customer = await self.api.guard.customer(request)
+        known_query(request, "limit", "offset")
         session_id = path_id(request)
-        row, commands = await self.api.sessions.get_session(customer, session_id)
-        return ok(request, {"session": session_json(row, commands, self.now())})
+        limit = query_int(request, "limit", 50, 1, 200)
+        offset = query_int(request, "offset", 0, 0, 1_000_000_000)
+        row, commands, total = await self.api.sessions.get_session(
+            customer, session_id, limit, offset
+        )
+        return ok(request, {"session": session_json(row, commands, self.now(), total)})
 
     async def enqueue(self, request: Request) -> Response:
-        customer = self.api.guard.customer(request)
+        customer = await self.api.guard.customer(request)
         known_query(request)
         session_id = path_id(request)
         body = await read_json(request, EnqueueBody, self.limit)
@@ -124,7 +128,7 @@ class CustomerRoutes:
         return ok(request, {"command": answer}, 201)
 
     async def approve(self, request: Request) -> Response:
-        customer = self.api.guard.customer(request)
+        customer = await self.api.guard.customer(request)
         known_query(request)
         session_id = path_id(request)
         body = await read_json(request, ApproveBody, self.limit)
@@ -140,7 +144,7 @@ class CustomerRoutes:
         return ok(request, {"success": True, "command": {"id": body.commandId, "status": status}})
 
     async def system_info(self, request: Request) -> Response:
-        self.api.guard.customer(request)
+        customer = await self.api.guard.customer(request)
         known_query(request)
         services = self.api.services
         return ok(
@@ -153,7 +157,7 @@ class CustomerRoutes:
                 "services": {
                     "database": services.database.backend,
                     "broker": services.broker_name,
-                    "websockets": len(self.api.hub.sockets),
+                    "websockets": self.api.hub.customers[customer],  # its own, no one else's
                 },
             },
         )

@@ -10,7 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .._errors import NotFound, Unauthenticated
 from ..edge import JSONResponse, known_query, ok, path_id, read_json
+from ._errors import InvalidDeviceCredentials
 from ._schemas import AuthBody, ClaimBody, ExtendBody, HeartbeatBody, RegisterBody, ResultBody
 from ._views import claimed_json, iso, registered_json
 
@@ -44,11 +46,13 @@ class DeviceRoutes:
     async def register(self, request: Request) -> Response:
         known_query(request)
         body = await read_json(request, RegisterBody, self.limit)
-        self.api.guard.attempt(request, body.deviceId)
         metadata = body.metadata.model_dump(exclude_none=True) if body.metadata else None
-        row, secret, when = await self.api.devices.register(
-            body.deviceId, body.activationCode, metadata
-        )
+        try:
+            row, secret, when = await self.api.devices.register(
+                body.deviceId, body.activationCode, metadata
+            )
+        except (Unauthenticated, NotFound) as exc:  # a wrong or expired code, an unknown id
+            raise self.api.guard.failed(request, body.deviceId, exc) from None
         await self.api.events.device_status(
             body.deviceId, {"deviceId": body.deviceId, "status": "registered"}
         )
@@ -58,8 +62,10 @@ class DeviceRoutes:
     async def auth(self, request: Request) -> Response:
         known_query(request)
         body = await read_json(request, AuthBody, self.limit)
-        self.api.guard.attempt(request, body.deviceId)
-        token, ttl = await self.api.devices.authenticate(body.deviceId, body.deviceSecret)
+        try:
+            token, ttl = await self.api.devices.authenticate(body.deviceId, body.deviceSecret)
+        except InvalidDeviceCredentials as exc:
+            raise self.api.guard.failed(request, body.deviceId, exc) from None
         return JSONResponse({"token": token, "expiresIn": ttl, "deviceId": body.deviceId})
 
     async def heartbeat(self, request: Request) -> Response:

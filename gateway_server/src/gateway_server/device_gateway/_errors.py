@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from .._errors import Conflict, Forbidden, NotFound, Unauthenticated
+from .._errors import Conflict, Forbidden, NotFound, RateLimited, Unauthenticated
 
 __all__ = [
     "ActivationCodeExpired",
@@ -22,6 +22,7 @@ __all__ = [
     "NotOwned",
     "SessionExists",
     "SessionExpired",
+    "TooManySockets",
     "Unknown",
 ]
 
@@ -102,3 +103,9 @@ class SessionExpired(Conflict):
 
 class AlreadyProcessed(Conflict):
     code = "ALREADY_PROCESSED"
+
+
+class TooManySockets(RateLimited):
+    """A device or customer holds as many WebSockets as it may."""
+
+    code = "TOO_MANY_SOCKETS"

@@ -27,22 +27,43 @@ __all__ = ["Hub", "LiveEvents"]
 class Hub:
     """Open WebSockets, so that shutdown can close them with 1001; and, for the
     claims that run out, the devices with a socket open here (``devices``) and
-    those a customer socket here watches (``watched``)."""
+    those a customer socket here watches (``watched``); the sockets of each
+    device and customer (``devices``, ``customers``) are also what is capped."""
 
     def __init__(self) -> None:
         self.sockets: set[WebSocket] = set()
+        self.expiry: dict[WebSocket, float] = {}
+        """Sockets opened with a credential that expires, and when it does."""
         self.devices: collections.Counter[str] = collections.Counter()
         self.watched: collections.Counter[str] = collections.Counter()
+        self.customers: collections.Counter[str] = collections.Counter()
+        """Customer sockets open here, per customer."""
 
     @staticmethod
     def join(counter: collections.Counter[str], device_id: str) -> None:
         counter[device_id] += 1
 
     @staticmethod
+    def admit(counter: collections.Counter[str], key: str, cap: int) -> bool:
+        """Join ``counter`` under ``key`` unless it holds ``cap`` sockets already."""
+        if counter[key] >= cap:
+            return False
+        counter[key] += 1
+        return True
+
+    @staticmethod
     def leave(counter: collections.Counter[str], device_id: str) -> None:
         counter[device_id] -= 1
         if counter[device_id] <= 0:
             del counter[device_id]
+
+    async def close_expired(self, now: float) -> None:
+        """Close with 1008 the sockets whose credential has expired."""
+        for ws, until in list(self.expiry.items()):
+            if until <= now:
+                self.expiry.pop(ws, None)
+                with contextlib.suppress(Exception):
+                    await ws.close(code=1008, reason="credentials expired")
 
     async def close_all(self, code: int = 1001) -> None:
         for ws in list(self.sockets):

@@ -40,6 +40,9 @@ Each rule, then the function here that decides it and the named statement of
     read goes through it).
 12. A device is online when seen within 3 heartbeat intervals
     (:func:`online_since`, :func:`device_status`; DEVICES_PAGE filters by it).
+12. A session's commands are read a page at a time (oldest first), and a
+    page ends before its results pass ``PAGE_RESULT_CHARS`` characters
+    (:func:`page_length`, over RESULT_SIZES; COMMANDS_OF_SESSION reads them).
 """
 
 from __future__ import annotations
@@ -210,3 +213,20 @@ def device_status(
     if last_seen is None or last_seen < online_since(now, heartbeat_interval_ms):
         return "offline"
     return reported or "online"
+
+
+PAGE_RESULT_CHARS = 2_000_000
+"""The most result text (output and error, in characters) a page of a
+session's commands holds, unless its first command alone holds more."""
+
+
+def page_length(result_sizes: list[int], budget: int = PAGE_RESULT_CHARS) -> int:
+    """How many of a page's commands to answer with, given their result
+    sizes in order: all, or those before the one that would pass ``budget``
+    (one at least, so that paging always moves on)."""
+    held = 0
+    for i, size in enumerate(result_sizes):
+        held += size
+        if held > budget and i > 0:
+            return i
+    return len(result_sizes)

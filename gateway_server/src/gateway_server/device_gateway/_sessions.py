@@ -24,6 +24,7 @@ from ._rules import (
     customer_status,
     decide,
     initial_state,
+    page_length,
 )
 
 __all__ = ["SessionStore"]
@@ -70,14 +71,19 @@ class SessionStore:
         check_owner(None if row is None else row.customer_id, customer_id, "session")
         return row
 
-    async def get_session(self, customer_id: str, session_id: str) -> tuple[Any, list[Any]]:
-        """The customer's session and its commands, oldest first."""
+    async def get_session(
+        self, customer_id: str, session_id: str, limit: int, offset: int
+    ) -> tuple[Any, list[Any], int]:
+        """The customer's session, a page of its commands (oldest first, cut
+        by :func:`page_length`), and how many commands it has."""
+        params = {"p_session_id": session_id, "p_limit": limit, "p_offset": offset}
         async with self.database.read() as conn:
             row = await self._owned(conn, customer_id, session_id)
-            commands = (
-                await conn.execute(sql.COMMANDS_OF_SESSION, {"p_session_id": session_id})
-            ).all()
-        return row, commands
+            total = (await conn.execute(sql.COMMAND_COUNT, params)).scalar_one()
+            sizes = [int(r[0]) for r in (await conn.execute(sql.RESULT_SIZES, params)).all()]
+            params["p_limit"] = page_length(sizes)
+            commands = (await conn.execute(sql.COMMANDS_OF_SESSION, params)).all() if sizes else []
+        return row, commands, int(total)
 
     async def enqueue(
         self, customer_id: str, session_id: str, command_type: str, parameters: Any, priority: int

@@ -15,9 +15,10 @@ import pydantic_core
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketState
 
-from .._errors import DomainError, Forbidden
-from ..edge import RateLimiter
+from .._errors import DomainError, Forbidden, Unauthenticated
+from ..edge import RateLimiter, error_response
 from ..events import Subscription
+from ._errors import InvalidDeviceCredentials, TooManySockets
 from ._schemas import DEVICE_ID, ResultBody, StatusData
 from ._views import command_message
 
@@ -32,6 +33,24 @@ OnMessage = Callable[[dict[str, Any], Subscription], Awaitable[None]]
 async def _pump(ws: WebSocket, subscription: Subscription) -> None:
     async for message in subscription:
         await ws.send_json(message)
+
+
+async def _refuse(ws: WebSocket, error: DomainError) -> None:
+    """Refuse the upgrade. Bad credentials: closed before accepting (the
+    server answers 403). Anything else (429 with Retry-After): the error's
+    own answer, where the server can send one (the denial response)."""
+    if isinstance(error, Unauthenticated | Forbidden) or (
+        "websocket.http.response" not in ws.scope.get("extensions", {})
+    ):
+        await ws.close(code=1008, reason=error.message[:120])
+        return
+    await ws.send_denial_response(error_response(error))
+
+
+def _credential(ws: WebSocket, header: str, param: str) -> str:
+    """A credential of the handshake: its header, else its query parameter
+    (for clients that cannot set headers; headers stay out of access logs)."""
+    return ws.headers.get(header) or ws.query_params.get(param, "")
 
 
 def _error(code: str, message: str) -> dict[str, Any]:
@@ -111,18 +130,22 @@ class Sockets:
 
     async def device(self, ws: WebSocket) -> None:
         api = self.api
-        device_id = ws.query_params.get("deviceId", "")
-        secret = ws.query_params.get("deviceSecret", "")
-        if (
-            not re.fullmatch(DEVICE_ID, device_id)
-            or not secret
-            or not await api.devices.check_device_secret(device_id, secret)
-        ):
-            await ws.close(code=1008, reason="invalid device credentials")
+        token = ws.headers.get("x-device-token")
+        device_id = _credential(ws, "x-device-id", "deviceId")
+        if token is not None:  # a session token from /device/auth
+            found = await api.devices.device_for_token(token)
+            if found is None:
+                await ws.close(code=1008, reason="invalid device token")
+                return
+            device_id = found[0]
+        elif not await self._device_secret(ws, device_id):
             return
-        await ws.accept()
+        if not api.hub.admit(api.hub.devices, device_id, self.settings.max_sockets_per_device):
+            await _refuse(ws, TooManySockets("the device has as many sockets open as it may"))
+            return
 
         async def on_message(message: dict[str, Any], sub: Subscription) -> None:
+            api.guard.charge(api.guard.device_limiter, device_id)  # as its requests are
             kind = message["type"]
             data = message.get("data")
             if kind == "status":
@@ -162,24 +185,45 @@ class Sockets:
             for notice in await api.queue.claimable(device_id):
                 await ws.send_json(command_message(notice))
 
-        api.hub.join(api.hub.devices, device_id)
         try:
+            await ws.accept()
             await self._serve(ws, [f"device:{device_id}"], on_message, send_backlog)
         finally:
             api.hub.leave(api.hub.devices, device_id)
 
+    async def _device_secret(self, ws: WebSocket, device_id: str) -> bool:
+        """Check the device's secret (``X-Device-Secret``, else ``deviceSecret``);
+        a failure counts in the same budget as REST's: past it, 429 not 403."""
+        api = self.api
+        secret = _credential(ws, "x-device-secret", "deviceSecret")
+        valid_id = re.fullmatch(DEVICE_ID, device_id) is not None
+        if valid_id and secret and await api.devices.check_device_secret(device_id, secret):
+            return True
+        error = InvalidDeviceCredentials("invalid device credentials")
+        await _refuse(ws, api.guard.failed(ws, device_id if valid_id else "?", error))
+        return False
+
     async def customer(self, ws: WebSocket) -> None:
         api = self.api
-        token = ws.query_params.get("token", "")
+        scheme, _, bearer = ws.headers.get("authorization", "").partition(" ")
+        token = bearer.strip() if scheme.lower() == "bearer" else ws.query_params.get("token", "")
         try:
-            customer = api.guard.verifier.customer_id(token)
+            verified = await api.guard.verifier.verify(token)
         except DomainError:
             await ws.close(code=1008, reason="invalid customer token")
             return
-        await ws.accept()
+        customer = verified.customer
+        if not api.hub.admit(api.hub.customers, customer, self.settings.max_sockets_per_customer):
+            await _refuse(ws, TooManySockets("the customer has as many sockets open as it may"))
+            return
         watching: set[str] = set()
+        api.hub.expiry[ws] = verified.expires_at  # closed with 1008 then, idle or not
 
         async def on_message(message: dict[str, Any], sub: Subscription) -> None:
+            if self.clock() >= verified.expires_at:
+                await ws.close(code=1008, reason="credentials expired")
+                return
+            api.guard.charge(api.guard.customer_limiter, customer)  # as its requests are
             kind = message["type"]
             device_id = message.get("deviceId")
             if kind not in ("subscribe", "unsubscribe"):
@@ -202,7 +246,10 @@ class Sockets:
                 await ws.send_json({"type": "unsubscribed", "deviceId": device_id})
 
         try:
+            await ws.accept()
             await self._serve(ws, [], on_message)
         finally:
+            api.hub.leave(api.hub.customers, customer)
+            api.hub.expiry.pop(ws, None)
             for device_id in watching:
                 api.hub.leave(api.hub.watched, device_id)

@@ -153,7 +153,21 @@ NEW_SESSION = sa.insert(sessions).values(
     {c: p(c) for c in ("id", "customer_id", "device_id", "type", "description")}
     | {"created_at": p("now"), "expires_at": p("expires_at")}
 )
-COMMANDS_OF_SESSION = sa.select(commands).where(_c.session_id == p("session_id")).order_by(_c.seq)
+_OF_SESSION = _c.session_id == p("session_id")
+COMMANDS_OF_SESSION = (
+    sa.select(commands).where(_OF_SESSION).order_by(_c.seq).limit(p("limit")).offset(p("offset"))
+)
+RESULT_SIZES = (
+    sa.select(
+        sa.func.coalesce(sa.func.length(_c.output), 0)
+        + sa.func.coalesce(sa.func.length(_c.error), 0)
+    )
+    .where(_OF_SESSION)
+    .order_by(_c.seq)
+    .limit(p("limit"))
+    .offset(p("offset"))
+)
+COMMAND_COUNT = sa.select(sa.func.count()).select_from(commands).where(_OF_SESSION)
 COMMAND_IN_SESSION = sa.select(commands).where(
     _c.id == p("command_id"), _c.session_id == p("session_id")
 )

@@ -103,8 +103,11 @@ def command_update(row: Any, now: float) -> dict[str, Any]:
     return {**command_json(row, now), "deviceId": row.device_id, "sessionId": row.session_id}
 
 
-def session_json(row: Any, commands: list[Any] | None, now: float) -> dict[str, Any]:
-    """A session; with its commands when ``commands`` is given."""
+def session_json(
+    row: Any, commands: list[Any] | None, now: float, commands_total: int = 0
+) -> dict[str, Any]:
+    """A session; with a page of its commands (and how many there are in
+    all) when ``commands`` is given."""
     out: dict[str, Any] = {
         "id": row.id,
         "deviceId": row.device_id,
@@ -115,6 +118,7 @@ def session_json(row: Any, commands: list[Any] | None, now: float) -> dict[str, 
     }
     if commands is not None:
         out["commands"] = [command_json(c, now) for c in commands]
+        out["commandsTotal"] = commands_total
     return out
 
 

@@ -8,6 +8,8 @@ from ._errors import STATUS, error_response, exception_handlers, status_of
 from ._limits import VERDICT, RateLimiter, Verdict, check_rate, limited
 from ._middleware import Edge, FastLane, redacted_path
 from ._parsing import header, known_query, path_id, query_int, read_json, validation_error
+from ._protocol import with_deadlines
+from ._redaction import RedactSecrets, redact
 from ._responses import JSONResponse, ok
 from ._schemas import Body, JsonInt, JsonValue, Timestamp, text
 
@@ -21,6 +23,7 @@ __all__ = [
     "JsonInt",
     "JsonValue",
     "RateLimiter",
+    "RedactSecrets",
     "Timestamp",
     "Verdict",
     "check_rate",
@@ -35,8 +38,10 @@ __all__ = [
     "path_id",
     "query_int",
     "read_json",
+    "redact",
     "redacted_path",
     "status_of",
     "text",
     "validation_error",
+    "with_deadlines",
 ]

@@ -16,12 +16,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .._errors import (
+    ClientGone,
     Conflict,
     DomainError,
     Forbidden,
     InvalidInput,
     NotFound,
     RateLimited,
+    TimedOut,
     TooLarge,
     Unauthenticated,
     Unavailable,
@@ -37,10 +39,12 @@ STATUS: dict[type, int] = {
     Unauthenticated: 401,
     Forbidden: 403,
     NotFound: 404,
+    TimedOut: 408,
     Conflict: 409,
     TooLarge: 413,
     RateLimited: 429,
     Unavailable: 503,
+    ClientGone: 499,  # nginx's "client closed request": for the access log alone
 }
 
 

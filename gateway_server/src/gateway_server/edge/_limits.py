@@ -4,6 +4,7 @@ and the check an endpoint makes, which keeps its verdict for the answer's header
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Callable
 
 import attrs
@@ -41,7 +42,16 @@ class Verdict:
 
 
 class RateLimiter:
-    """``limit`` events per ``period`` seconds per key, in fixed windows."""
+    """``limit`` events per ``period`` seconds per key, in fixed windows.
+
+    Only the current window's counts are kept (a fixed window forgets the
+    last one anyway), so a new window starts with an empty table. At most
+    ``max_keys`` keys are counted in a window: past that the key counted
+    first is dropped and starts again. So memory is bounded and a hit is
+    O(1) whatever the number of keys (keys come from unauthenticated input,
+    addresses and device ids); under a flood of new keys a limit can loosen
+    for the oldest keys, never refuse a caller wrongly.
+    """
 
     def __init__(
         self, limit: int, period: float, clock: Callable[[], float], max_keys: int = 100_000
@@ -50,21 +60,28 @@ class RateLimiter:
         self.period = period
         self.clock = clock
         self.max_keys = max_keys
-        self._windows: dict[str, tuple[float, int]] = {}
+        self._window = -math.inf
+        self._counts: OrderedDict[str, int] = OrderedDict()
+
+    def __len__(self) -> int:
+        """How many keys this window counts."""
+        return len(self._counts)
 
     def hit(self, key: str) -> Verdict:
         now = self.clock()
         start = math.floor(now / self.period) * self.period
-        window_start, count = self._windows.get(key, (start, 0))
-        if window_start != start:
-            window_start, count = start, 0
+        counts = self._counts
+        if start != self._window:
+            self._window = start
+            counts = self._counts = OrderedDict()
+        count = counts.get(key, 0)
         allowed = count < self.limit
         if allowed:
             count += 1
-        if len(self._windows) >= self.max_keys and key not in self._windows:
-            self._windows = {k: v for k, v in self._windows.items() if v[0] == start}
-        self._windows[key] = (window_start, count)
-        return Verdict(allowed, self.limit, max(0, self.limit - count), window_start + self.period)
+            if count == 1 and len(counts) >= self.max_keys:
+                counts.popitem(last=False)
+            counts[key] = count
+        return Verdict(allowed, self.limit, self.limit - count, start + self.period)
 
 
 def limited(verdict: Verdict, now: float) -> RateLimited:

@@ -19,11 +19,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._errors import DomainError
 from ._errors import error_response, exception_handlers
+from ._redaction import ACCESS_LOG, SECRET_PARAMS
 
 __all__ = ["Edge", "FastLane", "redacted_path"]
 
-access_log = logging.getLogger("gateway_server.access")
-SECRET_PARAMS = re.compile(r"(?i)(secret|token|password|code|key)")
+access_log = logging.getLogger(ACCESS_LOG)
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 

@@ -11,14 +11,23 @@ import re
 from typing import TypeVar
 
 import pydantic
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 
-from .._errors import InvalidInput, NotFound, TooLarge
+from .._errors import ClientGone, InvalidInput, NotFound, TimedOut, TooLarge
 
-__all__ = ["header", "known_query", "path_id", "query_int", "read_json", "validation_error"]
+__all__ = [
+    "BODY_TIMED_OUT",
+    "header",
+    "known_query",
+    "path_id",
+    "query_int",
+    "read_json",
+    "validation_error",
+]
 
 M = TypeVar("M", bound=pydantic.BaseModel)
-_INTEGER = re.compile(r"-?\d{1,12}")
+BODY_TIMED_OUT = "gateway.body_timed_out"  # scope key: the protocol answered 408 (_protocol.py)
+_INTEGER = re.compile(r"-?[0-9]{1,12}")  # ASCII digits: "\u0665" is no 5 here
 _PATH_ID = r"^[A-Za-z0-9._:-]{1,64}$"
 
 
@@ -43,9 +52,13 @@ def validation_error(exc: pydantic.ValidationError) -> InvalidInput:
 
 
 async def read_json(request: Request, model: type[M], limit: int, *, optional: bool = False) -> M:
-    """The body as ``model``: at most ``limit`` bytes, JSON, exactly the documented fields."""
+    """The body as ``model``: at most ``limit`` bytes, JSON, exactly the
+    documented fields. A client that leaves first is :class:`ClientGone`
+    (answered to nobody, logged as 499); one whose body took too long, and
+    was answered 408 by the server's protocol (``_protocol.py``), is
+    :class:`TimedOut` (logged as 408)."""
     length = header(request, b"content-length")
-    if length is not None and length.isdigit() and int(length) > limit:
+    if length is not None and length.isascii() and length.isdigit() and int(length) > limit:
         raise TooLarge(f"body over {limit} bytes")
     # The ASGI messages read directly: Request.stream() is an async generator,
     # whose set-up and the loop's bookkeeping for it cost more than the read.
@@ -55,7 +68,9 @@ async def read_json(request: Request, model: type[M], limit: int, *, optional: b
     while more:
         message = await request.receive()
         if message["type"] == "http.disconnect":
-            raise ClientDisconnect()
+            if request.scope.get(BODY_TIMED_OUT):
+                raise TimedOut("the body took too long")
+            raise ClientGone("the client went away before its body was read")
         chunk = message.get("body", b"")
         more = message.get("more_body", False)
         size += len(chunk)

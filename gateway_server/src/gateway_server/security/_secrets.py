@@ -29,8 +29,12 @@ def activation_code() -> str:
 
 
 def hash_secret(value: str) -> str:
-    normalized = value.strip()
-    return hashlib.sha256(normalized.encode()).hexdigest()
+    """The SHA-256 of the value exactly as presented: ``" s"`` is not ``"s"``.
+
+    (Hashes stored before this compared exactly were made of stripped
+    values; every secret the server hands out is URL-safe base64 or an
+    activation code, with no whitespace to strip, so they are the same.)"""
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def same_hash(stored: str | None, presented: str) -> bool:

@@ -3,7 +3,7 @@ migration runner, the SQLite fast path, and :class:`Database`, through which
 every store runs its transactions. Imports nothing of the HTTP edge or of
 any API; each API owns its tables and named statements."""
 
-from ._database import Database
+from ._database import Database, private_directory
 from ._engine import connect, connect_sync
 from ._migrate import Migration, SchemaTooNewError, current_version, migrate
 from ._sqlite import Plan, hot
@@ -18,4 +18,5 @@ __all__ = [
     "current_version",
     "hot",
     "migrate",
+    "private_directory",
 ]

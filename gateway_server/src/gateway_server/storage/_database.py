@@ -6,7 +6,10 @@ On SQLite, transactions run on the fast path's one connection
 
 from __future__ import annotations
 
+import contextlib
+import os
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ._engine import connect
 from ._sqlite import SQLiteConnection
 
-__all__ = ["Database"]
+__all__ = ["Database", "private_directory"]
+
+
+def private_directory(path: Path) -> None:
+    """``path`` as a directory only this user may enter (0700), made if missing."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
 
 
 class Database:
@@ -26,6 +35,20 @@ class Database:
             if self.engine.url.get_backend_name() == "sqlite"
             else None
         )
+
+    def make_private(self) -> None:
+        """On SQLite: the database's directory made (0700) if missing, and its
+        file readable by this user alone (0600), as are the WAL and index that
+        SQLite makes beside it with the file's mode. Nothing on other databases."""
+        name = self.engine.url.database
+        if self._sqlite is None or not name or name == ":memory:" or name.startswith("file:"):
+            return
+        path = Path(name)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        for name in (path.name, f"{path.name}-wal", f"{path.name}-shm", f"{path.name}-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                (path.parent / name).chmod(0o600)
 
     @property
     def backend(self) -> str:
