@@ -18,6 +18,7 @@ from starlette.types import ASGIApp
 from ._schema import upgrade
 from ._services import Services
 from ._settings import Settings
+from .compliance import Compliance
 from .device_gateway import DeviceGateway
 from .edge import Edge, FastLane, exception_handlers
 from .events import Broker
@@ -30,6 +31,7 @@ class GatewayApp(Starlette):
 
     services: Services
     device_gateway: DeviceGateway
+    compliance: Compliance
 
     def build_middleware_stack(self) -> ASGIApp:
         # The edge outside even Starlette's server-error middleware, so that its
@@ -52,6 +54,7 @@ def create_app(
     settings = (settings or Settings()).with_generated_secret()
     services = Services.create(settings, clock=clock, broker=broker, build=build)
     gateway = DeviceGateway(services)
+    compliance = Compliance(services)
     fast = gateway.fast_routes()
 
     @contextlib.asynccontextmanager
@@ -59,21 +62,29 @@ def create_app(
         if services.database.backend == "sqlite":
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         await upgrade(services.database.engine)
-        background = asyncio.create_task(gateway.every_second())
+        background = [
+            asyncio.create_task(gateway.every_second()),
+            asyncio.create_task(compliance.deliver_escalations()),
+        ]
         try:
             yield
         finally:
-            background.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await background
+            for task in background:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await gateway.stop()
+            await compliance.stop()
             await services.broker.close()
             await services.database.close()
 
     app = GatewayApp(
-        routes=gateway.routes(fast), lifespan=lifespan, exception_handlers=exception_handlers()
+        routes=[*gateway.routes(fast), *compliance.routes()],
+        lifespan=lifespan,
+        exception_handlers=exception_handlers([compliance.error_format]),
     )
     app.services = services
     app.device_gateway = gateway
+    app.compliance = compliance
     app.add_middleware(FastLane, routes=fast)
     return app

@@ -24,6 +24,9 @@ __all__ = [
     "TooLarge",
     "Unauthenticated",
     "Unavailable",
+    "Unprocessable",
+    "UnsupportedMediaType",
+    "UpstreamFailed",
 ]
 
 
@@ -46,12 +49,25 @@ class DomainError(Exception):
         if code is not None:
             self.code = code
         self.headers = dict(headers) if headers else None
+        self.fields: list[dict[str, Any]] = []
+        """Every failing field (``{loc, msg, type}``), for the formats that list them."""
 
 
 class InvalidInput(DomainError):
     """The request is malformed or breaks a documented constraint."""
 
     code = "VALIDATION_ERROR"
+
+
+class Unprocessable(InvalidInput):
+    """Well-formed, but its fields break the contract; ``fields`` lists every one.
+    (For the APIs that tell this apart from a request that cannot be honoured.)"""
+
+    code = "VALIDATION_ERROR"
+
+
+class UnsupportedMediaType(DomainError):
+    code = "UNSUPPORTED_MEDIA_TYPE"
 
 
 class Unauthenticated(DomainError):
@@ -88,3 +104,9 @@ class Unavailable(DomainError):
     """A dependency the request needs is down; retrying later may work."""
 
     code = "SERVICE_UNAVAILABLE"
+
+
+class UpstreamFailed(DomainError):
+    """A service the server calls on the caller's behalf failed or could not be reached."""
+
+    code = "UPSTREAM_FAILED"

@@ -52,6 +52,18 @@ class RateLimiter:
         self.max_keys = max_keys
         self._windows: dict[str, tuple[float, int]] = {}
 
+    def peek(self, key: str) -> Verdict:
+        """The verdict ``hit`` would give, without counting anything (for limits
+        on failures: look before the attempt, count only when it fails)."""
+        now = self.clock()
+        start = math.floor(now / self.period) * self.period
+        window_start, count = self._windows.get(key, (start, 0))
+        if window_start != start:
+            window_start, count = start, 0
+        return Verdict(
+            count < self.limit, self.limit, max(0, self.limit - count), window_start + self.period
+        )
+
     def hit(self, key: str) -> Verdict:
         now = self.clock()
         start = math.floor(now / self.period) * self.period

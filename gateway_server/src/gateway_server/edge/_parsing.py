@@ -15,7 +15,15 @@ from starlette.requests import ClientDisconnect, Request
 
 from .._errors import InvalidInput, NotFound, TooLarge
 
-__all__ = ["header", "known_query", "path_id", "query_int", "read_json", "validation_error"]
+__all__ = [
+    "header",
+    "known_query",
+    "path_id",
+    "query_int",
+    "read_body",
+    "read_json",
+    "validation_error",
+]
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 _INTEGER = re.compile(r"-?\d{1,12}")
@@ -42,8 +50,8 @@ def validation_error(exc: pydantic.ValidationError) -> InvalidInput:
     return InvalidInput(f"{field}: {message}", {"field": field})
 
 
-async def read_json(request: Request, model: type[M], limit: int, *, optional: bool = False) -> M:
-    """The body as ``model``: at most ``limit`` bytes, JSON, exactly the documented fields."""
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, at most ``limit`` bytes (413 beyond, before reading more)."""
     length = header(request, b"content-length")
     if length is not None and length.isdigit() and int(length) > limit:
         raise TooLarge(f"body over {limit} bytes")
@@ -62,7 +70,12 @@ async def read_json(request: Request, model: type[M], limit: int, *, optional: b
         if size > limit:
             raise TooLarge(f"body over {limit} bytes")
         chunks.append(chunk)
-    raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def read_json(request: Request, model: type[M], limit: int, *, optional: bool = False) -> M:
+    """The body as ``model``: at most ``limit`` bytes, JSON, exactly the documented fields."""
+    raw = await read_body(request, limit)
     # No body at all is an absent body; whitespace alone is a body that is not JSON.
     if not raw:
         if not optional:
