@@ -27,6 +27,7 @@ Where things happen:
 """
 
 from ._api import CONTRACT, Compliance
+from ._demo import seed_demo
 from ._incidents import DriftOutcome, IncidentService
 from ._library import seed_library
 from ._rules import Role
@@ -39,5 +40,6 @@ __all__ = [
     "IncidentService",
     "Role",
     "create_tables",
+    "seed_demo",
     "seed_library",
 ]
