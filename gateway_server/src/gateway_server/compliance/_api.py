@@ -88,9 +88,13 @@ class Compliance:
         """Deliver what is due, when woken by a new notification or once a second."""
         store = self.escalations
         wake = store.wake = asyncio.Event()
+        store.lock = asyncio.Lock()
         while True:
+            # asyncio.timeout, not wait_for: on Python 3.11, cancelling a task
+            # inside wait_for(event.wait()) can leave it waiting for ever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=1.0)
+                async with asyncio.timeout(1.0):
+                    await wake.wait()
             wake.clear()
             try:
                 await store.deliver_due()

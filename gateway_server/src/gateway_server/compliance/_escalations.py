@@ -42,6 +42,9 @@ class EscalationStore:
         self.http = http
         self.wake: asyncio.Event | None = None
         """Set by a new notification; the delivery loop makes it in its own event loop."""
+        self.lock: asyncio.Lock | None = None
+        """One delivery round at a time in this process (a notification is never
+        sent twice at once); made with the event loop, as ``wake`` is."""
 
     async def find(
         self, partner_id: str, filters: Mapping[str, Any], limit: int, offset: int
@@ -186,6 +189,12 @@ class EscalationStore:
         """Attempt every notification whose next attempt is due; how many were attempted."""
         if self.settings.escalation_webhook_url is None:
             return 0
+        if self.lock is None:
+            self.lock = asyncio.Lock()
+        async with self.lock:
+            return await self._deliver_due()
+
+    async def _deliver_due(self) -> int:
         query = (
             sa.select(t.escalations)
             .where(_e.delivery_status == "pending", _e.next_attempt_at <= self.now())
