@@ -351,12 +351,8 @@ async def test_an_escalation_is_retried_until_the_webhook_accepts_it_and_recorde
             assert [p["attempt"] for p in receiver.received] == [1, 2, 3]
             assert {p["id"] for p in receiver.received} == {notification["id"]}
             payload = receiver.received[-1]
-            assert (
-                payload["event"] == "escalation.created"
-            )
-            assert (
-                payload["incident"]["id"] == incident
-            )
+            assert payload["event"] == "escalation.created"
+            assert payload["incident"]["id"] == incident
             assert payload["site"] == {
                 "id": site,
                 "name": "Riverside Clinic",

@@ -24,6 +24,7 @@ from ._incident_routes import IncidentRoutes
 from ._incidents import IncidentService, IncidentStore
 from ._integration_routes import IntegrationRoutes
 from ._integrations import IntegrationStore
+from ._routing import grouped
 from ._runbooks import LearningStore, RunbookStore
 from ._site_routes import SiteRoutes
 from ._sites import SiteStore
@@ -76,11 +77,14 @@ class Compliance:
         return self._http
 
     def routes(self) -> list[BaseRoute]:
+        operations = [
+            *AuthRoutes(self).operations(),
+            *SiteRoutes(self).operations(),
+            *IncidentRoutes(self).operations(),
+            *IntegrationRoutes(self).operations(),
+        ]
         return [
-            *AuthRoutes(self).routes(),
-            *SiteRoutes(self).routes(),
-            *IncidentRoutes(self).routes(),
-            *IntegrationRoutes(self).routes(),
+            *grouped(operations),
             *docs_routes(load_contract(CONTRACT), "Compliance platform API", "/compliance"),
         ]
 

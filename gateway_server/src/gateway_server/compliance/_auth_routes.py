@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from ..edge import ok
 from ._auth import COOKIE
 from ._parsing import body, query
+from ._routing import Operation
 from ._rules import READ
 from ._schemas import LoginBody
 from ._views import iso, user_json
@@ -28,11 +28,11 @@ class AuthRoutes:
         self.limit = api.services.settings.max_body_bytes
         self.ttl = api.services.settings.compliance_session_ttl
 
-    def routes(self) -> list[Route]:
+    def operations(self) -> list[Operation]:
         return [
-            Route("/api/auth/login", self.login, methods=["POST"]),
-            Route("/api/auth/logout", self.logout, methods=["POST"]),
-            Route("/api/auth/me", self.me, methods=["GET"]),
+            ("POST", "/api/auth/login", self.login),
+            ("POST", "/api/auth/logout", self.logout),
+            ("GET", "/api/auth/me", self.me),
         ]
 
     def _cookie(self, response: Response, token: str, max_age: int) -> None:

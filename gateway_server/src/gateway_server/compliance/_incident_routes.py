@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from ..edge import ok
 from ._parsing import body, flag, one_of, path_uuid, query, uuid
+from ._routing import Operation
 from ._rules import ADMIN, CHECK_TYPES, OPERATE, READ
 from ._schemas import CandidatePromoteBody, CandidateRejectBody, IncidentResolveBody
 from ._site_routes import created
@@ -52,19 +52,19 @@ class IncidentRoutes:
         self.api = api
         self.limit = api.services.settings.max_body_bytes
 
-    def routes(self) -> list[Route]:
+    def operations(self) -> list[Operation]:
         candidate = "/api/learning/candidates/{candidate_id}"
         return [
-            Route("/api/incidents", self.list_incidents, methods=["GET"]),
-            Route("/api/incidents/{incident_id}", self.get_incident, methods=["GET"]),
-            Route("/api/incidents/{incident_id}/resolve", self.resolve, methods=["POST"]),
-            Route("/api/runbooks", self.list_runbooks, methods=["GET"]),
-            Route("/api/runbooks/{runbook_id}", self.get_runbook, methods=["GET"]),
-            Route("/api/runbooks/{runbook_id}/executions", self.executions, methods=["GET"]),
-            Route("/api/learning/candidates", self.list_candidates, methods=["GET"]),
-            Route(candidate, self.get_candidate, methods=["GET"]),
-            Route(candidate + "/promote", self.promote, methods=["POST"]),
-            Route(candidate + "/reject", self.reject, methods=["POST"]),
+            ("GET", "/api/incidents", self.list_incidents),
+            ("GET", "/api/incidents/{incident_id}", self.get_incident),
+            ("POST", "/api/incidents/{incident_id}/resolve", self.resolve),
+            ("GET", "/api/runbooks", self.list_runbooks),
+            ("GET", "/api/runbooks/{runbook_id}", self.get_runbook),
+            ("GET", "/api/runbooks/{runbook_id}/executions", self.executions),
+            ("GET", "/api/learning/candidates", self.list_candidates),
+            ("GET", candidate, self.get_candidate),
+            ("POST", candidate + "/promote", self.promote),
+            ("POST", candidate + "/reject", self.reject),
         ]
 
     # -- incidents --------------------------------------------------------------------------

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from .._errors import Unprocessable
 from ..edge import ok
 from ._parsing import body, one_of, path_uuid, query, text, unprocessable, uuid
 from ._providers import CALLBACK_PATH, endpoints
+from ._routing import Operation
 from ._rules import ADMIN, OPERATE, READ
 from ._schemas import AwsRoleBody, EscalationBody, OAuthStartBody
 from ._site_routes import created
@@ -45,21 +45,21 @@ class IntegrationRoutes:
         self.settings = api.services.settings
         self.limit = self.settings.max_body_bytes
 
-    def routes(self) -> list[Route]:
+    def operations(self) -> list[Operation]:
         site = "/api/integrations/sites/{site_id}"
         connector = "/api/integrations/connectors/{connector_id}"
         notification = "/api/escalation/notifications/{notification_id}"
         return [
-            Route(site, self.list_connectors, methods=["GET"]),
-            Route(site, self.start_oauth, methods=["POST"]),
-            Route(site + "/aws", self.create_aws, methods=["POST"]),
-            Route(site + "/aws", self.set_aws_role, methods=["PUT"]),
-            Route(CALLBACK_PATH, self.callback, methods=["GET"]),
-            Route(connector, self.get_connector, methods=["GET"]),
-            Route(connector, self.delete_connector, methods=["DELETE"]),
-            Route("/api/escalation/notifications", self.list_escalations, methods=["GET"]),
-            Route("/api/escalation/notifications", self.create_escalation, methods=["POST"]),
-            Route(notification, self.get_escalation, methods=["GET"]),
+            ("GET", site, self.list_connectors),
+            ("POST", site, self.start_oauth),
+            ("POST", site + "/aws", self.create_aws),
+            ("PUT", site + "/aws", self.set_aws_role),
+            ("GET", CALLBACK_PATH, self.callback),
+            ("GET", connector, self.get_connector),
+            ("DELETE", connector, self.delete_connector),
+            ("GET", "/api/escalation/notifications", self.list_escalations),
+            ("POST", "/api/escalation/notifications", self.create_escalation),
+            ("GET", notification, self.get_escalation),
         ]
 
     def _connector(self, row: Any) -> dict[str, Any]:

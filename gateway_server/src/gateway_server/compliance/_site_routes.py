@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from ..edge import ok
 from ._errors import missing
 from ._fleet import compliance, overall_rate, rmm_summary
 from ._parsing import body, one_of, path_uuid, query
+from ._routing import Operation
 from ._rules import ADMIN, READ
 from ._schemas import EnrollmentTokenBody, SiteCreateBody, SiteUpdateBody
 from ._views import agent_json, iso, page_json, site_json, token_json
@@ -39,23 +39,23 @@ class SiteRoutes:
         self.now = api.services.clock
         self.interval = api.services.settings.compliance_check_interval
 
-    def routes(self) -> list[Route]:
+    def operations(self) -> list[Operation]:
         tokens = "/api/sites/{site_id}/enrollment-tokens"
         return [
-            Route("/api/sites", self.list_sites, methods=["GET"]),
-            Route("/api/sites", self.create_site, methods=["POST"]),
-            Route("/api/sites/{site_id}", self.get_site, methods=["GET"]),
-            Route("/api/sites/{site_id}", self.update_site, methods=["PUT"]),
-            Route("/api/sites/{site_id}", self.delete_site, methods=["DELETE"]),
-            Route(tokens, self.list_tokens, methods=["GET"]),
-            Route(tokens, self.create_token, methods=["POST"]),
-            Route(tokens + "/{token_id}", self.get_token, methods=["GET"]),
-            Route(tokens + "/{token_id}/revoke", self.revoke_token, methods=["POST"]),
-            Route("/api/fleet", self.fleet, methods=["GET"]),
-            Route("/api/fleet/sites/{site_id}", self.site_fleet, methods=["GET"]),
-            Route("/api/fleet/sites/{site_id}/agents", self.agents, methods=["GET"]),
-            Route("/api/fleet/agents/{agent_id}", self.agent, methods=["GET"]),
-            Route("/api/fleet/agents/{agent_id}/revoke", self.revoke_agent, methods=["POST"]),
+            ("GET", "/api/sites", self.list_sites),
+            ("POST", "/api/sites", self.create_site),
+            ("GET", "/api/sites/{site_id}", self.get_site),
+            ("PUT", "/api/sites/{site_id}", self.update_site),
+            ("DELETE", "/api/sites/{site_id}", self.delete_site),
+            ("GET", tokens, self.list_tokens),
+            ("POST", tokens, self.create_token),
+            ("GET", tokens + "/{token_id}", self.get_token),
+            ("POST", tokens + "/{token_id}/revoke", self.revoke_token),
+            ("GET", "/api/fleet", self.fleet),
+            ("GET", "/api/fleet/sites/{site_id}", self.site_fleet),
+            ("GET", "/api/fleet/sites/{site_id}/agents", self.agents),
+            ("GET", "/api/fleet/agents/{agent_id}", self.agent),
+            ("POST", "/api/fleet/agents/{agent_id}/revoke", self.revoke_agent),
         ]
 
     # -- sites ------------------------------------------------------------------------------
