@@ -224,9 +224,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # httpx logs every request's whole URL at INFO; the server's own calls
+    # (the escalation webhook, whose URL is often a secret) must not show.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging()
 
     if args.command == "serve":
         run_server(_settings(args))

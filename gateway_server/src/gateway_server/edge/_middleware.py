@@ -23,7 +23,7 @@ from ._errors import error_response, exception_handlers
 __all__ = ["Edge", "FastLane", "redacted_path"]
 
 access_log = logging.getLogger("gateway_server.access")
-SECRET_PARAMS = re.compile(r"(?i)(secret|token|password|code|key)")
+SECRET_PARAMS = re.compile(r"(?i)(secret|token|password|code|key|state)")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
