@@ -239,7 +239,7 @@ async def test_the_async_client_over_a_socket(live: Live) -> None:
 def test_the_session_lifetime_is_read_on_the_servers_clock() -> None:
     # The local clock may be hours off the server's: the lifetime is expires_at
     # minus the server's own Date, not minus local time.
-    from compliance_sdk._requests import SessionLogin  # noqa: PLC0415
+    from compliance_sdk._requests import SessionLogin
 
     flow = SessionLogin(BASE + "/api/auth/login", "alice", "pw").token_flow(None, now=100.0)
     request = next(flow)
