@@ -79,7 +79,7 @@ def create_app(
             await services.database.close()
 
     app = GatewayApp(
-        routes=[*gateway.routes(fast), *compliance.routes()],
+        routes=[*compliance.routes(), *gateway.routes(fast)],
         lifespan=lifespan,
         exception_handlers=exception_handlers([compliance.error_format]),
     )

@@ -24,7 +24,7 @@ from ._incident_routes import IncidentRoutes
 from ._incidents import IncidentService, IncidentStore
 from ._integration_routes import IntegrationRoutes
 from ._integrations import IntegrationStore
-from ._routing import grouped
+from ._routing import Prefixed, grouped
 from ._runbooks import LearningStore, RunbookStore
 from ._site_routes import SiteRoutes
 from ._sites import SiteStore
@@ -84,7 +84,7 @@ class Compliance:
             *IntegrationRoutes(self).operations(),
         ]
         return [
-            *grouped(operations),
+            Prefixed(ROUTERS, grouped(operations)),
             *docs_routes(load_contract(CONTRACT), "Compliance platform API", "/compliance"),
         ]
 

@@ -32,7 +32,7 @@ from ._rules import (
     learns_from,
     pattern_key,
 )
-from ._sql import owned_site, page
+from ._sql import incident_page, owned_site
 
 __all__ = ["DriftOutcome", "IncidentService", "IncidentStore"]
 
@@ -56,14 +56,20 @@ class IncidentStore:
     async def find(
         self, partner_id: str, filters: Mapping[str, Any], limit: int, offset: int
     ) -> tuple[list[Any], int]:
-        query = sa.select(t.incidents).where(_i.partner_id == partner_id)
-        for name in ("site_id", "severity", "resolved", "check_type"):
-            if name in filters:
-                query = query.where(_i[name] == filters[name])
+        params = {f"p_{name}": value for name, value in filters.items()}
+        params["p_partner_id"] = partner_id
+        count, rows_of = incident_page(filters)
         async with self.database.read() as conn:
-            if "site_id" in filters:
+            total = int((await conn.execute(count, params)).scalar() or 0)
+            if not total and "site_id" in filters:
+                # An incident carries its site's partner, so a match already
+                # proves the site the caller's; only an empty answer must tell
+                # "none" from "not yours".
                 await owned_site(conn, partner_id, filters["site_id"])
-            return await page(conn, query, (_i.created_at.desc(), _i.id.desc()), limit, offset)
+            if not total or offset >= total:
+                return [], total
+            window = {**params, "p_limit": limit, "p_offset": offset}
+            return (await conn.execute(rows_of, window)).all(), total
 
     async def _detail(self, conn: Any, partner_id: str, incident_id: str) -> tuple[Any, Any]:
         query = sa.select(t.incidents).where(_i.id == incident_id, _i.partner_id == partner_id)

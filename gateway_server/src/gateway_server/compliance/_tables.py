@@ -148,9 +148,13 @@ incidents = sa.Table(
     sa.Column("occurrences", sa.Integer, nullable=False),
     sa.Column("last_seen_at", sa.Float, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
-    # A page of a partner's incidents, newest first, filtered by site or not.
+    # A page of a partner's incidents, newest first, filtered by site or not
+    # (the walk stops after the page), and the count of every filter (index only).
     sa.Index("ix_cp_incidents_partner", "partner_id", sa.desc("created_at"), sa.desc("id")),
-    sa.Index("ix_cp_incidents_site", "site_id", "resolved", sa.desc("created_at")),
+    sa.Index("ix_cp_incidents_site", "site_id", "resolved", sa.desc("created_at"), sa.desc("id")),
+    sa.Index(
+        "ix_cp_incidents_filters", "partner_id", "site_id", "severity", "resolved", "check_type"
+    ),
     # The open incident of a host and check (drift updates it instead of opening another).
     sa.Index("ix_cp_incidents_open", "site_id", "hostname", "check_type", "resolved"),
 )

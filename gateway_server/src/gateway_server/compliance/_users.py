@@ -16,11 +16,16 @@ from ..security import Passwords, hash_secret, new_secret
 from ..storage import Database
 from ._errors import SessionExpired, SessionInvalid
 from ._rules import Role
+from ._sql import SESSION
 from ._tables import partners, sessions, users
 
-__all__ = ["Caller", "UserStore"]
+__all__ = ["SESSION_RECHECK", "Caller", "UserStore"]
 
 _u, _s = users.c, sessions.c
+
+SESSION_RECHECK = 10.0
+"""Seconds a verified session is trusted before it is read again. Logout in
+this process forgets it at once; expiry is checked on every call."""
 
 
 @attrs.frozen
@@ -42,6 +47,8 @@ class UserStore:
         self.database = database
         self.now = clock
         self.passwords = passwords
+        # Sessions already verified: token hash -> (caller, read again at).
+        self._sessions: dict[str, tuple[Caller, float]] = {}
 
     # -- partners and users (the CLI and the demo) ------------------------------------------
     async def partner(self, name: str) -> str:
@@ -109,20 +116,26 @@ class UserStore:
     async def caller(self, token: str) -> Caller:
         """The session's user; 401 SESSION_INVALID (unknown, revoked) or SESSION_EXPIRED."""
         digest = hash_secret(token)
-        query = (
-            sa.select(_s.expires_at, _s.revoked_at, _u.id, _u.username, _u.role, _u.partner_id)
-            .select_from(sessions.join(users, _u.id == _s.user_id))
-            .where(_s.token_hash == digest)
-        )
-        async with self.database.read() as conn:
-            row = (await conn.execute(query)).first()
-        if row is None or row.revoked_at is not None:
-            raise SessionInvalid("Invalid session")
-        if self.now() >= row.expires_at:
+        now = self.now()
+        cached = self._sessions.get(digest)
+        if cached is not None and now < cached[1]:
+            caller = cached[0]
+        else:
+            async with self.database.read() as conn:
+                row = (await conn.execute(SESSION, {"p_token_hash": digest})).first()
+            if row is None or row.revoked_at is not None:
+                self._sessions.pop(digest, None)
+                raise SessionInvalid("Invalid session")
+            caller = Caller(row.id, row.username, row.role, row.partner_id, digest, row.expires_at)
+            if len(self._sessions) >= 100_000:
+                self._sessions.clear()
+            self._sessions[digest] = (caller, now + SESSION_RECHECK)
+        if now >= caller.expires_at:
             raise SessionExpired("Session expired")
-        return Caller(row.id, row.username, row.role, row.partner_id, digest, row.expires_at)
+        return caller
 
     async def revoke(self, caller: Caller) -> None:
+        self._sessions.pop(caller.token_hash, None)
         async with self.database.write() as conn:
             await conn.execute(
                 sa.update(sessions)
