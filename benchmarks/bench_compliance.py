@@ -150,7 +150,9 @@ async def run(port: int, site: str, seconds: float, rounds: int, workers: int) -
         after = await rate(workers, seconds, bare)
         base = (before + after) / 2
         ratios.append(listed / base)
-        print(f"  round {n + 1}: bare {base:6.0f} req/s, incidents {listed:6.0f} req/s, {listed / base:.2f}x")
+        print(
+            f"  round {n + 1}: bare {base:6.0f} req/s, incidents {listed:6.0f} req/s, {listed / base:.2f}x"
+        )
     ratio = statistics.median(ratios)
     print(
         f"incidents list (50 of a filtered total): {ratio:.2f}x the bare route "
