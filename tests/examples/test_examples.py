@@ -113,6 +113,17 @@ def test_gateway_examples_against_gateway_server_demo(tmp_path: Path) -> None:
         assert "approve restart_spooler: approved" in portal
         assert "live: restart_spooler completed" in portal
         assert "clear_queue: rejected" in portal
+        dashboard = run("compliance_dashboard.py", str(creds))
+        assert "logged in as demo-admin (admin)" in dashboard
+        assert "site Riverside Family Clinic: 3/3 agents online" in dashboard
+        assert "open incidents: 3" in dashboard
+        assert "resolved by agent, execution succeeded" in dashboard
+        assert (
+            "promoted 'screenlock: expected locks after 900 s, actual never locks' (3 successes)"
+            in dashboard
+        )
+        assert "escalated: delivery not_configured" in dashboard
+        assert "viewer may not resolve: INSUFFICIENT_ROLE" in dashboard
     finally:
         server.terminate()
         server.wait(30)

@@ -56,15 +56,9 @@ async def seed_demo(api: Compliance) -> dict[str, Any]:
             )
     clinic = sites["Riverside Family Clinic"]
     # Healed by the built-in L1 runbook: resolved by the agent.
-    await api.service.drift(
-        clinic, "EXAM-02", "screenlock", False, expected="<=900s", actual="disabled"
-    )
     await _heal(api, clinic, "EXAM-02", "screenlock", _builtin("Set the screen lock timeout"))
     # The same fix by hand-picked L2 steps, three times: a learning candidate.
     for _ in range(3):
-        await api.service.drift(
-            clinic, "BILLING-03", "screenlock", False, expected="<=900s", actual="30m"
-        )
         await _heal(
             api, clinic, "BILLING-03", "screenlock", _builtin("Restore the screen saver policy")
         )
@@ -81,7 +75,9 @@ async def seed_demo(api: Compliance) -> dict[str, Any]:
 
 
 async def _heal(api: Compliance, site_id: str, host: str, check: str, runbook_id: str) -> None:
-    outcome = await api.service.drift(site_id, host, check, False)
+    outcome = await api.service.drift(
+        site_id, host, check, False, expected="locks after 900 s", actual="never locks"
+    )
     assert outcome.incident_id is not None
     command = str(uuid.uuid4())
     await api.service.start_execution(outcome.incident_id, runbook_id, command)
