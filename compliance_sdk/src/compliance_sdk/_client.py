@@ -30,23 +30,10 @@ from sdk_core import (
 )
 
 from . import _requests as req
+from ._connections import AsyncEscalations, AsyncIntegrations, Escalations, Integrations
+from ._incidents import AsyncIncidents, AsyncLearning, AsyncRunbooks, Incidents, Learning, Runbooks
 from ._models import CurrentSession
-from ._resources import (
-    AsyncEscalations,
-    AsyncFleet,
-    AsyncIncidents,
-    AsyncIntegrations,
-    AsyncLearning,
-    AsyncRunbooks,
-    AsyncSites,
-    Escalations,
-    Fleet,
-    Incidents,
-    Integrations,
-    Learning,
-    Runbooks,
-    Sites,
-)
+from ._sites import AsyncFleet, AsyncSites, Fleet, Sites
 from ._version import __version__
 
 __all__ = ["AsyncComplianceClient", "ComplianceClient"]
