@@ -6,6 +6,9 @@ from elsewhere). Passwords and session tokens are kept hashed only."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -177,3 +180,29 @@ async def test_login_refuses_malformed_bodies_with_every_field_named(platform: P
     locs = sorted(tuple(f["loc"]) for f in r.json()["detail"])
     assert locs == [("body", "extra"), ("body", "password"), ("body", "username")]
     assert r.json()["code"] == "VALIDATION_ERROR"
+
+
+async def test_create_user_makes_a_user_who_can_log_in(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+
+    def create(username: str, role: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "gateway_server._cli", "create-user", "--username", username,
+             "--role", role, "--partner", "Acme MSP", "--data-dir", str(data)],
+            input=PASSWORD + "\n", capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+
+    made = create("carol", "operator")
+    assert made.returncode == 0, made.stderr
+    user = json.loads(made.stdout)
+    assert user["role"] == "operator"
+    assert PASSWORD not in made.stdout + made.stderr
+    again = create("carol", "viewer")
+    assert again.returncode != 0
+    assert "already exists" in again.stderr
+    second = json.loads(create("dave", "viewer").stdout)
+    assert second["partner_id"] == user["partner_id"]  # the same partner, by name
+    async with running_platform(tmp_path) as platform:
+        r = await login(platform, "carol")
+        assert r.status_code == 200
+        assert r.json()["user"] == {k: user[k] for k in ("id", "username", "role", "partner_id")}
