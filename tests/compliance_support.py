@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -125,3 +126,10 @@ async def running_platform(tmp_path: Path, **overrides: Any) -> AsyncIterator[Pl
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
         async with httpx.AsyncClient(transport=transport, base_url=BASE) as http:
             yield Platform(app, http, clock, load("compliance.openapi.yaml"))
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens (connecting is refused at once)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
