@@ -18,7 +18,7 @@ from ._views import (
     candidate_json,
     execution_json,
     incident_detail_json,
-    incident_json,
+    listed_incident,
     page_json,
     runbook_json,
 )
@@ -73,7 +73,7 @@ class IncidentRoutes:
         q = query(request, INCIDENT_FILTERS, page=True)
         limit, offset = q.pop("limit"), q.pop("offset")
         rows, total = await self.api.incidents.find(caller.partner_id, q, limit, offset)
-        return ok(request, page_json([incident_json(r) for r in rows], total, limit, offset))
+        return ok(request, page_json([listed_incident(r) for r in rows], total, limit, offset))
 
     async def get_incident(self, request: Request) -> Response:
         caller = await self.api.guard.caller(request, READ)

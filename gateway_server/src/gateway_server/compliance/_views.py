@@ -18,6 +18,7 @@ __all__ = [
     "execution_json",
     "incident_detail_json",
     "incident_json",
+    "listed_incident",
     "iso",
     "loads",
     "page_json",
@@ -137,6 +138,21 @@ def incident_json(row: Any) -> dict[str, Any]:
         "hipaa_controls": string_list(row.hipaa_controls),
         "created_at": iso(row.created_at),
     }
+
+
+_LISTED: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
+def listed_incident(row: tuple[Any, ...]) -> dict[str, Any]:
+    """An incident of a list page, rendered once per distinct row: the row is
+    its values (any change makes another row), and a dashboard asks for the
+    same pages again and again. The dict is shared: read only."""
+    found = _LISTED.get(row)
+    if found is None:
+        if len(_LISTED) >= 20_000:
+            _LISTED.clear()
+        found = _LISTED[row] = incident_json(row)
+    return found
 
 
 def execution_json(row: Any) -> dict[str, Any]:
