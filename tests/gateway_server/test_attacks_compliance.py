@@ -10,13 +10,22 @@ from __future__ import annotations
 import json
 import logging
 import stat
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from gateway_server import _cli
-from tests.compliance_support import PASSWORD, Partner, Platform, running_platform
+from tests.compliance_support import PASSWORD, Partner, Platform, closed_port, running_platform
+from tests.support import LocalServer
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -228,3 +237,74 @@ async def test_a_revoked_or_expired_session_cannot_be_revived_by_the_cookie(
     for headers in ({"Cookie": f"session_token={token}"}, {"Authorization": f"Bearer {token}"}):
         r = await platform.call("POST", "/api/auth/logout", headers=headers)
         assert (r.status_code, r.json()["code"]) == (401, "SESSION_INVALID")
+
+
+async def _busy(request: Request) -> Response:
+    return Response("busy", status_code=503)
+
+
+def test_a_real_server_process_writes_no_secret_at_any_log_level(tmp_path: Path) -> None:
+    # issue 16's first finding, for the compliance endpoints: a real
+    # `gateway-server serve` at debug level, logins right and wrong, Bearer and
+    # cookie, an OAuth callback and an escalation to a webhook whose URL holds a
+    # secret; then everything the process wrote is searched.
+    data, port = tmp_path / "data", closed_port()
+    hook_secret = "hook-secret-0123456789abcdef"
+    created = subprocess.run(
+        [sys.executable, "-m", "gateway_server._cli", "create-user", "--username", "alice",
+         "--role", "admin", "--partner", "Acme", "--data-dir", str(data)],
+        input=PASSWORD + "\n", capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    hook = LocalServer(Starlette(routes=[Route(f"/{hook_secret}", _busy, methods=["POST"])]))
+    hook.start()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gateway_server._cli", "serve", "--port", str(port),
+         "--data-dir", str(data), "--log-level", "debug", "--google-client-id", "g",
+         "--google-token-url", f"http://127.0.0.1:{closed_port()}/token",
+         "--escalation-webhook-url", f"{hook.url}/{hook_secret}"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    secrets_seen: list[str] = [PASSWORD, hook_secret]
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.2)
+        with httpx.Client(base_url=base, timeout=10) as http:
+            wrong = {"username": "alice", "password": "wrong-" + PASSWORD}
+            assert http.post("/api/auth/login", json=wrong).status_code == 401
+            login = http.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
+            token = login.json()["token"]
+            bearer = {"Authorization": f"Bearer {token}"}
+            site = http.post("/api/sites", json={"name": "Clinic"}, headers=bearer).json()["id"]
+            flow = http.post(
+                f"/api/integrations/sites/{site}",
+                json={"provider": "google_workspace"},
+                headers=bearer,
+            ).json()
+            code = "4/0AX4XfWh-a-code"
+            http.get(
+                "/api/integrations/oauth/callback",
+                params={"state": flow["state"], "code": code},
+                headers={"Cookie": f"session_token={token}"},
+            )
+            enrollment = http.post(f"/api/sites/{site}/enrollment-tokens", headers=bearer).json()
+            body = {"site_id": site, "subject": "s", "message": "m"}
+            http.post("/api/escalation/notifications", json=body, headers=bearer)
+            time.sleep(1.5)  # the delivery task's first attempt
+            secrets_seen += [token, flow["state"], code, enrollment["token"]]
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+        hook.stop()
+    written = output.decode(errors="replace")
+    assert "/api/integrations/oauth/callback" in written  # the access log saw it
+    for secret in secrets_seen:
+        assert secret not in written
