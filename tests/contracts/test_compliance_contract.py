@@ -458,8 +458,8 @@ def _free_text(schema: Any) -> Iterator[tuple[str, dict[str, Any]]]:
     enum, const, format or anchored pattern already keeps NUL out)."""
     schema = resolve(schema)
     for variant in schema.get("oneOf", [schema]):
-        for name, prop in resolve(variant).get("properties", {}).items():
-            prop = resolve(prop)
+        for name, raw in resolve(variant).get("properties", {}).items():
+            prop = resolve(raw)
             if prop.get("type") != "string" or "enum" in prop or "const" in prop:
                 continue
             if "format" in prop or str(prop.get("pattern", "")).startswith("^"):
