@@ -451,3 +451,33 @@ def test_schemathesis_can_generate_every_operation() -> None:
             assert all(case.operation is operation for case in drawn)
             done += 1
     assert done == 2 * len(OPERATIONS)
+
+
+def _free_text(schema: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The string properties of a request body a client may fill freely (no
+    enum, const, format or anchored pattern already keeps NUL out)."""
+    schema = resolve(schema)
+    for variant in schema.get("oneOf", [schema]):
+        for name, raw in resolve(variant).get("properties", {}).items():
+            prop = resolve(raw)
+            if prop.get("type") != "string" or "enum" in prop or "const" in prop:
+                continue
+            if "format" in prop or str(prop.get("pattern", "")).startswith("^"):
+                continue
+            yield name, prop
+
+
+def test_free_text_in_request_bodies_refuses_nul() -> None:
+    # PostgreSQL text cannot hold U+0000: the contract refuses it, so that the
+    # server's 422 for it is a documented refusal on every backend.
+    checked = 0
+    for method, path, op, _ in OPERATIONS:
+        if "requestBody" not in op:
+            continue
+        for name, prop in _free_text(op["requestBody"]["content"]["application/json"]["schema"]):
+            assert prop.get("not") == {"pattern": "\\x00"}, f"{method} {path}: {name}"
+            checked += 1
+    assert checked == 11
+    login = _validator("LoginRequest")
+    assert login.is_valid({"username": "alice", "password": "pw"})
+    assert not login.is_valid({"username": "al\x00ice", "password": "pw"})

@@ -17,7 +17,8 @@ from typing import Any
 import httpx
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-GATEWAY_EXAMPLES = ("device_worker.py", "customer_portal.py")
+# the examples that take the demo's credentials file (the others read the environment)
+DEMO_FILE_EXAMPLES = ("device_worker.py", "customer_portal.py", "compliance_dashboard.py")
 
 
 def run(name: str, *args: str, env: dict[str, str] | None = None) -> str:
@@ -130,6 +131,17 @@ def test_gateway_examples_against_gateway_server_demo(tmp_path: Path) -> None:
         assert "approve restart_spooler: approved" in portal
         assert "live: restart_spooler completed" in portal
         assert "clear_queue: rejected" in portal
+        dashboard = run("compliance_dashboard.py", creds["file"])
+        assert "logged in as demo-admin (admin)" in dashboard
+        assert "site Riverside Family Clinic: 3/3 agents online" in dashboard
+        assert "open incidents: 3" in dashboard
+        assert "resolved by agent, execution succeeded" in dashboard
+        assert (
+            "promoted 'screenlock: expected locks after 900 s, actual never locks' (3 successes)"
+            in dashboard
+        )
+        assert "escalated: delivery not_configured" in dashboard
+        assert "viewer may not resolve: INSUFFICIENT_ROLE" in dashboard
 
 
 def test_every_example_runs_against_the_demo_with_emulators(tmp_path: Path) -> None:
@@ -140,9 +152,9 @@ def test_every_example_runs_against_the_demo_with_emulators(tmp_path: Path) -> N
         out = {}
         for example in sorted(EXAMPLES.glob("*.py")):
             # the gateway's examples take the credentials file; the others, the environment
-            args = [creds["file"]] if example.name in GATEWAY_EXAMPLES else []
+            args = [creds["file"]] if example.name in DEMO_FILE_EXAMPLES else []
             out[example.name] = run(example.name, *args, env=env)
-    assert set(out) >= {*GATEWAY_EXAMPLES, "nexthink_quickstart.py", "kubenexus_quickstart.py"}
+    assert set(out) >= {*DEMO_FILE_EXAMPLES, "nexthink_quickstart.py", "kubenexus_quickstart.py"}
     assert "LAPTOP-1: 3 crashes" in out["nexthink_quickstart.py"]
     assert "export COMPLETED" in out["nexthink_quickstart.py"]
     assert "enrichment: HTTP 207, 1 applied, 1 failed" in out["nexthink_quickstart.py"]

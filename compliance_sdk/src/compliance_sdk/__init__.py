@@ -1,11 +1,91 @@
-"""compliance_sdk: the compliance platform's REST client and gRPC agent (coming).
+"""compliance_sdk: typed clients for the compliance platform's REST API
+(``ComplianceClient`` / ``AsyncComplianceClient``), and the agent channel's
+generated gRPC stubs (``compliance_sdk._proto``, for the agent of issue 19)."""
 
-Today the package holds the agent channel's generated stubs (``compliance_sdk._proto``,
-from ``contracts/compliance.proto``); ``ComplianceClient`` / ``AsyncComplianceClient``
-(issue 18) and ``compliance_sdk.agent`` (issue 19) are built on them and on
-``contracts/compliance.openapi.yaml``.
-"""
+from sdk_core import (
+    APIConnectionError,
+    APIResponse,
+    APIStatusError,
+    APITimeoutError,
+    AsyncPaginator,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    InputValidationError,
+    InternalServerError,
+    NotFoundError,
+    Page,
+    PermissionDeniedError,
+    RateLimitError,
+    SDKError,
+    SyncPaginator,
+    UnprocessableEntityError,
+)
 
+from ._client import AsyncComplianceClient, ComplianceClient
+from ._models import (
+    Agent,
+    CapabilityTier,
+    CheckType,
+    Connector,
+    CurrentSession,
+    EnrollmentToken,
+    EnrollmentTokenCreated,
+    EscalationNotification,
+    FleetSiteOverview,
+    FleetSiteSummary,
+    Incident,
+    IncidentDetail,
+    LearningCandidate,
+    OAuthAuthorization,
+    Priority,
+    Runbook,
+    RunbookExecution,
+    Severity,
+    Site,
+    User,
+)
 from ._version import __version__
 
-__all__ = ["__version__"]
+__all__ = [
+    "APIConnectionError",
+    "APIResponse",
+    "APIStatusError",
+    "APITimeoutError",
+    "Agent",
+    "AsyncComplianceClient",
+    "AsyncPaginator",
+    "AuthenticationError",
+    "BadRequestError",
+    "CapabilityTier",
+    "CheckType",
+    "ComplianceClient",
+    "ConflictError",
+    "Connector",
+    "CurrentSession",
+    "EnrollmentToken",
+    "EnrollmentTokenCreated",
+    "EscalationNotification",
+    "FleetSiteOverview",
+    "FleetSiteSummary",
+    "Incident",
+    "IncidentDetail",
+    "InputValidationError",
+    "InternalServerError",
+    "LearningCandidate",
+    "NotFoundError",
+    "OAuthAuthorization",
+    "Page",
+    "PermissionDeniedError",
+    "Priority",
+    "RateLimitError",
+    "Runbook",
+    "RunbookExecution",
+    "SDKError",
+    "Severity",
+    "Site",
+    "SyncPaginator",
+    "UnprocessableEntityError",
+    "User",
+    "__version__",
+]

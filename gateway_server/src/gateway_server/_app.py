@@ -18,6 +18,7 @@ from starlette.types import ASGIApp
 from ._schema import upgrade
 from ._services import Services
 from ._settings import Settings
+from .compliance import Compliance
 from .device_gateway import DeviceGateway
 from .edge import Edge, FastLane, exception_handlers
 from .emulators import Emulators
@@ -31,6 +32,7 @@ class GatewayApp(Starlette):
 
     services: Services
     device_gateway: DeviceGateway
+    compliance: Compliance
     emulators: Emulators
 
     def build_middleware_stack(self) -> ASGIApp:
@@ -54,6 +56,7 @@ def create_app(
     settings = (settings or Settings()).with_generated_secret()
     services = Services.create(settings, clock=clock, broker=broker, build=build)
     gateway = DeviceGateway(services)
+    compliance = Compliance(services)
     emulators = Emulators(services)  # none unless the settings name some (--emulate)
     fast = gateway.fast_routes()
 
@@ -61,25 +64,31 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         services.prepare_storage()
         await upgrade(services.database.engine)
-        background = asyncio.create_task(gateway.every_second())
+        background = [
+            asyncio.create_task(gateway.every_second()),
+            asyncio.create_task(compliance.deliver_escalations()),
+        ]
         try:
             yield
         finally:
-            background.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await background
+            for task in background:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await gateway.stop()
+            await compliance.stop()
             await emulators.stop()
             await services.broker.close()
             await services.database.close()
 
     app = GatewayApp(
-        routes=[*gateway.routes(fast), *emulators.routes()],
+        routes=[*compliance.routes(), *gateway.routes(fast), *emulators.routes()],
         lifespan=lifespan,
-        exception_handlers=exception_handlers(),
+        exception_handlers=exception_handlers([compliance.error_format]),
     )
     app.services = services
     app.device_gateway = gateway
+    app.compliance = compliance
     app.emulators = emulators
     app.add_middleware(FastLane, routes=fast)
     return app

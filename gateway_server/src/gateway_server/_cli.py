@@ -1,4 +1,4 @@
-"""``gateway-server``: serve, demo, provision, mint-customer-token.
+"""``gateway-server``: serve, demo, provision, mint-customer-token, create-user.
 
 Every setting of :class:`Settings` is a flag (``--max-claims 8``), built from
 the class itself; a flag wins over its ``GATEWAY_*`` environment variable,
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import logging
 import logging.config
@@ -23,9 +24,11 @@ import uvicorn
 from pydantic import ValidationError
 
 from ._app import GatewayApp, create_app
+from ._errors import DomainError
 from ._schema import upgrade
 from ._services import Services
 from ._settings import Settings
+from .compliance import Compliance, seed_demo
 from .device_gateway import DeviceGateway, customer_verifier
 from .edge import RedactSecrets, with_deadlines
 from .emulators import environment
@@ -34,6 +37,12 @@ __all__ = ["GatewayServer", "main"]
 
 # The settings that the commands working on the database alone take.
 _STORAGE = ("data_dir", "database_url", "jwt_secret", "jwt_audience", "jwt_customer_claim")
+_USERS = (
+    "data_dir",
+    "database_url",
+    "compliance_password_memory_kib",
+    "compliance_password_time_cost",
+)
 
 
 class GatewayServer(uvicorn.Server):
@@ -111,7 +120,12 @@ def configure_logging(level: str) -> None:
                 }
             },
             "root": {"level": max(number, logging.INFO), "handlers": ["stderr"]},
-            "loggers": {"gateway_server": {"level": number}},
+            "loggers": {
+                "gateway_server": {"level": number},
+                # httpx logs every request's whole URL at INFO; the server's own calls
+                # (the escalation webhook, whose URL is often a secret) must not show.
+                "httpx": {"level": "WARNING"},
+            },
         }
     )
 
@@ -166,9 +180,40 @@ async def _seed(settings: Settings) -> dict[str, Any]:
         )
         for kind, priority in (("collect_logs", 5), ("ping", 0), ("disk_usage", 1)):
             await gateway.sessions.enqueue(customer, session.id, kind, {"verbose": True}, priority)
+        compliance = await seed_demo(Compliance(services))
     finally:
         await services.database.close()
-    return {"customer": customer, "devices": devices, "sessionId": session.id}
+    return {
+        "customer": customer,
+        "devices": devices,
+        "sessionId": session.id,
+        "compliance": compliance,
+    }
+
+
+async def _create_user(
+    settings: Settings, username: str, password: str, role: str, partner: str
+) -> dict[str, str]:
+    services = Services.create(settings)
+    await upgrade(services.database.engine)
+    try:
+        api = Compliance(services)
+        partner_id = await api.users.partner(partner)
+        user_id = await api.users.create_user(username, password, role, partner_id)
+    finally:
+        await services.database.close()
+    return {"id": user_id, "username": username, "role": role, "partner_id": partner_id}
+
+
+def _password(from_stdin: bool) -> str:
+    """The new user's password: a line of standard input, or asked twice on a terminal
+    (never a flag: the command line shows in the process list)."""
+    if from_stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise SystemExit("gateway-server: the passwords differ")
+    return first
 
 
 async def _provision(settings: Settings, customer: str, device_id: str, name: str | None) -> Any:
@@ -207,6 +252,19 @@ def _parser() -> argparse.ArgumentParser:
     mint.add_argument("--customer", required=True)
     mint.add_argument("--ttl", type=int, default=3600)
     _add_settings(mint, _STORAGE)
+
+    user = sub.add_parser(
+        "create-user", help="create a compliance platform user (the password from standard input)"
+    )
+    user.add_argument("--username", required=True)
+    user.add_argument("--role", required=True, choices=["admin", "operator", "viewer"])
+    user.add_argument(
+        "--partner", required=True, help="the partner's name (created if there is none)"
+    )
+    user.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    _add_settings(user, _USERS)
     return parser
 
 
@@ -248,6 +306,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "mint-customer-token":
         settings = _settings(args)
         print(customer_verifier(settings).mint(args.customer, ttl=args.ttl))
+        return 0
+    if args.command == "create-user":
+        settings = _settings(args)
+        password = _password(args.password_stdin)
+        if not password:
+            raise SystemExit("gateway-server: an empty password")
+        try:
+            created = asyncio.run(
+                _create_user(settings, args.username, password, args.role, args.partner)
+            )
+        except DomainError as exc:
+            raise SystemExit(f"gateway-server: {exc.message}") from None
+        print(json.dumps(created))
         return 0
     return 2
 

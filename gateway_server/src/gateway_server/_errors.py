@@ -26,6 +26,9 @@ __all__ = [
     "TooLarge",
     "Unauthenticated",
     "Unavailable",
+    "Unprocessable",
+    "UnsupportedMediaType",
+    "UpstreamFailed",
 ]
 
 
@@ -48,12 +51,25 @@ class DomainError(Exception):
         if code is not None:
             self.code = code
         self.headers = dict(headers) if headers else None
+        self.fields: list[dict[str, Any]] = []
+        """Every failing field (``{loc, msg, type}``), for the formats that list them."""
 
 
 class InvalidInput(DomainError):
     """The request is malformed or breaks a documented constraint."""
 
     code = "VALIDATION_ERROR"
+
+
+class Unprocessable(InvalidInput):
+    """Well-formed, but its fields break the contract; ``fields`` lists every one.
+    (For the APIs that tell this apart from a request that cannot be honoured.)"""
+
+    code = "VALIDATION_ERROR"
+
+
+class UnsupportedMediaType(DomainError):
+    code = "UNSUPPORTED_MEDIA_TYPE"
 
 
 class Unauthenticated(DomainError):
@@ -102,3 +118,9 @@ class ClientGone(DomainError):
     """The client went away before its request was read: nobody hears the answer."""
 
     code = "CLIENT_CLOSED_REQUEST"
+
+
+class UpstreamFailed(DomainError):
+    """A service the server calls on the caller's behalf failed or could not be reached."""
+
+    code = "UPSTREAM_FAILED"

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from . import device_gateway
+from . import compliance, device_gateway
 from .storage import Migration, migrate
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "upgrade"]
@@ -21,6 +21,8 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "upgrade"]
 MIGRATIONS: Sequence[tuple[int, Migration]] = (
     (1, device_gateway.create_tables),
     (2, device_gateway.index_claim_order),
+    (3, compliance.create_tables),
+    (4, compliance.seed_library),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

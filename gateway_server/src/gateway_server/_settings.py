@@ -164,6 +164,96 @@ class Settings(BaseSettings):
         """The emulators to mount, in a fixed order."""
         return emulator_names(self.emulate or "")
 
+    # -- the compliance platform (contracts/compliance.openapi.yaml) ------------------------
+    compliance_session_ttl: Positive = Field(
+        default=8 * 3600, description="seconds a compliance user's session lives"
+    )
+    compliance_login_failures_per_minute: Positive = Field(
+        default=5,
+        description="failed compliance logins a minute per username and client address "
+        "(thirty times as many per address)",
+    )
+    compliance_password_memory_kib: int = Field(
+        default=19_456,
+        ge=8,
+        description="argon2id memory per password hash, KiB (OWASP's 19 MiB by default)",
+    )
+    compliance_password_time_cost: Positive = Field(
+        default=2, description="argon2id passes per password hash"
+    )
+    compliance_token_key: str | None = Field(
+        default=None,
+        repr=False,
+        description="base64url AES-256 key that encrypts provider tokens at rest "
+        "(default: generated once in the data directory)",
+    )
+    compliance_public_url: str = Field(
+        default="http://127.0.0.1:8080",
+        description="the server's public URL, for the OAuth redirect URI",
+    )
+    compliance_check_interval: Positive = Field(
+        default=300,
+        description="seconds between an agent's checks; 3 missed heartbeats = offline",
+    )
+    learning_min_successes: Positive = Field(
+        default=3,
+        description="successful resolutions of one issue by the same steps before they "
+        "are proposed as a runbook",
+    )
+    oauth_state_ttl: Positive = Field(
+        default=600, description="seconds an OAuth authorization request (its state) lives"
+    )
+    oauth_timeout: float = Field(
+        default=10.0, gt=0, description="seconds to wait for a provider's token endpoint"
+    )
+    google_client_id: str | None = Field(
+        default=None, description="Google Workspace OAuth client id"
+    )
+    google_client_secret: str | None = Field(
+        default=None, repr=False, description="Google Workspace OAuth client secret"
+    )
+    google_authorize_url: str = Field(
+        default="https://accounts.google.com/o/oauth2/v2/auth",
+        description="Google's authorization endpoint",
+    )
+    google_token_url: str = Field(
+        default="https://oauth2.googleapis.com/token", description="Google's token endpoint"
+    )
+    azure_client_id: str | None = Field(
+        default=None, description="Azure AD / Entra OAuth client id"
+    )
+    azure_client_secret: str | None = Field(
+        default=None, repr=False, description="Azure AD / Entra OAuth client secret"
+    )
+    azure_authority: str = Field(
+        default="https://login.microsoftonline.com",
+        description="Entra's authority; {authority}/{tenant}/oauth2/v2.0/authorize and /token",
+    )
+    okta_client_id: str | None = Field(default=None, description="Okta OAuth client id")
+    okta_client_secret: str | None = Field(
+        default=None, repr=False, description="Okta OAuth client secret"
+    )
+    okta_base_url: str = Field(
+        default="https://{domain}",
+        description="the Okta org's URL, {domain} the site's okta_domain; "
+        "{base}/oauth2/v1/authorize and /token",
+    )
+    aws_principal_arn: str | None = Field(
+        default=None, description="the platform's AWS principal that customers' roles trust"
+    )
+    escalation_webhook_url: str | None = Field(
+        default=None, description="where L3 escalations are POSTed (none: not delivered)"
+    )
+    escalation_max_attempts: Positive = Field(
+        default=8, description="delivery attempts of an escalation before it is failed"
+    )
+    escalation_backoff_seconds: float = Field(
+        default=2.0, gt=0, description="the first retry's delay; doubled each retry, up to an hour"
+    )
+    escalation_timeout: float = Field(
+        default=10.0, gt=0, description="seconds to wait for the webhook's answer"
+    )
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

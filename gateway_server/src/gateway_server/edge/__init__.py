@@ -4,10 +4,18 @@ body/query/path parsing, rate limits, and the API description pages.
 Imports no API; the APIs import it."""
 
 from ._docs import docs_routes, load_contract
-from ._errors import STATUS, error_response, exception_handlers, status_of
+from ._errors import STATUS, ErrorFormat, error_response, exception_handlers, status_of
 from ._limits import VERDICT, RateLimiter, Verdict, check_rate, limited
 from ._middleware import Edge, FastLane, redacted_path
-from ._parsing import header, known_query, path_id, query_int, read_json, validation_error
+from ._parsing import (
+    header,
+    known_query,
+    path_id,
+    query_int,
+    read_body,
+    read_json,
+    validation_error,
+)
 from ._protocol import with_deadlines
 from ._redaction import RedactSecrets, redact
 from ._responses import JSONResponse, ok
@@ -18,6 +26,7 @@ __all__ = [
     "VERDICT",
     "Body",
     "Edge",
+    "ErrorFormat",
     "FastLane",
     "JSONResponse",
     "JsonInt",
@@ -37,6 +46,7 @@ __all__ = [
     "ok",
     "path_id",
     "query_int",
+    "read_body",
     "read_json",
     "redact",
     "redacted_path",

@@ -19,10 +19,10 @@ __all__ = ["docs_routes", "load_contract"]
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<link rel="stylesheet" href="/docs/static/swagger-ui.css"></head>
+<link rel="stylesheet" href="{base}/docs/static/swagger-ui.css"></head>
 <body><div id="swagger-ui"></div>
-<script src="/docs/static/swagger-ui-bundle.js"></script>
-<script>window.ui = SwaggerUIBundle({{url: "/openapi.json", dom_id: "#swagger-ui"}});</script>
+<script src="{base}/docs/static/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({{url: "{base}/openapi.json", dom_id: "#swagger-ui"}});</script>
 </body></html>"""
 
 
@@ -37,8 +37,9 @@ def load_contract(filename: str) -> dict[str, Any]:
     return loaded
 
 
-def docs_routes(contract: dict[str, Any], title: str) -> list[BaseRoute]:
-    page = _PAGE.format(title=title)
+def docs_routes(contract: dict[str, Any], title: str, base: str = "") -> list[BaseRoute]:
+    """``{base}/openapi.json`` and its Swagger UI page ``{base}/docs`` (one per API)."""
+    page = _PAGE.format(title=title, base=base)
 
     async def openapi_json(request: Request) -> Response:
         return JSONResponse(contract)
@@ -46,10 +47,14 @@ def docs_routes(contract: dict[str, Any], title: str) -> list[BaseRoute]:
     async def docs(request: Request) -> Response:
         return HTMLResponse(page)
 
-    routes: list[BaseRoute] = [Route("/openapi.json", openapi_json), Route("/docs", docs)]
+    routes: list[BaseRoute] = [
+        Route(f"{base}/openapi.json", openapi_json),
+        Route(f"{base}/docs", docs),
+    ]
     try:
         from swagger_ui_bundle import swagger_ui_path  # noqa: PLC0415
     except ImportError:  # pragma: no cover
         return routes
-    routes.append(Mount("/docs/static", app=StaticFiles(directory=swagger_ui_path), name="swagger"))
+    static = StaticFiles(directory=swagger_ui_path)
+    routes.append(Mount(f"{base}/docs/static", app=static, name=f"swagger{base.replace('/', '-')}"))
     return routes

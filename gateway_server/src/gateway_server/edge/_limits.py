@@ -67,6 +67,13 @@ class RateLimiter:
         """How many keys this window counts."""
         return len(self._counts)
 
+    def peek(self, key: str) -> Verdict:
+        """The verdict ``hit`` would give, without counting anything (for limits
+        on failures: look before the attempt, count only when it fails)."""
+        start = math.floor(self.clock() / self.period) * self.period
+        count = self._counts.get(key, 0) if start == self._window else 0
+        return Verdict(count < self.limit, self.limit, self.limit - count, start + self.period)
+
     def hit(self, key: str) -> Verdict:
         now = self.clock()
         start = math.floor(now / self.period) * self.period

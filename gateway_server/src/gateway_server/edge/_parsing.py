@@ -21,6 +21,7 @@ __all__ = [
     "known_query",
     "path_id",
     "query_int",
+    "read_body",
     "read_json",
     "validation_error",
 ]
@@ -51,12 +52,11 @@ def validation_error(exc: pydantic.ValidationError) -> InvalidInput:
     return InvalidInput(f"{field}: {message}", {"field": field})
 
 
-async def read_json(request: Request, model: type[M], limit: int, *, optional: bool = False) -> M:
-    """The body as ``model``: at most ``limit`` bytes, JSON, exactly the
-    documented fields. A client that leaves first is :class:`ClientGone`
-    (answered to nobody, logged as 499); one whose body took too long, and
-    was answered 408 by the server's protocol (``_protocol.py``), is
-    :class:`TimedOut` (logged as 408)."""
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, at most ``limit`` bytes (413 beyond, before reading more).
+    A client that leaves first is :class:`ClientGone` (answered to nobody,
+    logged as 499); one whose body took too long, and was answered 408 by the
+    server's protocol (``_protocol.py``), is :class:`TimedOut` (logged as 408)."""
     length = header(request, b"content-length")
     if length is not None and length.isascii() and length.isdigit() and int(length) > limit:
         raise TooLarge(f"body over {limit} bytes")
@@ -77,7 +77,12 @@ async def read_json(request: Request, model: type[M], limit: int, *, optional: b
         if size > limit:
             raise TooLarge(f"body over {limit} bytes")
         chunks.append(chunk)
-    raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def read_json(request: Request, model: type[M], limit: int, *, optional: bool = False) -> M:
+    """The body as ``model``: at most ``limit`` bytes, JSON, exactly the documented fields."""
+    raw = await read_body(request, limit)
     # No body at all is an absent body; whitespace alone is a body that is not JSON.
     if not raw:
         if not optional:

@@ -25,7 +25,17 @@ __all__ = ["ACCESS_LOG", "SECRET_PARAMS", "RedactSecrets", "redact"]
 
 ACCESS_LOG = "gateway_server.access"
 
-_WORDS = ("secret", "token", "password", "passwd", "code", "key", "authorization", "cookie")
+_WORDS = (
+    "secret",
+    "token",
+    "password",
+    "passwd",
+    "code",
+    "key",
+    "authorization",
+    "cookie",
+    "state",
+)
 SECRET_PARAMS = re.compile("(?i)" + "|".join(_WORDS))
 """A parameter or field name whose value is a credential (or may be one)."""
 
