@@ -126,3 +126,24 @@ async def test_f12_the_data_directory_and_its_files_are_private(tmp_path: Path) 
         assert stat.S_IMODE(data.stat().st_mode) == 0o700
         assert {"gateway.db", "gateway.db-wal", "gateway.db-shm"} <= set(files)
         assert set(files.values()) == {0o600}, files
+
+
+def test_a_failure_budget_counts_failures_per_name_and_address_then_per_address() -> None:
+    from gateway_server.edge import FailureBudget
+
+    now = [0.0]
+    budget = FailureBudget(2, lambda: now[0], per_address=2)
+    assert budget.fail("dev-1", "10.0.0.1") is None
+    assert budget.spent("dev-1", "10.0.0.1") is None  # looking counts nothing
+    assert budget.fail("dev-1", "10.0.0.1") is None
+    refused = budget.fail("dev-1", "10.0.0.1")
+    assert refused is not None and refused.code == "RATE_LIMITED"
+    assert refused.headers is not None and refused.headers["Retry-After"] == "60"
+    assert budget.spent("dev-1", "10.0.0.1") is not None
+    assert budget.spent("dev-1", "10.0.0.2") is None  # another address: its own budget
+    # the address's own budget (2 x 2) counts the failures of every name from it
+    assert budget.fail("dev-2", "10.0.0.1") is None
+    assert budget.fail("dev-2", "10.0.0.1") is None
+    assert budget.fail("dev-3", "10.0.0.1") is not None
+    now[0] = 60.0  # a new minute
+    assert budget.spent("dev-1", "10.0.0.1") is None

@@ -11,7 +11,7 @@ from typing import Any
 from starlette.requests import Request
 
 from .._settings import Settings
-from ..edge import RateLimiter, header, limited
+from ..edge import FailureBudget, header
 from ._errors import InvalidCredentials, NotAuthenticated
 from ._rules import Role, check_role
 from ._users import Caller, UserStore
@@ -25,9 +25,7 @@ class Guard:
     def __init__(self, settings: Settings, clock: Callable[[], float], users: UserStore) -> None:
         self.users = users
         self.now = clock
-        per_minute = settings.compliance_login_failures_per_minute
-        self.failures = RateLimiter(per_minute, 60.0, clock)
-        self.address_failures = RateLimiter(per_minute * 30, 60.0, clock)
+        self.failures = FailureBudget(settings.compliance_login_failures_per_minute, clock)
 
     async def caller(self, request: Request, allowed: frozenset[Role]) -> Caller:
         """The caller, if their session is valid and their role may do this."""
@@ -47,14 +45,13 @@ class Guard:
         failed too often this minute. Only failures count: the right password
         from another address is never refused for someone else's guesses."""
         address = request.client.host if request.client else "?"
-        keys = ((self.failures, f"{username}\x00{address}"), (self.address_failures, address))
-        for limiter, key in keys:
-            verdict = limiter.peek(key)
-            if not verdict.allowed:
-                raise limited(verdict, self.now())
+        # Passwords are guessable, unlike device secrets: a spent budget refuses
+        # even the right password from that address (others still log in).
+        refused = self.failures.spent(username, address)
+        if refused is not None:
+            raise refused
         user = await self.users.check_password(username, password)
         if user is None:
-            for limiter, key in keys:
-                limiter.hit(key)
+            self.failures.fail(username, address)
             raise InvalidCredentials("Invalid credentials")
         return user

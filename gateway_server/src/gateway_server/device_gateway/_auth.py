@@ -10,7 +10,7 @@ from starlette.requests import HTTPConnection, Request
 
 from .._errors import DomainError, Unauthenticated
 from .._settings import Settings
-from ..edge import RateLimiter, check_rate, header, limited
+from ..edge import FailureBudget, RateLimiter, check_rate, header, limited
 from ..security import CustomerVerifier
 from ._devices import DeviceStore
 from ._errors import InvalidDeviceToken
@@ -57,8 +57,7 @@ class Guard:
         self.now = clock
         self.device_limiter = RateLimiter(settings.device_rate_per_minute, 60.0, clock)
         self.customer_limiter = RateLimiter(settings.customer_rate_per_minute, 60.0, clock)
-        self.failures = RateLimiter(settings.auth_attempts_per_minute, 60.0, clock)
-        self.address_failures = RateLimiter(settings.auth_attempts_per_minute * 30, 60.0, clock)
+        self.failures = FailureBudget(settings.auth_attempts_per_minute, clock)
 
     async def device(self, request: Request) -> tuple[str, str]:
         """(device id, customer id) of the request's ``X-Device-Token``, rate-limited."""
@@ -92,11 +91,4 @@ class Guard:
         address; the error to answer it with: ``error``, or 429 once this
         device id from this address, or this address, failed too often."""
         address = caller.client.host if caller.client else "?"
-        for limiter, key in (
-            (self.failures, f"{device_id}|{address}"),
-            (self.address_failures, address),
-        ):
-            verdict = limiter.hit(key)
-            if not verdict.allowed:
-                return limited(verdict, self.now())
-        return error
+        return self.failures.fail(device_id, address) or error

@@ -5,7 +5,7 @@ Imports no API; the APIs import it."""
 
 from ._docs import docs_routes, load_contract
 from ._errors import STATUS, ErrorFormat, error_response, exception_handlers, status_of
-from ._limits import VERDICT, RateLimiter, Verdict, check_rate, limited
+from ._limits import VERDICT, FailureBudget, RateLimiter, Verdict, check_rate, limited
 from ._middleware import Edge, FastLane, redacted_path
 from ._parsing import (
     header,
@@ -27,6 +27,7 @@ __all__ = [
     "Body",
     "Edge",
     "ErrorFormat",
+    "FailureBudget",
     "FastLane",
     "JSONResponse",
     "JsonInt",

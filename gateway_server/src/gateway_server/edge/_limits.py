@@ -12,7 +12,7 @@ from starlette.requests import Request
 
 from .._errors import RateLimited
 
-__all__ = ["VERDICT", "RateLimiter", "Verdict", "check_rate", "limited"]
+__all__ = ["VERDICT", "FailureBudget", "RateLimiter", "Verdict", "check_rate", "limited"]
 
 VERDICT = "gateway.rate_verdict"  # scope key: the rate-limit verdict of this request
 
@@ -93,6 +93,41 @@ class RateLimiter:
 
 def limited(verdict: Verdict, now: float) -> RateLimited:
     return RateLimited("too many requests", headers=verdict.headers(now))
+
+
+class FailureBudget:
+    """Failed attempts to prove a name (a device id, a username): counted per
+    name and client address, and per address across names (``per_address``
+    times as many), a minute at a time. Only failures spend it: a caller that
+    proves the name is never refused for someone else's failures elsewhere.
+    Whether a spent budget also refuses a right answer from that address is the
+    caller's policy: :meth:`spent` looks first, :meth:`fail` counts after."""
+
+    def __init__(
+        self, per_minute: int, clock: Callable[[], float], *, per_address: int = 30
+    ) -> None:
+        self.clock = clock
+        self._by_name = RateLimiter(per_minute, 60.0, clock)
+        self._by_address = RateLimiter(per_minute * per_address, 60.0, clock)
+
+    def _keys(self, name: str, address: str) -> tuple[tuple[RateLimiter, str], ...]:
+        return ((self._by_name, f"{name}\x00{address}"), (self._by_address, address))
+
+    def spent(self, name: str, address: str) -> RateLimited | None:
+        """The 429 to answer with if the budget is spent already (counts nothing)."""
+        for limiter, key in self._keys(name, address):
+            verdict = limiter.peek(key)
+            if not verdict.allowed:
+                return limited(verdict, self.clock())
+        return None
+
+    def fail(self, name: str, address: str) -> RateLimited | None:
+        """Count one failure; the 429 to answer it with once past the budget."""
+        for limiter, key in self._keys(name, address):
+            verdict = limiter.hit(key)
+            if not verdict.allowed:
+                return limited(verdict, self.clock())
+        return None
 
 
 def check_rate(request: Request, limiter: RateLimiter, key: str) -> None:
