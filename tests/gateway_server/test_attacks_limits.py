@@ -137,8 +137,10 @@ def test_a_failure_budget_counts_failures_per_name_and_address_then_per_address(
     assert budget.spent("dev-1", "10.0.0.1") is None  # looking counts nothing
     assert budget.fail("dev-1", "10.0.0.1") is None
     refused = budget.fail("dev-1", "10.0.0.1")
-    assert refused is not None and refused.code == "RATE_LIMITED"
-    assert refused.headers is not None and refused.headers["Retry-After"] == "60"
+    assert refused is not None
+    assert refused.code == "RATE_LIMITED"
+    assert refused.headers is not None
+    assert refused.headers["Retry-After"] == "60"
     assert budget.spent("dev-1", "10.0.0.1") is not None
     assert budget.spent("dev-1", "10.0.0.2") is None  # another address: its own budget
     # the address's own budget (2 x 2) counts the failures of every name from it
