@@ -162,7 +162,7 @@ class CustomerClient(SyncProbes):
         ids = [valid_device_id(d, "device_ids") for d in device_ids]
         return CustomerSubscription(
             str(self.base_url), self._token.reveal(), ids, reconnect=reconnect,
-            max_outage=max_outage, clock=self._clock, sleep=self._sleep,
+            max_outage=max_outage, clock=self.clock, sleep=self.sleep,
         )  # fmt: skip
 
 
@@ -282,5 +282,5 @@ class AsyncCustomerClient(AsyncProbes):
         ids = [valid_device_id(d, "device_ids") for d in device_ids]
         return AsyncCustomerSubscription(
             str(self.base_url), self._token.reveal(), ids, reconnect=reconnect,
-            max_outage=max_outage, clock=self._clock, sleep=self._sleep,
+            max_outage=max_outage, clock=self.clock, sleep=self.sleep,
         )  # fmt: skip

@@ -115,7 +115,7 @@ class DeviceClient(SyncProbes):
         diagnostics: Any = None,
         timestamp: dt.datetime | None = None,
     ) -> HeartbeatResult:
-        opts = heartbeat_request(status, metrics, diagnostics, timestamp, self._clock.time())
+        opts = heartbeat_request(status, metrics, diagnostics, timestamp, self.clock.time())
         return self.request_raw(opts, HeartbeatResult).parsed  # type: ignore[no-any-return]
 
     def claim(
@@ -147,7 +147,7 @@ class DeviceClient(SyncProbes):
         """Submit the result; retried safely (same claim token) after a network failure."""
         opts = result_request(
             command, status, output=output, error=error, executed_at=executed_at,
-            duration=duration, now=self._clock.time(),
+            duration=duration, now=self.clock.time(),
         )  # fmt: skip
         return CompleteResult.from_wire(self.request_raw(opts, dict).parsed)
 
@@ -237,7 +237,7 @@ class AsyncDeviceClient(AsyncProbes):
         diagnostics: Any = None,
         timestamp: dt.datetime | None = None,
     ) -> HeartbeatResult:
-        opts = heartbeat_request(status, metrics, diagnostics, timestamp, self._clock.time())
+        opts = heartbeat_request(status, metrics, diagnostics, timestamp, self.clock.time())
         return (await self.request_raw(opts, HeartbeatResult)).parsed  # type: ignore[no-any-return]
 
     async def claim(
@@ -268,7 +268,7 @@ class AsyncDeviceClient(AsyncProbes):
     ) -> CompleteResult:
         opts = result_request(
             command, status, output=output, error=error, executed_at=executed_at,
-            duration=duration, now=self._clock.time(),
+            duration=duration, now=self.clock.time(),
         )  # fmt: skip
         return CompleteResult.from_wire((await self.request_raw(opts, dict)).parsed)
 
