@@ -19,7 +19,7 @@ from sdk_core import (
     SyncPaginator,
 )
 
-from ._config import client_repr, customer_token, gateway_url
+from ._config import customer_token, gateway_url
 from ._models import (
     Device,
     DeviceStatus,
@@ -134,9 +134,6 @@ class CustomerClient(SyncProbes):
         url = gateway_url(base_url)
         self._token = customer_token(token)
         super().__init__(base_url=url, auth=StaticAuth(self._token), **options)
-
-    def __repr__(self) -> str:
-        return client_repr(self, "bearer JWT")
 
     @functools.cached_property
     def devices(self) -> Devices:
@@ -257,9 +254,6 @@ class AsyncCustomerClient(AsyncProbes):
         url = gateway_url(base_url)
         self._token = customer_token(token)
         super().__init__(base_url=url, auth=StaticAuth(self._token), **options)
-
-    def __repr__(self) -> str:
-        return client_repr(self, "bearer JWT")
 
     @functools.cached_property
     def devices(self) -> AsyncDevices:

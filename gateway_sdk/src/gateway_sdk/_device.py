@@ -23,7 +23,7 @@ from sdk_core import (
     SyncClientOptions,
 )
 
-from ._config import client_repr, device_identity, gateway_url
+from ._config import device_identity, gateway_url
 from ._models import (
     ClaimedCommand,
     CompleteResult,
@@ -93,9 +93,6 @@ class DeviceClient(SyncProbes):
         auth = device_auth(url, self.device_id, self.secret_store, options.get("clock"))
         options.setdefault("max_retries", 3)
         super().__init__(base_url=url, auth=auth, **options)
-
-    def __repr__(self) -> str:
-        return client_repr(self, f"device token ({self.device_id})")
 
     def register(
         self, activation_code: str, *, location: str | None = None, model: str | None = None
@@ -218,9 +215,6 @@ class AsyncDeviceClient(AsyncProbes):
         auth = device_auth(url, self.device_id, self.secret_store, options.get("clock"))
         options.setdefault("max_retries", 3)
         super().__init__(base_url=url, auth=auth, **options)
-
-    def __repr__(self) -> str:
-        return client_repr(self, f"device token ({self.device_id})")
 
     async def register(
         self, activation_code: str, *, location: str | None = None, model: str | None = None
