@@ -13,11 +13,16 @@ and turns the same JSON body into a model:
   ``extra_headers=`` (a header the request then carries beyond the plain call)
 - ``... with_raw_response``: the same method through its typed raw wrapper
 - ``openai-python``: ``OpenAI(...).get(path, cast_to=Model)``, its own base client
+- ``gateway_sdk devices.status``: a real client of the suite, ``CustomerClient``'s
+  ``devices.status("edge-001")`` (its ``{"device": ...}`` answer unwrapped into a
+  ``DeviceStatus``), plain, with a per-call header, and through
+  ``with_raw_response``; compared with ``httpx (gateway status)``, bare httpx
+  doing the same GET and the same unwrapping
 
 Rounds are interleaved; the median per-call CPU time of each (and the fastest
-round, steadier on a busy machine) is compared with bare httpx's. Targets:
-sdk_core at most 1.15x; per-call options and raw responses within noise of the
-plain resource call.
+round, steadier on a busy machine) is compared with bare httpx's doing the same
+call. Targets: sdk_core at most 1.15x; per-call options and raw responses within
+noise of the plain resource call.
 
     python benchmarks/bench_sdk_overhead.py [--calls 2000] [--rounds 15]
 """
@@ -36,6 +41,7 @@ import httpx
 import openai
 
 import sdk_core
+from gateway_sdk import CustomerClient, DeviceStatus
 from sdk_core import BaseModel, RequestOptions, SyncAPIClient, SyncAPIResource
 
 BODY = json.dumps(
@@ -51,13 +57,29 @@ BODY = json.dumps(
         "created_at": "2026-01-01T00:00:00Z",
     }
 ).encode()
+STATUS_BODY = json.dumps(
+    {
+        "device": {
+            "id": "edge-001",
+            "status": "online",
+            "lastHeartbeat": "2026-01-01T00:00:00Z",
+            "metrics": {"cpu": 0.2, "memory": 0.4, "uptime": 3600},
+            "diagnostics": {"disk": "ok"},
+            "activeSession": None,
+            "deadLetterCommands": 0,
+        }
+    }
+).encode()
+STATUS_PATH = "/api/v1/customer/devices/edge-001/status"
 BASE = "http://bench.local/api"
+GATEWAY = "http://bench.local"
 
 
 def handler(request: httpx.Request) -> httpx.Response:
+    body = STATUS_BODY if request.url.path == STATUS_PATH else BODY
     return httpx.Response(
         200,
-        content=BODY,
+        content=body,
         headers={"content-type": "application/json", "x-request-id": "req-1"},
     )
 
@@ -105,6 +127,32 @@ def own_pool_client() -> SyncAPIClient:
     return client
 
 
+BASELINE = {"gateway_sdk": "httpx (gateway status)", "httpx (gateway": "httpx (gateway status)"}
+"""Contenders (by name prefix) measured against another bare httpx call than ``httpx``."""
+
+
+def gateway_contenders() -> dict[str, Callable[[], object]]:
+    bare = httpx.Client(transport=transport())
+    portal = CustomerClient(GATEWAY, "eyJ.bench.token")
+    portal._http._transport = transport()  # the pool it opened, reaching the in-memory transport
+
+    def run_bare() -> object:
+        r = bare.get(GATEWAY + STATUS_PATH, headers={"Authorization": "Bearer eyJ.bench.token"})
+        r.raise_for_status()
+        return DeviceStatus.model_validate(r.json()["device"])
+
+    return {
+        "httpx (gateway status)": run_bare,
+        "gateway_sdk devices.status": functools.partial(portal.devices.status, "edge-001"),
+        "gateway_sdk devices.status + per-call header": functools.partial(
+            portal.devices.status, "edge-001", extra_headers={"X-Trace": "1"}
+        ),
+        "gateway_sdk devices.status with_raw_response": functools.partial(
+            portal.devices.with_raw_response.status, "edge-001"
+        ),
+    }
+
+
 def contenders() -> dict[str, Callable[[], object]]:
     bare = httpx.Client(transport=transport())
     sdk = own_pool_client()
@@ -140,7 +188,11 @@ def contenders() -> dict[str, Callable[[], object]]:
     if hasattr(sdk_core, "to_raw_response_wrapper"):
         raw_get = sdk_core.to_raw_response_wrapper(clusters.get)
         out["sdk_core resource with_raw_response"] = functools.partial(raw_get, 7)
-    return out
+    return out | gateway_contenders()
+
+
+def baseline_of(name: str) -> str:
+    return next((b for prefix, b in BASELINE.items() if name.startswith(prefix)), "httpx")
 
 
 def per_call(fn: Callable[[], object], calls: int) -> float:
@@ -167,13 +219,14 @@ def main() -> None:
             times[name].append(per_call(fn, args.calls))
     medians = {name: statistics.median(t) for name, t in times.items()}
     fastest = {name: min(t) for name, t in times.items()}
-    base, base_min = medians["httpx"], fastest["httpx"]
     width = max(len(n) for n in medians)
-    print(f"{'':<{width}}   median CPU/call        fastest round")
+    print(f"{'':<{width}}   median CPU/call        fastest round     (against)")
     for name, median in medians.items():
+        against = baseline_of(name)
+        base, base_min = medians[against], fastest[against]
         print(
             f"{name:<{width}} : {median * 1e6:7.1f} us  {median / base:5.2f}x httpx"
-            f"   {fastest[name] / base_min:5.2f}x httpx"
+            f"   {fastest[name] / base_min:5.2f}x httpx   ({against})"
         )
     print("target: sdk_core <= 1.15x httpx")
 

@@ -1,10 +1,14 @@
-"""Test helpers shared by every package's tests: a fake clock and a real local server."""
+"""Test helpers shared by every package's tests: a fake clock, a real local
+server, and mypy's verdict on a user's script."""
 
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any, Literal
 
 import uvicorn
@@ -37,6 +41,25 @@ class FakeClock:
 
     async def async_sleep(self, seconds: float) -> None:
         self.sleep(seconds)
+
+
+def mypy_errors(snippet: str, tmp_path: Path) -> tuple[list[str], str]:
+    """What ``mypy --strict`` says of ``snippet`` as a user's script: each error's
+    text (after ``error:``), and the whole output to show when a test fails."""
+    source = tmp_path / "use.py"
+    source.write_text(snippet)
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / "cache"),
+         "--config-file", "/dev/null", str(source)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )  # fmt: skip
+    errors = [
+        line.split(": error: ", 1)[1] for line in done.stdout.splitlines() if ": error: " in line
+    ]
+    return errors, done.stdout
 
 
 # -- a real server on 127.0.0.1, for what only a socket shows ---------------

@@ -152,8 +152,8 @@ def test_the_customer_token_is_a_secret_and_the_environment_names_it(
     assert str(portal.base_url) == "http://gw.example:8080/"
     shown = repr(portal)
     assert shown == (
-        "CustomerClient(base_url='http://gw.example:8080/', auth='bearer JWT', "
-        "timeout=30.0, max_retries=2)"
+        "CustomerClient(base_url='http://gw.example:8080/', auth=StaticAuth(Authorization), "
+        "timeout=30, max_retries=2)"
     )
     every_view = shown + str(vars(portal)) + repr(portal.auth)
     assert "the-customer-jwt" not in every_view

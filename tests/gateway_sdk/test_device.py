@@ -168,7 +168,7 @@ def test_a_device_client_shows_where_and_how_never_its_secret() -> None:
     device = offline(timeout=12.5)
     shown = repr(device)
     assert shown == (
-        "DeviceClient(base_url='http://gateway.test/', auth='device token (dev-001)', "
+        "DeviceClient(base_url='http://gateway.test/', auth=TokenAuth(DeviceLogin), "
         "timeout=12.5, max_retries=3)"
     )
     assert "s3cret-of-the-device" not in shown + repr(device.secret_store) + repr(device.auth)

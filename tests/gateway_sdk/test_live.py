@@ -214,3 +214,18 @@ def test_device_socket_status_is_validated_like_a_heartbeat(live: Live) -> None:
     status = cust.devices.status("live-008")
     assert status.status == "busy"
     assert status.metrics == {"cpu": 0.5, "memory": 0.25, "uptime": 9.0}
+
+
+def test_conventions_over_a_real_socket(live: Live) -> None:
+    """A per-call timeout as the socket sees it, a typed raw response with the
+    gateway's headers, and pages fetched one by one (the customer's own devices only)."""
+    cust, device = setup(live, "live-031", who="cust-pages")
+    for i in range(2, 5):
+        cust.devices.provision(f"live-03{i}")
+    raw = device.with_raw_response.heartbeat(timeout=2.5, extra_headers={"X-Request-ID": "live-r1"})
+    assert raw.http_request.extensions["timeout"]["read"] == 2.5
+    assert (raw.request_id, raw.parse().success) == ("live-r1", True)
+    assert raw.rate_limit.remaining is not None
+    first = cust.devices.list(page_size=3)
+    assert (first.total, [len(p) for p in first.iter_pages()]) == (4, [3, 1])
+    assert [d.id for d in first] == [f"live-03{i}" for i in range(1, 5)]

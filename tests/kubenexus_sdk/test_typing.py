@@ -3,9 +3,9 @@ typo behind ``with_raw_response`` and a wrong option (it saw ``Any`` before)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.support import mypy_errors
 
 SNIPPET = """
 from kubenexus_sdk import KubeNexusClient
@@ -22,23 +22,11 @@ client.clusters.create(name="a", cluster_type="eks", idempotency_key="k")
 
 
 def test_mypy_sees_through_raw_responses_and_per_call_options(tmp_path: Path) -> None:
-    source = tmp_path / "use.py"
-    source.write_text(SNIPPET)
-    done = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / "cache"),
-         "--config-file", "/dev/null", str(source)],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )  # fmt: skip
-    errors = [
-        line.split(": error: ", 1)[1] for line in done.stdout.splitlines() if ": error: " in line
-    ]
+    errors, output = mypy_errors(SNIPPET, tmp_path)
     assert errors == [
         '"Cluster" has no attribute "nmae"  [attr-defined]',
         '"Cluster" has no attribute "regoin"; maybe "region"?  [attr-defined]',
         'Argument "timeout" to "get" of "Clusters" has incompatible type "str"; '
         'expected "Timeout | float | None"  [arg-type]',
         'Unexpected keyword argument "idempotency_key" for "get" of "Clusters"  [call-arg]',
-    ], done.stdout
+    ], output

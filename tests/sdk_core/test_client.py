@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
+import time
 import warnings
 
 import httpx
@@ -97,6 +99,29 @@ def test_with_options_is_a_cheap_copy_sharing_the_pool() -> None:
     assert not client.is_closed  # the copy does not own the pool
     client.close()
     assert client.is_closed
+
+
+def test_the_clock_sleep_and_rand_given_are_readable_not_writable() -> None:
+    """Code built on a client (a worker, a reconnecting socket) waits on the
+    client's own time: what was given, on the client and on its copies."""
+    clock = FakeClock()
+
+    def rand() -> float:
+        return 0.25
+
+    client = DemoClient(base_url=BASE, clock=clock, sleep=clock.sleep, rand=rand)
+    copy = client.with_options(max_retries=0)
+    for each in (client, copy):
+        assert (each.clock, each.sleep, each.rand) == (clock, clock.sleep, rand)
+    with pytest.raises(AttributeError):
+        client.clock = FakeClock()  # type: ignore[misc]
+    plain = DemoClient(base_url=BASE)
+    assert plain.sleep is time.sleep
+    assert plain.clock.monotonic() <= time.monotonic()
+    assert 0.0 <= plain.rand() < 1.0
+    aclient = AsyncAPIClient(base_url=BASE, clock=clock, sleep=clock.async_sleep)
+    assert (aclient.clock, aclient.sleep) == (clock, clock.async_sleep)
+    assert AsyncAPIClient(base_url=BASE).sleep is asyncio.sleep
 
 
 def test_context_managers_close_their_pool() -> None:

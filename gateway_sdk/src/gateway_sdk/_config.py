@@ -8,13 +8,12 @@ bearer JWT); ``GATEWAY_DEVICE_ID`` and ``GATEWAY_DEVICE_SECRET`` for a device.
 from __future__ import annotations
 
 import os
-from typing import Any
 
-from sdk_core import BaseClient, InputValidationError, Secret
+from sdk_core import InputValidationError, Secret
 
 from ._requests import valid_device_id
 
-__all__ = ["client_repr", "customer_token", "device_identity", "gateway_url"]
+__all__ = ["customer_token", "device_identity", "gateway_url"]
 
 BASE_URL_ENV = "GATEWAY_BASE_URL"
 TOKEN_ENV = "GATEWAY_TOKEN"  # noqa: S105 - the variable's name, not a secret
@@ -48,13 +47,3 @@ def device_identity(
     if secret is None and not has_store:
         secret = os.environ.get(DEVICE_SECRET_ENV) or None
     return valid_device_id(value), Secret(secret) if secret else None
-
-
-def client_repr(client: BaseClient[Any], auth: str) -> str:
-    """``Name(base_url=..., auth=..., timeout=..., max_retries=...)``: never a secret."""
-    read = client.timeout.read
-    timeout = None if read is None else float(read)
-    return (
-        f"{type(client).__name__}(base_url={str(client.base_url)!r}, auth={auth!r}, "
-        f"timeout={timeout!r}, max_retries={client.max_retries})"
-    )

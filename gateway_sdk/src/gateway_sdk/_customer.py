@@ -1,4 +1,10 @@
-"""``CustomerClient`` and ``AsyncCustomerClient``: a customer's side of the gateway."""
+"""``CustomerClient`` and ``AsyncCustomerClient``: a customer's side of the gateway.
+
+Every method that makes one call takes the per-call options (``timeout=``,
+``extra_headers=``, ``extra_query=``, ``extra_body=``) and has a twin under
+``with_raw_response``; ``devices.list()`` answers its first page, fetched at
+the call (sdk_core's ``SyncPage`` / ``AsyncPageRequest``).
+"""
 
 from __future__ import annotations
 
@@ -9,17 +15,16 @@ from typing import Any, Unpack, cast
 from sdk_core import (
     AsyncAPIResource,
     AsyncClientOptions,
-    AsyncPaginator,
-    OffsetPagination,
-    Page,
+    AsyncPageRequest,
+    RequestOverrides,
     Secret,
     StaticAuth,
     SyncAPIResource,
     SyncClientOptions,
-    SyncPaginator,
+    SyncPage,
 )
 
-from ._config import client_repr, customer_token, gateway_url
+from ._config import customer_token, gateway_url
 from ._models import (
     Device,
     DeviceStatus,
@@ -30,13 +35,24 @@ from ._models import (
     SystemInfo,
 )
 from ._probes import AsyncProbes, SyncProbes
+from ._raw import (
+    AsyncCustomerClientWithRawResponse,
+    AsyncDevicesWithRawResponse,
+    AsyncSessionsWithRawResponse,
+    CustomerClientWithRawResponse,
+    DevicesWithRawResponse,
+    SessionsWithRawResponse,
+)
 from ._requests import (
+    DEVICE_PAGES,
+    SYSTEM_INFO,
     StatusFilter,
     create_session_request,
     decide_request,
     device_status_request,
+    devices_request,
     enqueue_request,
-    list_params,
+    per_call,
     provision_request,
     provisioned,
     session_request,
@@ -52,43 +68,58 @@ __all__ = ["AsyncCustomerClient", "CustomerClient"]
 class Devices(SyncAPIResource):
     _client: CustomerClient
 
-    def list(self, *, status: StatusFilter = "all", page_size: int = 50) -> SyncPaginator[Device]:
-        """Every device of the customer, fetched page by page as you iterate."""
-        params = list_params(status, page_size)
+    def list(
+        self,
+        *,
+        status: StatusFilter = "all",
+        page_size: int = 50,
+        **options: Unpack[RequestOverrides],
+    ) -> SyncPage[Device]:
+        """The first page of the customer's devices, fetched now; iterate it for
+        the devices of every page, or ``.iter_pages()`` for pages."""
+        return self._client.request_page(
+            devices_request(status, page_size), dict,
+            to_page=to_page, strategy=DEVICE_PAGES, overrides=per_call(options),
+        )  # fmt: skip
 
-        def fetch(p: dict[str, Any]) -> Page[Device]:
-            return to_page(
-                self._client.request("GET", "/api/v1/customer/devices", params=p, cast_to=dict)
-            )
-
-        return SyncPaginator(fetch, OffsetPagination(), params)
-
-    def status(self, device_id: str) -> DeviceStatus:
-        data = self._client.request_raw(device_status_request(device_id), dict).parsed
+    def status(self, device_id: str, **options: Unpack[RequestOverrides]) -> DeviceStatus:
+        data = self._client._call(device_status_request(device_id), dict, options)
         return DeviceStatus.model_validate(data["device"])
 
     def provision(
-        self, device_id: str, *, name: str | None = None, location: str | None = None
+        self,
+        device_id: str,
+        *,
+        name: str | None = None,
+        location: str | None = None,
+        **options: Unpack[RequestOverrides],
     ) -> ProvisionedDevice:
         """Pre-provision a device; its one-time activation code is valid 24 hours."""
         return provisioned(
-            self._client.request_raw(provision_request(device_id, name, location), dict).parsed
+            self._client._call(provision_request(device_id, name, location), dict, options)
         )
+
+    @functools.cached_property
+    def with_raw_response(self) -> DevicesWithRawResponse:
+        return DevicesWithRawResponse(self)
 
 
 class Sessions(SyncAPIResource):
     _client: CustomerClient
 
     def create(
-        self, device_id: str, type: SessionType = "diagnostic", *, description: str | None = None
+        self,
+        device_id: str,
+        type: SessionType = "diagnostic",
+        *,
+        description: str | None = None,
+        **options: Unpack[RequestOverrides],
     ) -> Session:
-        data = self._client.request_raw(
-            create_session_request(device_id, type, description), dict
-        ).parsed
-        return Session.model_validate(data["session"])
+        opts = create_session_request(device_id, type, description)
+        return Session.model_validate(self._client._call(opts, dict, options)["session"])
 
-    def get(self, session_id: str) -> Session:
-        data = self._client.request_raw(session_request(session_id), dict).parsed
+    def get(self, session_id: str, **options: Unpack[RequestOverrides]) -> Session:
+        data = self._client._call(session_request(session_id), dict, options)
         return Session.model_validate(data["session"])
 
     def enqueue(
@@ -98,24 +129,37 @@ class Sessions(SyncAPIResource):
         parameters: Mapping[str, Any] | None = None,
         *,
         priority: int = 0,
+        **options: Unpack[RequestOverrides],
     ) -> SessionCommand:
         """Queue a command for the session's device (a remediation one waits for approval)."""
-        data = self._client.request_raw(
-            enqueue_request(session_id, type, parameters, priority), dict
-        ).parsed
-        return SessionCommand.model_validate(data["command"])
+        opts = enqueue_request(session_id, type, parameters, priority)
+        return SessionCommand.model_validate(self._client._call(opts, dict, options)["command"])
 
-    def approve(self, session_id: str, command_id: str, *, reason: str | None = None) -> str:
-        data = self._client.request_raw(
-            decide_request(session_id, command_id, True, reason), dict
-        ).parsed
-        return cast(str, data["command"]["status"])
+    def approve(
+        self,
+        session_id: str,
+        command_id: str,
+        *,
+        reason: str | None = None,
+        **options: Unpack[RequestOverrides],
+    ) -> str:
+        opts = decide_request(session_id, command_id, True, reason)
+        return cast(str, self._client._call(opts, dict, options)["command"]["status"])
 
-    def reject(self, session_id: str, command_id: str, *, reason: str | None = None) -> str:
-        data = self._client.request_raw(
-            decide_request(session_id, command_id, False, reason), dict
-        ).parsed
-        return cast(str, data["command"]["status"])
+    def reject(
+        self,
+        session_id: str,
+        command_id: str,
+        *,
+        reason: str | None = None,
+        **options: Unpack[RequestOverrides],
+    ) -> str:
+        opts = decide_request(session_id, command_id, False, reason)
+        return cast(str, self._client._call(opts, dict, options)["command"]["status"])
+
+    @functools.cached_property
+    def with_raw_response(self) -> SessionsWithRawResponse:
+        return SessionsWithRawResponse(self)
 
 
 class CustomerClient(SyncProbes):
@@ -135,9 +179,6 @@ class CustomerClient(SyncProbes):
         self._token = customer_token(token)
         super().__init__(base_url=url, auth=StaticAuth(self._token), **options)
 
-    def __repr__(self) -> str:
-        return client_repr(self, "bearer JWT")
-
     @functools.cached_property
     def devices(self) -> Devices:
         return Devices(self)
@@ -146,8 +187,8 @@ class CustomerClient(SyncProbes):
     def sessions(self) -> Sessions:
         return Sessions(self)
 
-    def system_info(self) -> SystemInfo:
-        return self.request("GET", "/api/v1/customer/system/info", cast_to=SystemInfo)
+    def system_info(self, **options: Unpack[RequestOverrides]) -> SystemInfo:
+        return self._call(SYSTEM_INFO, SystemInfo, options)
 
     def subscribe(
         self,
@@ -162,55 +203,69 @@ class CustomerClient(SyncProbes):
         ids = [valid_device_id(d, "device_ids") for d in device_ids]
         return CustomerSubscription(
             str(self.base_url), self._token.reveal(), ids, reconnect=reconnect,
-            max_outage=max_outage, clock=self._clock, sleep=self._sleep,
+            max_outage=max_outage, clock=self.clock, sleep=self.sleep,
         )  # fmt: skip
+
+    @functools.cached_property
+    def with_raw_response(self) -> CustomerClientWithRawResponse:
+        """The same calls, answering an ``APIResponse`` of what they return:
+        ``client.with_raw_response.devices.status("edge-001")``."""
+        return CustomerClientWithRawResponse(self)
 
 
 # ======================================================================= async
 class AsyncDevices(AsyncAPIResource):
     _client: AsyncCustomerClient
 
-    def list(self, *, status: StatusFilter = "all", page_size: int = 50) -> AsyncPaginator[Device]:
-        params = list_params(status, page_size)
+    def list(
+        self,
+        *,
+        status: StatusFilter = "all",
+        page_size: int = 50,
+        **options: Unpack[RequestOverrides],
+    ) -> AsyncPageRequest[Device]:
+        """``await`` it for the first page, or ``async for`` over every device."""
+        return self._client.request_page(
+            devices_request(status, page_size), dict,
+            to_page=to_page, strategy=DEVICE_PAGES, overrides=per_call(options),
+        )  # fmt: skip
 
-        async def fetch(p: dict[str, Any]) -> Page[Device]:
-            return to_page(
-                await self._client.request(
-                    "GET", "/api/v1/customer/devices", params=p, cast_to=dict
-                )
-            )
-
-        return AsyncPaginator(fetch, OffsetPagination(), params)
-
-    async def status(self, device_id: str) -> DeviceStatus:
-        data = (await self._client.request_raw(device_status_request(device_id), dict)).parsed
+    async def status(self, device_id: str, **options: Unpack[RequestOverrides]) -> DeviceStatus:
+        data = await self._client._call(device_status_request(device_id), dict, options)
         return DeviceStatus.model_validate(data["device"])
 
     async def provision(
-        self, device_id: str, *, name: str | None = None, location: str | None = None
+        self,
+        device_id: str,
+        *,
+        name: str | None = None,
+        location: str | None = None,
+        **options: Unpack[RequestOverrides],
     ) -> ProvisionedDevice:
-        return provisioned(
-            (
-                await self._client.request_raw(provision_request(device_id, name, location), dict)
-            ).parsed
-        )
+        opts = provision_request(device_id, name, location)
+        return provisioned(await self._client._call(opts, dict, options))
+
+    @functools.cached_property
+    def with_raw_response(self) -> AsyncDevicesWithRawResponse:
+        return AsyncDevicesWithRawResponse(self)
 
 
 class AsyncSessions(AsyncAPIResource):
     _client: AsyncCustomerClient
 
     async def create(
-        self, device_id: str, type: SessionType = "diagnostic", *, description: str | None = None
+        self,
+        device_id: str,
+        type: SessionType = "diagnostic",
+        *,
+        description: str | None = None,
+        **options: Unpack[RequestOverrides],
     ) -> Session:
-        data = (
-            await self._client.request_raw(
-                create_session_request(device_id, type, description), dict
-            )
-        ).parsed
-        return Session.model_validate(data["session"])
+        opts = create_session_request(device_id, type, description)
+        return Session.model_validate((await self._client._call(opts, dict, options))["session"])
 
-    async def get(self, session_id: str) -> Session:
-        data = (await self._client.request_raw(session_request(session_id), dict)).parsed
+    async def get(self, session_id: str, **options: Unpack[RequestOverrides]) -> Session:
+        data = await self._client._call(session_request(session_id), dict, options)
         return Session.model_validate(data["session"])
 
     async def enqueue(
@@ -220,29 +275,37 @@ class AsyncSessions(AsyncAPIResource):
         parameters: Mapping[str, Any] | None = None,
         *,
         priority: int = 0,
+        **options: Unpack[RequestOverrides],
     ) -> SessionCommand:
-        data = (
-            await self._client.request_raw(
-                enqueue_request(session_id, type, parameters, priority), dict
-            )
-        ).parsed
+        opts = enqueue_request(session_id, type, parameters, priority)
+        data = await self._client._call(opts, dict, options)
         return SessionCommand.model_validate(data["command"])
 
-    async def approve(self, session_id: str, command_id: str, *, reason: str | None = None) -> str:
-        data = (
-            await self._client.request_raw(
-                decide_request(session_id, command_id, True, reason), dict
-            )
-        ).parsed
-        return cast(str, data["command"]["status"])
+    async def approve(
+        self,
+        session_id: str,
+        command_id: str,
+        *,
+        reason: str | None = None,
+        **options: Unpack[RequestOverrides],
+    ) -> str:
+        opts = decide_request(session_id, command_id, True, reason)
+        return cast(str, (await self._client._call(opts, dict, options))["command"]["status"])
 
-    async def reject(self, session_id: str, command_id: str, *, reason: str | None = None) -> str:
-        data = (
-            await self._client.request_raw(
-                decide_request(session_id, command_id, False, reason), dict
-            )
-        ).parsed
-        return cast(str, data["command"]["status"])
+    async def reject(
+        self,
+        session_id: str,
+        command_id: str,
+        *,
+        reason: str | None = None,
+        **options: Unpack[RequestOverrides],
+    ) -> str:
+        opts = decide_request(session_id, command_id, False, reason)
+        return cast(str, (await self._client._call(opts, dict, options))["command"]["status"])
+
+    @functools.cached_property
+    def with_raw_response(self) -> AsyncSessionsWithRawResponse:
+        return AsyncSessionsWithRawResponse(self)
 
 
 class AsyncCustomerClient(AsyncProbes):
@@ -258,9 +321,6 @@ class AsyncCustomerClient(AsyncProbes):
         self._token = customer_token(token)
         super().__init__(base_url=url, auth=StaticAuth(self._token), **options)
 
-    def __repr__(self) -> str:
-        return client_repr(self, "bearer JWT")
-
     @functools.cached_property
     def devices(self) -> AsyncDevices:
         return AsyncDevices(self)
@@ -269,8 +329,8 @@ class AsyncCustomerClient(AsyncProbes):
     def sessions(self) -> AsyncSessions:
         return AsyncSessions(self)
 
-    async def system_info(self) -> SystemInfo:
-        return await self.request("GET", "/api/v1/customer/system/info", cast_to=SystemInfo)
+    async def system_info(self, **options: Unpack[RequestOverrides]) -> SystemInfo:
+        return await self._call(SYSTEM_INFO, SystemInfo, options)
 
     def subscribe(
         self,
@@ -282,5 +342,9 @@ class AsyncCustomerClient(AsyncProbes):
         ids = [valid_device_id(d, "device_ids") for d in device_ids]
         return AsyncCustomerSubscription(
             str(self.base_url), self._token.reveal(), ids, reconnect=reconnect,
-            max_outage=max_outage, clock=self._clock, sleep=self._sleep,
+            max_outage=max_outage, clock=self.clock, sleep=self.sleep,
         )  # fmt: skip
+
+    @functools.cached_property
+    def with_raw_response(self) -> AsyncCustomerClientWithRawResponse:
+        return AsyncCustomerClientWithRawResponse(self)

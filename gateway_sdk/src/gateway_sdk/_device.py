@@ -6,24 +6,34 @@ fetched from it on demand and renewed before they expire or after a 401, in
 a single flight (sdk_core's token manager). Requests are built in
 ``_requests``; the worker's decisions are :class:`WorkerState`'s; the twins
 here only send, sleep and run the handler.
+
+Every method that makes one call takes the per-call options
+(``timeout=``, ``extra_headers=``, ``extra_query=``, ``extra_body=``) and has
+a twin under ``with_raw_response`` answering an ``APIResponse`` of it.
+``run``, ``socket`` are not one call: ``client.with_options(...)`` sets the
+options of a worker's calls.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import threading
 from collections.abc import Mapping
 from typing import Any, Unpack
 
 from sdk_core import (
+    NOT_GIVEN,
     AsyncClientOptions,
+    NotGiven,
+    RequestOverrides,
     SDKError,
     Secret,
     SyncClientOptions,
 )
 
-from ._config import client_repr, device_identity, gateway_url
+from ._config import device_identity, gateway_url
 from ._models import (
     ClaimedCommand,
     CompleteResult,
@@ -33,6 +43,7 @@ from ._models import (
     ResultStatus,
 )
 from ._probes import AsyncProbes, SyncProbes
+from ._raw import AsyncDeviceClientWithRawResponse, DeviceClientWithRawResponse
 from ._requests import (
     claim_request,
     device_auth,
@@ -94,17 +105,19 @@ class DeviceClient(SyncProbes):
         options.setdefault("max_retries", 3)
         super().__init__(base_url=url, auth=auth, **options)
 
-    def __repr__(self) -> str:
-        return client_repr(self, f"device token ({self.device_id})")
-
     def register(
-        self, activation_code: str, *, location: str | None = None, model: str | None = None
+        self,
+        activation_code: str,
+        *,
+        location: str | None = None,
+        model: str | None = None,
+        **options: Unpack[RequestOverrides],
     ) -> RegisteredDevice:
         """Register with the one-time activation code; the secret goes to
         ``secret_store`` (:class:`SecretNotSavedError`, carrying it, if the
         store fails)."""
         opts = register_request(self.device_id, activation_code, location, model)
-        answer = self.request_raw(opts, dict).parsed
+        answer = self._call(opts, dict, options)
         return keep_secret(self.secret_store, self.device_id, answer)
 
     def heartbeat(
@@ -112,17 +125,23 @@ class DeviceClient(SyncProbes):
         status: DeviceState = "online",
         *,
         metrics: Mapping[str, float] | None = None,
-        diagnostics: Any = None,
+        diagnostics: Any | NotGiven = NOT_GIVEN,
         timestamp: dt.datetime | None = None,
+        **options: Unpack[RequestOverrides],
     ) -> HeartbeatResult:
-        opts = heartbeat_request(status, metrics, diagnostics, timestamp, self._clock.time())
-        return self.request_raw(opts, HeartbeatResult).parsed  # type: ignore[no-any-return]
+        """Report the device alive; ``diagnostics`` left out is not sent, ``None`` sends null."""
+        opts = heartbeat_request(status, metrics, diagnostics, timestamp, self.clock.time())
+        return self._call(opts, HeartbeatResult, options)
 
     def claim(
-        self, limit: int = 1, *, visibility_timeout_ms: int | None = None
+        self,
+        limit: int = 1,
+        *,
+        visibility_timeout_ms: int | None = None,
+        **options: Unpack[RequestOverrides],
     ) -> list[ClaimedCommand]:
-        raw = self.request_raw(claim_request(limit, visibility_timeout_ms), dict)
-        return [ClaimedCommand.model_validate(c) for c in raw.parsed["commands"]]
+        data = self._call(claim_request(limit, visibility_timeout_ms), dict, options)
+        return [ClaimedCommand.model_validate(c) for c in data["commands"]]
 
     def extend(
         self,
@@ -130,9 +149,10 @@ class DeviceClient(SyncProbes):
         claim_token: str | None = None,
         *,
         extension_ms: int = 300_000,
+        **options: Unpack[RequestOverrides],
     ) -> dt.datetime:
         opts = extend_request(command, claim_token, extension_ms)
-        return _visible_until(self.request_raw(opts, dict).parsed)
+        return _visible_until(self._call(opts, dict, options))
 
     def complete(
         self,
@@ -143,13 +163,14 @@ class DeviceClient(SyncProbes):
         error: str | None = None,
         executed_at: dt.datetime | str | None = None,
         duration: float = 0.0,
+        **options: Unpack[RequestOverrides],
     ) -> CompleteResult:
         """Submit the result; retried safely (same claim token) after a network failure."""
         opts = result_request(
             command, status, output=output, error=error, executed_at=executed_at,
-            duration=duration, now=self._clock.time(),
+            duration=duration, now=self.clock.time(),
         )  # fmt: skip
-        return CompleteResult.from_wire(self.request_raw(opts, dict).parsed)
+        return CompleteResult.from_wire(self._call(opts, dict, options))
 
     def run(
         self,
@@ -196,6 +217,11 @@ class DeviceClient(SyncProbes):
         """A WebSocket to ``/ws/device``: command notices in, status and results out."""
         return DeviceSocket(str(self.base_url), self.device_id, _socket_secret(self.secret_store))
 
+    @functools.cached_property
+    def with_raw_response(self) -> DeviceClientWithRawResponse:
+        """The same calls, answering an ``APIResponse`` of what they return."""
+        return DeviceClientWithRawResponse(self)
+
 
 # ======================================================================= async
 class AsyncDeviceClient(AsyncProbes):
@@ -219,14 +245,16 @@ class AsyncDeviceClient(AsyncProbes):
         options.setdefault("max_retries", 3)
         super().__init__(base_url=url, auth=auth, **options)
 
-    def __repr__(self) -> str:
-        return client_repr(self, f"device token ({self.device_id})")
-
     async def register(
-        self, activation_code: str, *, location: str | None = None, model: str | None = None
+        self,
+        activation_code: str,
+        *,
+        location: str | None = None,
+        model: str | None = None,
+        **options: Unpack[RequestOverrides],
     ) -> RegisteredDevice:
         opts = register_request(self.device_id, activation_code, location, model)
-        answer = (await self.request_raw(opts, dict)).parsed
+        answer = await self._call(opts, dict, options)
         return keep_secret(self.secret_store, self.device_id, answer)
 
     async def heartbeat(
@@ -234,17 +262,22 @@ class AsyncDeviceClient(AsyncProbes):
         status: DeviceState = "online",
         *,
         metrics: Mapping[str, float] | None = None,
-        diagnostics: Any = None,
+        diagnostics: Any | NotGiven = NOT_GIVEN,
         timestamp: dt.datetime | None = None,
+        **options: Unpack[RequestOverrides],
     ) -> HeartbeatResult:
-        opts = heartbeat_request(status, metrics, diagnostics, timestamp, self._clock.time())
-        return (await self.request_raw(opts, HeartbeatResult)).parsed  # type: ignore[no-any-return]
+        opts = heartbeat_request(status, metrics, diagnostics, timestamp, self.clock.time())
+        return await self._call(opts, HeartbeatResult, options)
 
     async def claim(
-        self, limit: int = 1, *, visibility_timeout_ms: int | None = None
+        self,
+        limit: int = 1,
+        *,
+        visibility_timeout_ms: int | None = None,
+        **options: Unpack[RequestOverrides],
     ) -> list[ClaimedCommand]:
-        raw = await self.request_raw(claim_request(limit, visibility_timeout_ms), dict)
-        return [ClaimedCommand.model_validate(c) for c in raw.parsed["commands"]]
+        data = await self._call(claim_request(limit, visibility_timeout_ms), dict, options)
+        return [ClaimedCommand.model_validate(c) for c in data["commands"]]
 
     async def extend(
         self,
@@ -252,9 +285,10 @@ class AsyncDeviceClient(AsyncProbes):
         claim_token: str | None = None,
         *,
         extension_ms: int = 300_000,
+        **options: Unpack[RequestOverrides],
     ) -> dt.datetime:
         opts = extend_request(command, claim_token, extension_ms)
-        return _visible_until((await self.request_raw(opts, dict)).parsed)
+        return _visible_until(await self._call(opts, dict, options))
 
     async def complete(
         self,
@@ -265,12 +299,13 @@ class AsyncDeviceClient(AsyncProbes):
         error: str | None = None,
         executed_at: dt.datetime | str | None = None,
         duration: float = 0.0,
+        **options: Unpack[RequestOverrides],
     ) -> CompleteResult:
         opts = result_request(
             command, status, output=output, error=error, executed_at=executed_at,
-            duration=duration, now=self._clock.time(),
+            duration=duration, now=self.clock.time(),
         )  # fmt: skip
-        return CompleteResult.from_wire((await self.request_raw(opts, dict)).parsed)
+        return CompleteResult.from_wire(await self._call(opts, dict, options))
 
     async def run(
         self,
@@ -296,3 +331,7 @@ class AsyncDeviceClient(AsyncProbes):
         return AsyncDeviceSocket(
             str(self.base_url), self.device_id, _socket_secret(self.secret_store)
         )
+
+    @functools.cached_property
+    def with_raw_response(self) -> AsyncDeviceClientWithRawResponse:
+        return AsyncDeviceClientWithRawResponse(self)

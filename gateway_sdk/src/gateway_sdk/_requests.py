@@ -2,7 +2,8 @@
 
 Each builder validates its arguments (an :class:`InputValidationError` naming
 the field, before anything is sent) and returns the :class:`RequestOptions`
-both twins send; the sync and async clients only send them.
+both twins send; the sync and async clients only send them, with the caller's
+per-call options as :func:`per_call` lets them through.
 """
 
 from __future__ import annotations
@@ -10,14 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import attrs
 import httpx
 
 from sdk_core import (
+    APIResponse,
     Clock,
     InputValidationError,
+    NotGiven,
+    OffsetPagination,
     Page,
     RequestOptions,
     SDKError,
@@ -40,6 +44,8 @@ from ._models import (
 from ._secret_store import SecretStore
 
 __all__ = [
+    "DEVICE_PAGES",
+    "SYSTEM_INFO",
     "DeviceLogin",
     "StatusFilter",
     "claim_request",
@@ -47,10 +53,12 @@ __all__ = [
     "decide_request",
     "device_status_request",
     "device_auth",
+    "devices_request",
     "enqueue_request",
     "extend_request",
     "heartbeat_request",
     "list_params",
+    "per_call",
     "provision_request",
     "provisioned",
     "register_request",
@@ -66,6 +74,26 @@ DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
 PLAIN_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 COMMAND_TYPE = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 StatusFilter = Literal["online", "offline", "all"]
+DEVICE_PAGES: Final = OffsetPagination()
+"""``GET /api/v1/customer/devices`` pages by ``offset`` and ``limit``, up to ``total``."""
+
+
+# ======================================================================= options
+def per_call(options: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A gateway call's per-call options (sdk_core's ``RequestOverrides``).
+
+    ``idempotency_key`` is refused by name: the gateway's contract has no
+    ``Idempotency-Key`` and its server does not deduplicate by one, while
+    sdk_core would retry a POST carrying a key as if it were safe to send
+    twice (an enqueue, twice, is two commands).
+    """
+    if "idempotency_key" in options:
+        raise InputValidationError(
+            "idempotency_key",
+            "is not taken by gateway calls: the gateway does not deduplicate by "
+            "Idempotency-Key (complete() is safe to send again without one)",
+        )
+    return options
 
 
 # ======================================================================= ids
@@ -163,7 +191,7 @@ def register_request(
 def heartbeat_request(
     status: DeviceState,
     metrics: Mapping[str, float] | None,
-    diagnostics: Any,
+    diagnostics: Any | NotGiven,
     timestamp: dt.datetime | None,
     now: float,
 ) -> RequestOptions:
@@ -177,7 +205,7 @@ def heartbeat_request(
                 "metrics", f"needs cpu, memory and uptime (missing {sorted(missing)})"
             )
         body["metrics"] = {k: float(metrics[k]) for k in ("cpu", "memory", "uptime")}
-    if diagnostics is not None:
+    if not isinstance(diagnostics, NotGiven):  # None is sent: the contract allows null
         body["diagnostics"] = diagnostics
     return RequestOptions(method="POST", url="/api/v1/device/heartbeat", json=body)
 
@@ -248,12 +276,19 @@ def result_request(
 def list_params(status: StatusFilter, page_size: int) -> dict[str, Any]:
     if status not in ("online", "offline", "all"):
         raise InputValidationError("status", "must be online, offline or all", value=status)
-    if not 1 <= page_size <= 200:
-        raise InputValidationError("page_size", "must be from 1 to 200", value=page_size)
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 200:
+        raise InputValidationError("page_size", "must be an integer from 1 to 200", value=page_size)
     return {"status": status, "limit": page_size}
 
 
-def to_page(data: dict[str, Any]) -> Page[Device]:
+def devices_request(status: StatusFilter, page_size: int) -> RequestOptions:
+    """The customer's devices, ``page_size`` a page (``DEVICE_PAGES`` adds the offset)."""
+    params = list_params(status, page_size)
+    return RequestOptions(method="GET", url="/api/v1/customer/devices", params=params)
+
+
+def to_page(raw: APIResponse[Any]) -> Page[Device]:
+    data = raw.parsed
     return Page(
         [Device.model_validate(d) for d in data["devices"]], total=data.get("total"), raw=data
     )
@@ -272,6 +307,9 @@ def provision_request(device: str, name: str | None, location: str | None) -> Re
     if location is not None:
         body["location"] = location
     return RequestOptions(method="POST", url="/api/v1/customer/devices/provision", json=body)
+
+
+SYSTEM_INFO = RequestOptions(method="GET", url="/api/v1/customer/system/info")
 
 
 def provisioned(data: dict[str, Any]) -> ProvisionedDevice:

@@ -39,8 +39,8 @@ def _state(client: DeviceClient | AsyncDeviceClient, settings: WorkerSettings) -
     return WorkerState(
         settings,
         retry_statuses=client.retry_policy.retry_statuses,
-        clock=client._clock,
-        rand=client._rand,
+        clock=client.clock,
+        rand=client.rand,
     )
 
 
@@ -84,10 +84,10 @@ def run_sync(
 def _pause(client: DeviceClient, seconds: float, stop: threading.Event) -> None:
     if seconds <= 0:
         return
-    if client._sleep is time.sleep:  # real time: a stop cuts the wait short
+    if client.sleep is time.sleep:  # real time: a stop cuts the wait short
         stop.wait(seconds)
     else:
-        client._sleep(seconds)
+        client.sleep(seconds)
 
 
 def _keep(client: DeviceClient, state: WorkerState, done: threading.Event) -> None:
@@ -124,7 +124,7 @@ def _submit(
             wait = state.result_failed(command, exc)
             if wait is None:
                 return
-            client._sleep(wait)  # not cut short by a stop: the result deserves its chance
+            client.sleep(wait)  # not cut short by a stop: the result deserves its chance
         else:
             state.result_in(command, outcome)
             return
@@ -171,11 +171,11 @@ async def run_async(
 async def _apause(client: AsyncDeviceClient, seconds: float, stop: asyncio.Event) -> None:
     if seconds <= 0:
         return
-    if client._sleep is asyncio.sleep:  # real time: a stop cuts the wait short
+    if client.sleep is asyncio.sleep:  # real time: a stop cuts the wait short
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), seconds)
     else:
-        await client._sleep(seconds)
+        await client.sleep(seconds)
 
 
 async def _akeep(client: AsyncDeviceClient, state: WorkerState) -> None:
@@ -218,7 +218,7 @@ async def _asubmit(
             wait = state.result_failed(command, exc)
             if wait is None:
                 return
-            await client._sleep(wait)
+            await client.sleep(wait)
         else:
             state.result_in(command, outcome)
             return

@@ -194,6 +194,11 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
     def is_closed(self) -> bool:
         return self._http.is_closed
 
+    @property
+    def sleep(self) -> AsyncSleep:
+        """How this client waits between attempts (the one given as ``sleep=``)."""
+        return self._sleep
+
     async def __aenter__(self: Self) -> Self:
         return self
 

@@ -174,6 +174,18 @@ class BaseClient(Generic[HttpxClientT]):
         return self._auth
 
     @property
+    def clock(self) -> Clock:
+        """The clock every deadline, backoff and token expiry of this client reads
+        (the one given as ``clock=``): code built on a client (a worker loop, a
+        reconnecting socket) waits on the same time as the client."""
+        return self._clock
+
+    @property
+    def rand(self) -> Callable[[], float]:
+        """The random source of this client's jitter (the one given as ``rand=``)."""
+        return self._rand
+
+    @property
     def rate_limiter(self) -> RateLimiter | None:
         """The client-side limiter every attempt passes through, if any."""
         return self._rate_limiter

@@ -188,6 +188,11 @@ class SyncAPIClient(BaseClient[httpx.Client]):
     def is_closed(self) -> bool:
         return self._http.is_closed
 
+    @property
+    def sleep(self) -> Sleep:
+        """How this client waits between attempts (the one given as ``sleep=``)."""
+        return self._sleep
+
     def __enter__(self: Self) -> Self:
         return self
 
