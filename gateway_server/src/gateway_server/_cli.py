@@ -288,6 +288,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "customerToken": verifier.mint(seeded["customer"], ttl=24 * 3600),
             **seeded,
         }
+        # the gateway's clients read these variables (examples/notebooks use them)
+        credentials["gateway"] = {
+            "GATEWAY_BASE_URL": base_url,
+            "GATEWAY_TOKEN": credentials["customerToken"],
+        }
         if settings.emulators:
             # the clients read these variables: `export` them and run examples/*.py
             credentials["emulators"] = environment(settings, base_url)
