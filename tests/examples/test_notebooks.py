@@ -24,6 +24,11 @@ APIS = {"nexthink", "kubenexus", "exasperation", "gateway"}
 INLINE = "module://matplotlib_inline.backend_inline"
 
 
+def read(path: Path) -> nbformat.NotebookNode:
+    node: nbformat.NotebookNode = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
+    return node  # (nbformat is untyped)
+
+
 def repository_notebooks() -> list[Path]:
     """Every .ipynb that git would see: committed, staged or new (not ignored)."""
     listed = subprocess.run(
@@ -45,7 +50,7 @@ def test_no_notebook_in_the_repository_keeps_outputs() -> None:
     assert set(NOTEBOOKS.glob("*.ipynb")) <= set(notebooks)
     kept = []
     for path in notebooks:
-        nb = nbformat.read(path, as_version=4)
+        nb = read(path)
         nbformat.validate(nb)
         for cell in nb.cells:
             if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None):
@@ -71,7 +76,7 @@ def test_the_notebook_runs_against_the_demo(
 ) -> None:
     for key, value in {**demo_environment, "MPLBACKEND": INLINE}.items():
         monkeypatch.setenv(key, value)  # the kernel inherits them
-    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    nb = read(NOTEBOOKS / f"{name}.ipynb")
     # the kernel talks over Unix sockets in tmp_path: no port opened for it
     kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(tmp_path / "kernel"))
     NotebookClient(
