@@ -20,7 +20,7 @@ import html
 import itertools
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import pydantic
 
@@ -33,6 +33,8 @@ __all__ = [
     "html_table",
     "html_text",
 ]
+
+T = TypeVar("T")
 
 MAX_ROWS = 20
 """Rows a table shows; the rest are counted in a note under it."""
@@ -76,31 +78,26 @@ def _count(n: int, what: str) -> str:
     return f"{n:,} {what}{'' if n == 1 else 's'}"
 
 
-def html_table(
-    columns: Sequence[Any],
-    rows: Iterable[Sequence[Any]],
-    *,
-    caption: str | None = None,
-    total: int | None = None,
-    max_rows: int = MAX_ROWS,
-    max_columns: int = MAX_COLUMNS,
-    max_chars: int = MAX_CELL_CHARS,
-) -> str:
-    """An HTML table of ``rows`` under ``columns``, escaped and bounded.
-
-    ``total`` is how many rows there are in all (``len(rows)`` when it has
-    one); past ``max_rows``, a note under the table says how many more there
-    are. Only the rows shown are read from ``rows``, so it may be a generator.
-    """
+def _head(rows: Iterable[T], total: int | None, max_rows: int) -> tuple[list[T], int | None, bool]:
+    """The rows to show; how many there are in all (given, or ``len(rows)``);
+    and, when that is unknown, whether more follow (one row past is read to know)."""
     if total is None and isinstance(rows, Sequence):
         total = len(rows)
     taken = list(itertools.islice(rows, max_rows + (1 if total is None else 0)))
-    more_unknown = total is None and len(taken) > max_rows
-    shown = taken[:max_rows]
-    more_rows = (total - len(shown)) if total is not None else 0
-    hidden_columns = max(len(columns) - max_columns, 0)
-    heads = list(columns)[:max_columns]
+    return taken[:max_rows], total, len(taken) > max_rows
 
+
+def _render(
+    columns: Sequence[Any],
+    shown: Sequence[Sequence[Any]],
+    total: int | None,
+    more: bool,
+    *,
+    caption: str | None,
+    max_columns: int,
+    max_chars: int,
+) -> str:
+    heads = list(columns)[:max_columns]
     out = ['<div class="sdk-html"><table>']
     if caption:
         out.append(f"<caption>{html.escape(caption)}</caption>")
@@ -121,16 +118,38 @@ def html_table(
     notes = []
     if not shown:
         notes.append("no rows")
-    if more_rows > 0:
-        notes.append(f"{_count(more_rows, 'more row')} not shown ({total:,} in all)")
-    elif more_unknown:
+    if total is not None and total > len(shown):
+        notes.append(f"{_count(total - len(shown), 'more row')} not shown ({total:,} in all)")
+    elif total is None and more:
         notes.append(f"more rows not shown (the first {len(shown):,} are)")
-    if hidden_columns:
-        notes.append(f"{_count(hidden_columns, 'more column')} not shown")
+    if len(columns) > max_columns:
+        notes.append(f"{_count(len(columns) - max_columns, 'more column')} not shown")
     if notes:
         out.append(f"<p><small>{html.escape('; '.join(notes))}</small></p>")
     out.append("</div>")
     return "".join(out)
+
+
+def html_table(
+    columns: Sequence[Any],
+    rows: Iterable[Sequence[Any]],
+    *,
+    caption: str | None = None,
+    total: int | None = None,
+    max_rows: int = MAX_ROWS,
+    max_columns: int = MAX_COLUMNS,
+    max_chars: int = MAX_CELL_CHARS,
+) -> str:
+    """An HTML table of ``rows`` under ``columns``, escaped and bounded.
+
+    ``total`` is how many rows there are in all (``len(rows)`` when it has
+    one); past ``max_rows``, a note under the table says how many more there
+    are. Only the rows shown are read from ``rows``, so it may be a generator.
+    """
+    shown, total, more = _head(rows, total, max_rows)
+    return _render(
+        columns, shown, total, more, caption=caption, max_columns=max_columns, max_chars=max_chars
+    )
 
 
 def html_records(
@@ -145,35 +164,19 @@ def html_records(
     """An HTML table of records: mappings or models (a column per key, in the
     order first met among the rows shown; models by their wire names), or
     plain values (one ``value`` column)."""
-    if total is None and isinstance(records, Sequence):
-        total = len(records)
-    taken = list(itertools.islice(records, max_rows + (1 if total is None else 0)))
+    taken, total, more = _head(records, total, max_rows)
     plain = [_plain(r, exclude_none=False) for r in taken]  # every row, every field
     columns: dict[str, None] = {}
     for record in plain:
         if isinstance(record, Mapping):
             columns.update(dict.fromkeys(str(k) for k in record))
-    if plain and not columns:
-        return html_table(
-            ["value"],
-            ([r] for r in plain),
-            caption=caption,
-            total=total,
-            max_rows=max_rows,
-            max_chars=max_chars,
-        )
-    rows = (
+    rows = [
         [r.get(c) for c in columns] if isinstance(r, Mapping) else [r]
         for r in plain  # a plain value among mappings lands in the first column
-    )
-    return html_table(
-        list(columns),
-        rows,
-        caption=caption,
-        total=total,
-        max_rows=max_rows,
-        max_columns=max_columns,
-        max_chars=max_chars,
+    ]
+    heads = list(columns) if columns or not plain else ["value"]
+    return _render(
+        heads, rows, total, more, caption=caption, max_columns=max_columns, max_chars=max_chars
     )
 
 
