@@ -63,7 +63,7 @@ def demo_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[
     """The demo server, once for every notebook, and the variables it prints."""
     tmp = tmp_path_factory.mktemp("notebooks-demo")
     with demo_server(tmp, "--emulate", "all", "--nexthink-export-seconds", "1") as creds:
-        yield {**creds["gateway"], **creds["emulators"]}
+        yield creds["environment"]
 
 
 @pytest.mark.timeout(120)
