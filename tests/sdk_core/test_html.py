@@ -19,6 +19,7 @@ from sdk_core import (
     Page,
     PageNumberPagination,
     SyncPage,
+    html_fields,
     html_records,
     html_table,
     html_text,
@@ -231,3 +232,37 @@ def test_a_batch_of_ten_thousand_failures_is_bounded() -> None:
     rendered = read_html(result._repr_html_())
     assert len(rendered.table("failed").rows) == 20
     assert rendered.notes == ["9,980 more rows not shown (10,000 in all)"]
+
+
+class Detail(BaseModel):
+    id: str
+    drift: dict[str, Any]
+    tags: list[str]
+
+
+def test_one_record_as_its_fields_nested_ones_dotted() -> None:
+    detail = Detail(id=EVIL, drift={"expected": "on", "actual": {"state": EVIL}}, tags=["a", "b"])
+    markup = html_fields(detail, caption="incident")
+    assert "<script>" not in markup
+    table = read_html(markup).tables[0]
+    assert table.caption == "incident"
+    assert table.headers == ["field", "value"]
+    assert table.rows == [
+        ["id", EVIL],
+        ["drift.expected", "on"],
+        ["drift.actual.state", EVIL],
+        ["tags", '["a", "b"]'],
+    ]
+    wide = read_html(html_fields({f"f{i}": i for i in range(80)}))
+    assert len(wide.tables[0].rows) == 50
+    assert wide.notes == ["30 more rows not shown (80 in all)"]
+
+
+def test_a_paginators_page_shows_its_items_and_what_the_server_said() -> None:
+    page = Page([Item(id=1, displayName=EVIL)], total=41, total_pages=3, has_more=True)
+    markup = page._repr_html_()
+    assert "<script>" not in markup
+    table = read_html(markup).tables[0]
+    assert table.caption == "Page: 1 item, 41 in all, 3 pages, has more"
+    assert table.rows == [["1", EVIL, ""]]
+    assert read_html(Page([])._repr_html_()).tables[0].caption == "Page: 0 items"

@@ -31,7 +31,7 @@ from ._exceptions import (
     make_status_error,
     parse_error_body,
 )
-from ._html import html_records, html_section, html_table, html_text
+from ._html import html_fields, html_records, html_section, html_table, html_text
 from ._logging import get_logger
 from ._models import BaseModel
 from ._multi_status import (
@@ -170,6 +170,7 @@ __all__ = [
     "check_batch",
     "check_each",
     "get_logger",
+    "html_fields",
     "html_records",
     "html_section",
     "html_table",

@@ -28,6 +28,7 @@ __all__ = [
     "MAX_CELL_CHARS",
     "MAX_COLUMNS",
     "MAX_ROWS",
+    "html_fields",
     "html_records",
     "html_section",
     "html_table",
@@ -177,6 +178,30 @@ def html_records(
     heads = list(columns) if columns or not plain else ["value"]
     return _render(
         heads, rows, total, more, caption=caption, max_columns=max_columns, max_chars=max_chars
+    )
+
+
+def _flat(record: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
+    for key, value in record.items():
+        if isinstance(value, Mapping) and value:
+            yield from _flat(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def html_fields(
+    record: Any,
+    *,
+    caption: str | None = None,
+    max_rows: int = 50,
+    max_chars: int = MAX_CELL_CHARS,
+) -> str:
+    """One record (a model, by its wire names, or a mapping) as a two-column
+    table of its fields; nested objects as dotted names (``drift.expected``)."""
+    plain = _plain(record, exclude_none=False)
+    rows = list(_flat(plain)) if isinstance(plain, Mapping) else [("value", plain)]
+    return html_table(
+        ["field", "value"], rows, caption=caption, max_rows=max_rows, max_chars=max_chars
     )
 
 

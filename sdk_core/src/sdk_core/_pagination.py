@@ -34,7 +34,7 @@ import attrs
 import httpx
 
 from ._exceptions import SDKError
-from ._html import html_records
+from ._html import _count, html_records
 
 if TYPE_CHECKING:
     from ._rate_limit import RateLimitInfo
@@ -74,6 +74,17 @@ class Page(Generic[T]):
 
     def __len__(self) -> int:
         return len(self.items)
+
+    def _repr_html_(self) -> str:
+        """The items as a table in a notebook, with what the server said of the rest."""
+        facts = [f"Page: {_count(len(self.items), 'item')}"]
+        if self.total is not None:
+            facts.append(f"{self.total:,} in all")
+        if self.total_pages is not None:
+            facts.append(f"{self.total_pages:,} pages")
+        if self.has_more is not None:
+            facts.append("has more" if self.has_more else "last page")
+        return html_records(self.items, caption=", ".join(facts))
 
 
 class PaginationStrategy(Protocol):
