@@ -18,7 +18,7 @@ from tests.examples.demo_server import demo_server
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "examples" / "notebooks"
-APIS = {"nexthink", "kubenexus", "exasperation", "gateway"}
+APIS = {"nexthink", "kubenexus", "exasperation", "gateway", "compliance"}
 # matplotlib's inline backend: headless (Agg underneath), and it hands each figure
 # to the notebook as a PNG, so the test sees that a plot was drawn.
 INLINE = "module://matplotlib_inline.backend_inline"
