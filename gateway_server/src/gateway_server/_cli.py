@@ -288,9 +288,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             "customerToken": verifier.mint(seeded["customer"], ttl=24 * 3600),
             **seeded,
         }
+        variables = {
+            "GATEWAY_BASE_URL": base_url,
+            "GATEWAY_TOKEN": credentials["customerToken"],
+            "COMPLIANCE_BASE_URL": base_url,
+            "COMPLIANCE_USERNAME": seeded["compliance"]["username"],
+            "COMPLIANCE_PASSWORD": seeded["compliance"]["password"],
+        }
         if settings.emulators:
             # the clients read these variables: `export` them and run examples/*.py
             credentials["emulators"] = environment(settings, base_url)
+            variables.update(credentials["emulators"])
+        # every client of the suite reads these: `export` them all (docs/notebooks.md)
+        credentials["environment"] = variables
         print(json.dumps(credentials, indent=2), flush=True)
         if args.credentials_file:
             Path(args.credentials_file).write_text(json.dumps(credentials))
