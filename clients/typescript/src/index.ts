@@ -5,14 +5,7 @@ export type { ErrorCode, FieldError } from "./errors.js";
 export type { Api, TokenSource } from "./http.js";
 export { iteratePages } from "./pages.js";
 export type { Page } from "./pages.js";
-export type {
-  AuthApi,
-  CurrentSession,
-  LoginRequest,
-  LoginResponse,
-  Role,
-  User,
-} from "./auth.js";
+export type { AuthApi, CurrentSession, LoginRequest, LoginResponse, Role, User } from "./auth.js";
 export type {
   CapabilityTier,
   Site,
