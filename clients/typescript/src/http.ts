@@ -50,11 +50,11 @@ export function checkedPathSerializer(pathname: string, params: Record<string, u
   return defaultPathSerializer(pathname, params);
 }
 
-/** The body of a 2xx answer that must have one (ApiError covers every other answer). */
+/** The body of a 2xx answer that must have one (every other answer threw an ApiError). */
 export function body<T>(result: { data?: T; response: Response }): T {
   if (result.data === undefined) {
     const { status, url } = result.response;
-    throw new ApiError(status, `${url} answered ${status} with no body`);
+    throw new Error(`${url} answered ${status} with no body, against the contract`);
   }
   return result.data;
 }

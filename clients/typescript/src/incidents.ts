@@ -1,5 +1,5 @@
 import { body, type Api } from "./http.js";
-import { iteratePages } from "./pages.js";
+import { iterateList } from "./pages.js";
 import type { components, operations } from "./schema.js";
 
 export type Incident = components["schemas"]["Incident"];
@@ -23,7 +23,7 @@ export function incidentsApi(api: Api) {
     list,
     /** Every matching incident from `query.offset` on, a page of `query.limit` at a time. */
     iterate: (query: IncidentQuery = {}): AsyncGenerator<Incident, void, undefined> =>
-      iteratePages((offset) => list({ ...query, offset }), query.offset),
+      iterateList(list, query),
     /** The incident with its drift data, the runbook executed and how it was resolved. */
     get: async (id: string): Promise<IncidentDetail> =>
       body(

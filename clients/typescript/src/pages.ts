@@ -24,3 +24,11 @@ export async function* iteratePages<T>(
     }
   }
 }
+
+/** A list operation's every item, from `query.offset` on, a page of `query.limit` at a time. */
+export function iterateList<Q extends { offset?: number }, T>(
+  list: (query: Q) => Promise<Page<T>>,
+  query: Q,
+): AsyncGenerator<T, void, undefined> {
+  return iteratePages((offset) => list({ ...query, offset }), query.offset);
+}

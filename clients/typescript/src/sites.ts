@@ -1,5 +1,5 @@
 import { body, type Api } from "./http.js";
-import { iteratePages } from "./pages.js";
+import { iterateList } from "./pages.js";
 import type { components, operations } from "./schema.js";
 
 export type Site = components["schemas"]["Site"];
@@ -19,7 +19,7 @@ export function sitesApi(api: Api) {
     list,
     /** Every site from `query.offset` on, a page of `query.limit` at a time. */
     iterate: (query: SiteListQuery = {}): AsyncGenerator<Site, void, undefined> =>
-      iteratePages((offset) => list({ ...query, offset }), query.offset),
+      iterateList(list, query),
     get: async (id: string): Promise<Site> =>
       body(await api.GET("/api/sites/{site_id}", { params: { path: { site_id: id } } })),
     /** Admins only; the name is unique within the partner (409 SITE_NAME_CONFLICT). */

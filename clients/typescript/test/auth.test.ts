@@ -1,3 +1,5 @@
+import { inspect } from "node:util";
+
 import fetchCookie from "fetch-cookie";
 import { CookieJar } from "tough-cookie";
 import { describe, expect, test } from "vitest";
@@ -35,6 +37,13 @@ describe("login with a bearer token", () => {
     expect(request?.headers.get("authorization")).toBe(`Bearer ${token}`);
     expect(request?.credentials).toBe("include");
     expect(request?.url).toBe(`${demo.baseUrl}/api/auth/me`);
+  });
+
+  test("the token is in no printed form of the client", async () => {
+    const { token } = await loginAs("admin");
+    const client = createComplianceClient({ baseUrl: demo.baseUrl, token });
+    expect(inspect(client, { depth: 20, showHidden: true })).not.toContain(token);
+    expect(JSON.stringify(client)).not.toContain(token);
   });
 
   test("a token function is read before every call, like the document's localStorage", async () => {
@@ -150,5 +159,14 @@ describe("ApiError", () => {
     ]);
     const empty = await ApiError.fromResponse(new Response(null, { status: 500 }));
     expect([empty.detail, empty.code]).toEqual(["Unknown error", null]);
+  });
+
+  test("a 2xx answer without the body the contract promises is an error, not undefined", async () => {
+    const empty = async () =>
+      new Response(null, { status: 200, headers: { "content-length": "0" } });
+    const client = createComplianceClient({ baseUrl: demo.baseUrl, fetch: empty });
+    await expect(client.sites.get(crypto.randomUUID())).rejects.toThrow(
+      /answered 200 with no body, against the contract/,
+    );
   });
 });

@@ -6,8 +6,8 @@ import { ApiError, createComplianceClient, type ComplianceClient } from "../src/
 export const demo = inject("demo");
 
 /** A client without a session. */
-export function anonymous(options: { fetch?: (request: Request) => Promise<Response> } = {}) {
-  return createComplianceClient({ baseUrl: demo.baseUrl, ...options });
+export function anonymous() {
+  return createComplianceClient({ baseUrl: demo.baseUrl });
 }
 
 /** Logs in as one of the demo's users; the client sends the token as a bearer. */
