@@ -27,7 +27,7 @@ from ._services import Services
 from ._settings import Settings
 from .device_gateway import DeviceGateway, customer_verifier
 
-__all__ = ["GatewayServer", "main"]
+__all__ = ["GatewayServer", "main", "socket_options"]
 
 # The settings that the commands working on the database alone take.
 _STORAGE = ("data_dir", "database_url", "jwt_secret", "jwt_audience", "jwt_customer_claim")
@@ -85,6 +85,17 @@ def _settings(args: argparse.Namespace, **defaults: Any) -> Settings:
         raise SystemExit(f"gateway-server: invalid settings: {problems}") from None
 
 
+def socket_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's WebSocket options from the settings: the implementation,
+    compression and keepalive pings (a peer that misses a pong is dropped)."""
+    return {
+        "ws": settings.ws_implementation,
+        "ws_per_message_deflate": settings.ws_per_message_deflate,
+        "ws_ping_interval": settings.ws_ping_interval,
+        "ws_ping_timeout": settings.ws_ping_timeout,
+    }
+
+
 def run_server(settings: Settings) -> None:
     app = create_app(settings)
     config = uvicorn.Config(
@@ -94,8 +105,8 @@ def run_server(settings: Settings) -> None:
         log_level=settings.log_level,
         access_log=False,  # the gateway writes its own access log, secrets redacted
         timeout_graceful_shutdown=int(settings.drain_seconds),
-        ws="websockets",
         lifespan="on",
+        **socket_options(settings),
     )
     GatewayServer(config, app).run()
 
