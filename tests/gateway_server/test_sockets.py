@@ -1,18 +1,23 @@
 """The gateway's sockets over a real socket (uvicorn on 127.0.0.1, configured
 as ``gateway-server serve`` configures it): keepalive pings drop dead peers,
-compression is off unless asked for."""
+compression is off unless asked for, an idle socket holds no task of ours,
+and a subscriber that stops reading is closed with 1013 and counted without
+delaying the others."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
+from websockets.asyncio.client import connect as aconnect
 from websockets.client import ClientProtocol
 from websockets.frames import Close, Frame, Opcode
 from websockets.protocol import State
@@ -21,7 +26,7 @@ from websockets.uri import parse_uri
 
 from gateway_server import GatewayApp, create_app
 from gateway_server._cli import socket_options
-from tests.gateway_support import customer_token, settings
+from tests.gateway_support import TIMESTAMP, customer_token, settings
 from tests.support import LocalServer
 
 UNLIMITED = {
@@ -182,3 +187,126 @@ def test_compression_is_off_unless_configured(tmp_path: Path) -> None:
     ):
         assert ws.response is not None
         assert "permessage-deflate" in ws.response.headers["Sec-WebSocket-Extensions"]
+
+
+def test_a_subscriber_that_stops_reading_is_closed_with_1013_and_others_hear_everything(
+    tmp_path: Path,
+) -> None:
+    with (
+        live(tmp_path, ws_send_queue=4) as (server, app),
+        httpx.Client(base_url=server.url) as http,
+        connect(customer_ws(server, app)) as fast,
+    ):
+        bearer = {"Authorization": f"Bearer {customer_token(app)}"}
+        device = {"X-Device-Token": device_token(http, bearer, "dev-001")}
+        session = http.post("/api/v1/customer/sessions", json={"deviceId": "dev-001", "type": "diagnostic"},
+                            headers=bearer).json()["session"]["id"]  # fmt: skip
+        stalled = RawPeer(customer_ws(server, app), receive_buffer=4096)
+        subscribe = {"type": "subscribe", "deviceId": "dev-001"}
+        fast.send(json.dumps(subscribe))
+        stalled.send(subscribe)
+        assert json.loads(fast.recv(timeout=5))["type"] == "subscribed"
+        frame = stalled.next_frame()
+        assert frame is not None
+        assert message(frame)["type"] == "subscribed"
+        # The stalled peer reads no more: its kernel buffers fill, then the
+        # server's, then its outbox of 4 events. Each command's completion
+        # carries 500 KB of output; the fast subscriber hears every update.
+        statuses: list[str] = []
+        while system_info(server, app)["websocketsTooSlow"] == 0:
+            assert len(statuses) < 300, "the stalled subscriber was never closed"
+            path = f"/api/v1/customer/sessions/{session}/commands"
+            http.post(path, json={"type": "job"}, headers=bearer)
+            claim = http.post("/api/v1/device/commands/claim", json={}, headers=device).json()
+            (command,) = claim["commands"]
+            result = {"claimToken": command["claimToken"], "status": "success",
+                      "executedAt": TIMESTAMP, "duration": 1.0, "output": "x" * 500_000}  # fmt: skip
+            path = f"/api/v1/device/commands/{command['id']}/result"
+            assert http.post(path, json=result, headers=device).status_code == 200
+            for _ in range(3):  # pending, claimed, completed
+                statuses.append(json.loads(fast.recv(timeout=10))["data"]["status"])
+        assert statuses[-3:] == ["pending", "claimed", "completed"]
+        # What the server had buffered for the stalled peer, then its close frame.
+        frames = stalled.until_closed()
+        stalled.close()
+        events = [message(f) for f in frames if f.opcode is Opcode.TEXT]
+        assert {e["type"] for e in events} == {"command_update"}
+        assert len(events) < len(statuses)
+        assert frames[-1].opcode is Opcode.CLOSE
+        assert Close.parse(frames[-1].data).code == 1013
+        eventually(lambda: system_info(server, app)["websockets"] == 1, "the stalled one is gone")
+        # The others carry on.
+        http.post(f"/api/v1/customer/sessions/{session}/commands", json={"type": "job"},
+                  headers=bearer)  # fmt: skip
+        assert json.loads(fast.recv(timeout=5))["data"]["status"] == "pending"
+        assert system_info(server, app)["websocketsTooSlow"] == 1
+
+
+def device_token(http: httpx.Client, bearer: dict[str, str], device_id: str) -> str:
+    """Provision, register and authenticate ``device_id``: its session token."""
+    body = {"deviceId": device_id}
+    code = http.post("/api/v1/customer/devices/provision", json=body, headers=bearer)
+    body["activationCode"] = code.json()["device"]["activationCode"]
+    secret = http.post("/api/v1/device/register", json=body).json()["deviceSecret"]
+    auth = http.post("/api/v1/device/auth", json={"deviceId": device_id, "deviceSecret": secret})
+    return str(auth.json()["token"])
+
+
+@contextlib.asynccontextmanager
+async def serving(tmp_path: Path) -> AsyncIterator[tuple[str, GatewayApp]]:
+    """The gateway under uvicorn in this test's own event loop, so its tasks can be counted."""
+    configured = settings(tmp_path, **UNLIMITED)
+    app = create_app(configured)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", **socket_options(configured))
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    for _ in range(1000):  # ten seconds at most
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    try:
+        yield f"127.0.0.1:{sock.getsockname()[1]}", app
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+async def test_an_idle_socket_holds_no_task_of_the_gateways(tmp_path: Path) -> None:
+    async with serving(tmp_path) as (address, app):
+        bearer = {"Authorization": f"Bearer {customer_token(app)}"}
+        urls = []
+        async with httpx.AsyncClient(base_url=f"http://{address}", headers=bearer) as http:
+            for i in range(5):
+                body = {"deviceId": f"dev-{i}"}
+                code = await http.post("/api/v1/customer/devices/provision", json=body)
+                body["activationCode"] = code.json()["device"]["activationCode"]
+                secret = (await http.post("/api/v1/device/register", json=body)).json()
+                urls.append(
+                    f"ws://{address}/ws/device?deviceId=dev-{i}"
+                    f"&deviceSecret={secret['deviceSecret']}"
+                )
+            urls += [f"ws://{address}/ws/customer?token={customer_token(app)}"] * 5
+            before = len(asyncio.all_tasks())
+            conns = [await aconnect(url, ping_interval=None) for url in urls]
+            for conn in conns[5:]:  # the customers watch every device
+                for i in range(5):
+                    await conn.send(json.dumps({"type": "subscribe", "deviceId": f"dev-{i}"}))
+                    assert json.loads(await conn.recv())["type"] == "subscribed"
+            # One task per connection: uvicorn's, running the app; none of ours.
+            assert len(asyncio.all_tasks()) - before == len(conns)
+            body = {"deviceId": "dev-0", "type": "diagnostic"}
+            session = await http.post("/api/v1/customer/sessions", json=body)
+            path = f"/api/v1/customer/sessions/{session.json()['session']['id']}/commands"
+            await http.post(path, json={"type": "job"})
+            for conn in conns[:1] + conns[5:]:  # heard by its device and every watcher
+                assert json.loads(await conn.recv())["type"] in ("command", "command_update")
+            for _ in range(100):  # the sending tasks end once their outboxes are empty
+                if len(asyncio.all_tasks()) - before == len(conns):
+                    break
+                await asyncio.sleep(0.01)
+            assert len(asyncio.all_tasks()) - before == len(conns)
+            for conn in conns:
+                await conn.close()

@@ -111,6 +111,11 @@ class Settings(BaseSettings):
         gt=0,
         description="seconds a WebSocket peer has to answer a ping before it is dropped as dead",
     )
+    ws_send_queue: Positive = Field(
+        default=1000,
+        description="events waiting to be sent on one WebSocket; a socket further behind is "
+        "closed with 1013 and counted",
+    )
     max_body_bytes: Positive = Field(
         default=1_048_576, description="the largest request body accepted"
     )

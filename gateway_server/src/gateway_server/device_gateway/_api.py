@@ -37,7 +37,7 @@ class DeviceGateway:
         self.sessions = SessionStore(database, settings, clock, self.devices, pending)
         self.verifier = customer_verifier(settings)
         self.guard = Guard(settings, clock, self.devices, self.verifier)
-        self.hub = Hub()
+        self.hub = Hub(services.broker)
         self.events = LiveEvents(services.broker, self.sessions, self.queue, self.hub, clock)
         self._device_routes = DeviceRoutes(self)
         self._sockets = Sockets(self)

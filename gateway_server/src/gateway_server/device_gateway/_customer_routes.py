@@ -154,6 +154,7 @@ class CustomerRoutes:
                     "database": services.database.backend,
                     "broker": services.broker_name,
                     "websockets": len(self.api.hub.sockets),
+                    "websocketsTooSlow": self.api.hub.too_slow,
                 },
             },
         )

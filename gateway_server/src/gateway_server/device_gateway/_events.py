@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
-from ..events import Broker
+from ..events import Broker, Subscriber
 from ._queue import QueueStore
 from ._sessions import SessionStore
 from ._views import command_message, command_update
@@ -25,21 +25,32 @@ __all__ = ["Hub", "LiveEvents"]
 
 
 class Hub:
-    """Open WebSockets, so that shutdown can close them with 1001; and, for the
-    claims that run out, the devices with a socket open here (``devices``) and
-    those a customer socket here watches (``watched``)."""
+    """The sockets open on this process and what they hear: shutdown closes
+    them with 1001; for the claims that run out, the devices with a socket
+    open here (``devices``) and those a customer socket here watches
+    (``watched``); and how many were closed for falling behind (``too_slow``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
         self.sockets: set[WebSocket] = set()
         self.devices: collections.Counter[str] = collections.Counter()
         self.watched: collections.Counter[str] = collections.Counter()
+        self.too_slow = 0
 
-    @staticmethod
-    def join(counter: collections.Counter[str], device_id: str) -> None:
+    def _counter(self, topic: str) -> tuple[collections.Counter[str], str]:
+        kind, _, device_id = topic.partition(":")
+        return (self.devices if kind == "device" else self.watched), device_id
+
+    def subscribe(self, topic: str, subscriber: Subscriber) -> None:
+        """``subscriber`` hears ``topic`` (``device:<id>`` or ``watch:<id>``)."""
+        self.broker.subscribe(topic, subscriber)
+        counter, device_id = self._counter(topic)
         counter[device_id] += 1
 
-    @staticmethod
-    def leave(counter: collections.Counter[str], device_id: str) -> None:
+    def unsubscribe(self, topic: str, subscriber: Subscriber) -> None:
+        """Once for each :meth:`subscribe` of the same two."""
+        self.broker.unsubscribe(topic, subscriber)
+        counter, device_id = self._counter(topic)
         counter[device_id] -= 1
         if counter[device_id] <= 0:
             del counter[device_id]
