@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import socket
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -16,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 from websockets.asyncio.client import connect as aconnect
 from websockets.client import ClientProtocol
+from websockets.exceptions import InvalidStatus
 from websockets.frames import Close, Frame, Opcode
 from websockets.protocol import State
 from websockets.sync.client import connect
@@ -173,6 +176,32 @@ def test_a_peer_that_answers_pings_stays(tmp_path: Path) -> None:
         assert message(frame)["type"] == "error"  # answered: the socket still works
         assert system_info(server, app)["websockets"] == 1
         peer.close()
+
+
+def test_sockets_skip_the_router_and_answer_and_log_as_before(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The edge's fast lane takes /ws/device and /ws/customer straight to their
+    endpoints (a socket keeps a frame of every layer it passes through)."""
+    caplog.set_level(logging.INFO, "gateway_server.access")
+    with live(tmp_path) as (server, app):
+        with connect(customer_ws(server, app)) as ws:
+            ws.send(json.dumps({"type": "subscribe", "deviceId": "dev-404"}))
+            assert json.loads(ws.recv(timeout=5))["data"]["code"] == "FORBIDDEN"
+        for path in ("/ws/nowhere", "/ws/customer/"):  # the router's answer, as before
+            with pytest.raises(InvalidStatus) as refused:
+                connect(ws_url(server, path)).close()
+            assert refused.value.response.status_code == 403
+
+        def logged() -> list[dict[str, Any]]:
+            access = [r for r in caplog.records if r.name == "gateway_server.access"]
+            return [json.loads(r.getMessage()) for r in access]
+
+        eventually(lambda: any(line["path"].startswith("/ws/customer") for line in logged()),
+                   "the socket's access-log line")  # fmt: skip
+    (line,) = [line for line in logged() if line["path"].startswith("/ws/customer?")]
+    assert line["method"] == "WS"
+    assert line["path"] == "/ws/customer?token=[REDACTED]"
 
 
 def test_compression_is_off_unless_configured(tmp_path: Path) -> None:

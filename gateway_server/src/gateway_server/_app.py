@@ -75,5 +75,5 @@ def create_app(
     )
     app.services = services
     app.device_gateway = gateway
-    app.add_middleware(FastLane, routes=fast)
+    app.add_middleware(FastLane, routes=fast, sockets=gateway.socket_routes())
     return app
