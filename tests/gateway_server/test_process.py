@@ -32,6 +32,7 @@ from gateway_sdk import (
 )
 from gateway_sdk._ws import reconnectable
 from gateway_server import CustomerVerifier
+from tests.gateway_support import RawPeer, message
 
 SECRET = "process-test-secret-" + "y" * 24
 
@@ -43,8 +44,9 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *flags: str) -> None:
         self.data_dir = data_dir
+        self.flags = flags
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -52,7 +54,8 @@ class ServerProcess:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gateway_server._cli", "serve", "--port", str(self.port),
-             "--data-dir", str(self.data_dir), "--jwt-secret", SECRET, "--log-level", "warning"],
+             "--data-dir", str(self.data_dir), "--jwt-secret", SECRET, "--log-level", "warning",
+             *self.flags],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
         deadline = time.monotonic() + 20
@@ -276,3 +279,48 @@ def test_sigterm_closes_sockets_with_1001_and_exits(server: ServerProcess) -> No
     stderr = server.proc.stderr.read() if server.proc.stderr else b""
     assert b"Traceback" not in stderr
     assert b"DeprecationWarning" not in stderr  # websockets-sansio, not the deprecated one
+
+
+def test_sigterm_closes_the_sockets_beside_one_that_stopped_reading(tmp_path: Path) -> None:
+    # A peer that stopped reading cannot take its close frame; the others get
+    # theirs and the server exits all the same.
+    server = ServerProcess(tmp_path / "data", "--ws-send-queue", "10000", "--drain-seconds", "3")
+    server.start()
+    try:
+        secret, session = device_with_session(server.url)
+        token = CustomerVerifier(secret=SECRET, audience="gateway").mint("cust-a")
+        customer_url = f"ws://127.0.0.1:{server.port}/ws/customer?token={token}"
+        stalled = RawPeer(customer_url, receive_buffer=4096)
+        stalled.send({"type": "subscribe", "deviceId": "proc-001"})
+        frame = stalled.next_frame()
+        assert frame is not None
+        assert message(frame)["type"] == "subscribed"
+        auth = httpx.post(f"{server.url}/api/v1/device/auth",
+                          json={"deviceId": "proc-001", "deviceSecret": secret}).json()  # fmt: skip
+        device = {"X-Device-Token": auth["token"]}
+        with httpx.Client(base_url=server.url) as http:
+            for _ in range(12):  # about 11 MB of updates: past every buffer on the way
+                http.post(f"/api/v1/customer/sessions/{session}/commands", json={"type": "job"},
+                          headers=bearer())  # fmt: skip
+                (claimed,) = http.post("/api/v1/device/commands/claim", json={},
+                                       headers=device).json()["commands"]  # fmt: skip
+                result = {"claimToken": claimed["claimToken"], "status": "success",
+                          "executedAt": "2024-06-01T10:00:00Z", "duration": 1.0,
+                          "output": "x" * 900_000}  # fmt: skip
+                answer = http.post(f"/api/v1/device/commands/{claimed['id']}/result",
+                                   json=result, headers=device)  # fmt: skip
+                assert answer.status_code == 200
+        ws_url = f"ws://127.0.0.1:{server.port}/ws/device?deviceId=proc-001&deviceSecret={secret}"
+        with connect(ws_url, open_timeout=5) as ws:
+            ws.send('{"type": "status", "data": {"status": "online"}}')
+            assert "status_ack" in ws.recv(timeout=5)
+            assert server.proc is not None
+            server.proc.send_signal(signal.SIGTERM)
+            with pytest.raises(ConnectionClosed) as info:
+                ws.recv(timeout=20)
+        assert info.value.rcvd is not None
+        assert info.value.rcvd.code == 1001
+        assert server.proc.wait(60) in (0, -signal.SIGTERM)
+        stalled.close()
+    finally:
+        server.stop()

@@ -9,6 +9,7 @@ run-out scan looks only at devices someone here listens to.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import contextlib
 from collections.abc import Callable
@@ -22,6 +23,8 @@ from ._sessions import SessionStore
 from ._views import command_message, command_update
 
 __all__ = ["Hub", "LiveEvents"]
+
+CLOSE_WAIT = 5.0  # seconds a shutdown waits for the sockets' close frames to go out
 
 
 class Hub:
@@ -55,10 +58,18 @@ class Hub:
         if counter[device_id] <= 0:
             del counter[device_id]
 
-    async def close_all(self, code: int = 1001) -> None:
-        for ws in list(self.sockets):
+    async def close_all(self, code: int = 1001, wait: float = CLOSE_WAIT) -> None:
+        """Close every socket with ``code``, all at once and for ``wait``
+        seconds at most: a peer that stopped reading cannot take its close
+        frame, and must hold up neither the others nor the shutdown."""
+
+        async def close(ws: WebSocket) -> None:
             with contextlib.suppress(Exception):
                 await ws.close(code=code, reason="server shutting down")
+
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(wait):
+                await asyncio.gather(*(close(ws) for ws in list(self.sockets)))
 
 
 class LiveEvents:
