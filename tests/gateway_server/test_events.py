@@ -156,3 +156,22 @@ async def test_messages_go_out_in_order(limit: int) -> None:
             break
         await asyncio.sleep(0)
     assert peer.got == texts
+
+
+async def test_subscribers_come_and_go_in_any_order() -> None:
+    broker = InProcessBroker()
+    a, b, c = Counting(), Counting(), Counting()
+    for one in (a, b, a, c):  # twice is once
+        broker.subscribe("watch:x", one)
+    await broker.publish("watch:x", {"n": 1})
+    broker.unsubscribe("watch:x", b)
+    broker.unsubscribe("watch:x", a)
+    await broker.publish("watch:x", {"n": 2})
+    broker.unsubscribe("watch:x", a)  # gone already
+    await broker.publish("watch:x", {"n": 3})
+    assert (len(a.texts), len(b.texts), len(c.texts)) == (1, 1, 3)
+    broker.unsubscribe("watch:x", c)
+    assert not broker.has_subscribers("watch:x")
+    broker.subscribe("watch:x", b)
+    await broker.publish("watch:x", {"n": 4})
+    assert b.texts[-1] == '{"n":4}'

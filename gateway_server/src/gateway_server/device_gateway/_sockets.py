@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pydantic
 import pydantic_core
+from starlette.datastructures import QueryParams
 from starlette.routing import WebSocketRoute
 from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -135,7 +136,9 @@ class Sockets:
         peer = _Peer(ws, name, next(self._numbers), hub, self.settings.ws_send_queue)
         hub.sockets.add(ws)
         # The handshake is over and its headers were read: a socket lives for
-        # hours, and their copy in the scope is a twentieth of what it costs.
+        # hours, and their copy in the scope is a twentieth of what it costs
+        # (so are the parsed query parameters, which the endpoints parse for
+        # the handshake alone instead of keeping them on the socket).
         ws.scope["headers"] = []
         try:
             if topic is not None:
@@ -147,8 +150,10 @@ class Sockets:
                 if frame["type"] == "websocket.disconnect":
                     return
                 await self._answer(ws, peer, frame, on_message)
-        except (WebSocketDisconnect, RuntimeError):  # gone, or closed by the server
-            return
+        except (WebSocketDisconnect, RuntimeError):
+            if WebSocketState.DISCONNECTED not in (ws.client_state, ws.application_state):
+                raise  # not the socket going away: a bug, for uvicorn to log
+            return  # gone, or closed by the server (shutdown, too slow)
         finally:
             await peer.end()
             hub.sockets.discard(ws)
@@ -177,8 +182,9 @@ class Sockets:
 
     async def device(self, ws: WebSocket) -> None:
         api = self.api
-        device_id = ws.query_params.get("deviceId", "")
-        secret = ws.query_params.get("deviceSecret", "")
+        query = QueryParams(ws.scope["query_string"])  # not kept on the socket: see _serve
+        device_id = query.get("deviceId", "")
+        secret = query.get("deviceSecret", "")
         if (
             not re.fullmatch(DEVICE_ID, device_id)
             or not secret
@@ -233,7 +239,7 @@ class Sockets:
 
     async def customer(self, ws: WebSocket) -> None:
         api = self.api
-        token = ws.query_params.get("token", "")
+        token = QueryParams(ws.scope["query_string"]).get("token", "")
         try:
             customer = api.guard.verifier.customer_id(token)
         except DomainError:

@@ -92,7 +92,7 @@ BURY = hot(
     )
 )
 COUNT_CLAIMABLE = hot(sa.select(sa.func.count()).select_from(commands).where(_VISIBLE))
-CLAIMABLE = (
+CLAIMABLE = hot(
     _queue(_c, _c.id, _c.type, _c.priority)
     .where(_c.claim_count < p("max_claims"))
     .limit(p("limit"))
@@ -174,7 +174,7 @@ DEAD_LETTER_COUNT = (
 )
 
 # -- devices and their tokens ---------------------------------------------------------------
-DEVICE_BY_ID = sa.select(devices).where(_d.id == p("device_id"))
+DEVICE_BY_ID = hot(sa.select(devices).where(_d.id == p("device_id")))
 DEVICE_OWNER = sa.select(_d.customer_id).where(_d.id == p("device_id"))
 NEW_DEVICE = sa.insert(devices).values(
     {c: p(c) for c in ("id", "customer_id", "name", "location", "activation_hash")}

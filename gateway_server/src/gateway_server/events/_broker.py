@@ -49,25 +49,39 @@ class Broker(Protocol):
 
 class InProcessBroker:
     def __init__(self) -> None:
-        self._topics: dict[str, set[Subscriber]] = {}
+        # A topic's subscriber, or its set of them: most topics (a device's
+        # own socket, one portal watching a device) have one, and a set for
+        # each would be a tenth of what an idle device socket costs.
+        self._topics: dict[str, Subscriber | set[Subscriber]] = {}
 
     async def publish(self, topic: str, message: dict[str, Any]) -> None:
         subscribers = self._topics.get(topic)
-        if not subscribers:
+        if subscribers is None:
             return
         text = dumps(message).decode()
-        for subscriber in tuple(subscribers):  # a subscriber may drop itself meanwhile
-            subscriber.deliver(text)
+        if isinstance(subscribers, set):
+            for subscriber in tuple(subscribers):  # a subscriber may drop itself meanwhile
+                subscriber.deliver(text)
+        else:
+            subscribers.deliver(text)
 
     def subscribe(self, topic: str, subscriber: Subscriber) -> None:
-        self._topics.setdefault(topic, set()).add(subscriber)
+        heard = self._topics.get(topic)
+        if heard is None:
+            self._topics[topic] = subscriber
+        elif isinstance(heard, set):
+            heard.add(subscriber)
+        elif heard is not subscriber:
+            self._topics[topic] = {heard, subscriber}
 
     def unsubscribe(self, topic: str, subscriber: Subscriber) -> None:
-        subscribers = self._topics.get(topic)
-        if subscribers is not None:
-            subscribers.discard(subscriber)
-            if not subscribers:  # a topic nobody hears costs nothing
-                del self._topics[topic]
+        heard = self._topics.get(topic)
+        if isinstance(heard, set):
+            heard.discard(subscriber)
+            if len(heard) == 1:
+                (self._topics[topic],) = heard
+        elif heard is subscriber:  # a topic nobody hears costs nothing
+            del self._topics[topic]
 
     def has_subscribers(self, topic: str) -> bool:
         return topic in self._topics
