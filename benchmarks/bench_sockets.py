@@ -11,8 +11,11 @@ raise their open-files limit as far as the hard limit allows. Three parts:
   /proc) before and after, per socket, and the time to open them all.
   Target: <= 25 KB per idle socket, 10,000 sockets in one process.
 - heartbeats: on the largest device run, heartbeats a second (20 devices
-  posting over keep-alive connections) with no socket open, then with the N
-  idle sockets open; the ratio. Target: >= 0.9.
+  posting over keep-alive connections) with the N idle sockets open, then
+  with none (after the memory figure: the requests would blur it); the
+  ratio. Target: >= 0.9. The server's CPU time per heartbeat too, and its
+  ratio: the same question, less disturbed by other processes on a shared
+  machine.
 - fan-out: ``--subscribers`` customer sockets subscribe to one device, beside
   100 idle customer sockets, then beside enough more for the largest N in all;
   the device completes ``--results`` commands (REST result), and each
@@ -45,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from bench_gateway import HEARTBEAT, RawConnection, free_port, timed
+from bench_gateway import HEARTBEAT, RawConnection, cpu_seconds, free_port, timed
 from websockets.asyncio.client import ClientConnection, connect
 
 SECRET = "bench-secret-" + "z" * 32
@@ -75,12 +78,16 @@ def serve(argv: list[str]) -> None:
     sys.exit(main(["serve", *argv]))
 
 
-def rss_bytes(pid: int) -> int:
+def memory_of(pid: int) -> dict[str, int]:
+    """A process's resident memory from /proc, in bytes: VmRSS and its parts
+    (RssAnon: the heap; RssFile and RssShmem: mapped files, SQLite's WAL index)."""
+    sizes = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS")
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "RssAnon", "RssFile", "RssShmem"):
+                sizes[name] = int(value.split()[0]) * 1024
+    return sizes
 
 
 async def seed(data_dir: Path, devices: int) -> dict[str, str]:
@@ -132,13 +139,21 @@ class Server:
                 raise RuntimeError("the server did not start:\n" + self.log.read().decode())
             time.sleep(0.1)
 
-    def rss(self) -> int:
-        return rss_bytes(self.proc.pid)
+    def memory(self) -> dict[str, int]:
+        return memory_of(self.proc.pid)
 
     def stop(self) -> None:
         self.proc.kill()  # the measurements are taken; no need to close 10,000 sockets politely
         self.proc.wait(30)
         self.log.close()
+
+
+async def system_info(server: Server) -> dict[str, Any]:
+    bearer = {"Authorization": f"Bearer {customer_token(OWNER)}"}
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        answer = await http.get("/api/v1/customer/system/info", headers=bearer)
+    services: dict[str, Any] = answer.json()["services"]
+    return services
 
 
 def device_url(server: Server, device_id: str, secret: str) -> str:
@@ -174,10 +189,13 @@ async def close_all(conns: list[ClientConnection]) -> None:
         conn.transport.abort()  # the server is gone already, or about to be
 
 
-async def heartbeaters(server: Server, secrets: dict[str, str]) -> Callable[[], Awaitable[float]]:
-    """A measurement of heartbeats a second: 20 devices, each over a keep-alive
-    connection of its own, opened for each measurement (uvicorn closes idle
-    ones after 5 s)."""
+async def heartbeaters(
+    server: Server, secrets: dict[str, str]
+) -> Callable[[], Awaitable[tuple[float, float]]]:
+    """A measurement of heartbeats: a second (20 devices, each over a
+    keep-alive connection of its own, opened for each measurement: uvicorn
+    closes idle ones after 5 s), and the server's CPU time for each, which
+    other processes on a shared machine disturb far less."""
     headers = []
     async with httpx.AsyncClient(base_url=server.url) as http:
         for i in range(BEATERS):
@@ -187,18 +205,24 @@ async def heartbeaters(server: Server, secrets: dict[str, str]) -> Callable[[], 
             headers.append({"X-Device-Token": answer.json()["token"]})
     beat = json.dumps(HEARTBEAT).encode()
 
-    async def measure(rounds: int = 3, seconds: float = 3.0) -> float:
+    async def measure(rounds: int = 5, seconds: float = 2.0) -> tuple[float, float]:
         conns = [RawConnection("127.0.0.1", server.port) for _ in range(BEATERS)]
 
         async def heartbeat(i: int) -> None:
             status, _ = await conns[i].post("/api/v1/device/heartbeat", beat, headers[i])
             assert status == 200, status
 
+        rates, cpu = [], []
         try:
             await timed(BEATERS, 0.5, heartbeat)
-            return statistics.median(
-                [await timed(BEATERS, seconds, heartbeat) for _ in range(rounds)]
-            )
+            for _ in range(rounds):
+                cpu_before, started = cpu_seconds(server.proc.pid), time.perf_counter()
+                rate = await timed(BEATERS, seconds, heartbeat)
+                wall, cpu_after = time.perf_counter() - started, cpu_seconds(server.proc.pid)
+                rates.append(rate)
+                if cpu_before is not None and cpu_after is not None:
+                    cpu.append((cpu_after - cpu_before) / (rate * wall) * 1e6)
+            return statistics.median(rates), statistics.median(cpu) if cpu else float("nan")
         finally:
             for conn in conns:
                 if conn.writer is not None:
@@ -221,25 +245,34 @@ async def memory(
         warm, _ = await open_all(urls[:20])  # imports and first-use caches are not per socket
         for conn in warm:
             await conn.close()
-        heartbeats = await heartbeaters(server, secrets)
-        none = await heartbeats() if beats else 0.0
         await asyncio.sleep(1)
-        before = server.rss()
+        before = server.memory()
         conns, seconds = await open_all(urls)
         await asyncio.sleep(3)  # let what the handshakes left settle
-        after = server.rss()
-        per = (after - before) / n
+        after = server.memory()
+        per = (after["VmRSS"] - before["VmRSS"]) / n
+        anon = (after["RssAnon"] - before["RssAnon"]) / n
         print(
             f"  {n:6d} idle {kind:8s} sockets: {per / 1024:6.1f} KB each "
-            f"(server RSS {before / 2**20:.0f} -> {after / 2**20:.0f} MB), "
+            f"(server RSS {before['VmRSS'] / 2**20:.0f} -> {after['VmRSS'] / 2**20:.0f} MB; "
+            f"of it anonymous {anon / 1024:.1f} KB each), "
             f"opened in {seconds:.1f} s ({n / seconds:.0f}/s)",
             flush=True,
         )
-        if beats:
-            with_sockets = await heartbeats()
+        if beats:  # with the sockets open, then without (the memory figure stays clean)
+            heartbeats = await heartbeaters(server, secrets)
+            with_sockets, with_us = await heartbeats()
+            await close_all(conns)
+            for _ in range(600):  # the server notices them gone (a minute at most)
+                if not (await system_info(server))["websockets"]:
+                    break
+                await asyncio.sleep(0.1)
+            none, none_us = await heartbeats()
             print(
                 f"  heartbeats: {none:.0f}/s with no socket, {with_sockets:.0f}/s with {n} "
-                f"idle device sockets: ratio {with_sockets / none:.2f} (target >= 0.9)",
+                f"idle device sockets: ratio {with_sockets / none:.2f} (target >= 0.9); "
+                f"server CPU per heartbeat {none_us:.0f} -> {with_us:.0f} us: "
+                f"ratio {none_us / with_us:.2f}",
                 flush=True,
             )
     finally:
@@ -344,7 +377,9 @@ async def fan_out(data_dir: Path, secrets: dict[str, str], subscribers: int, tot
         await close_all(idle + watchers.conns)
 
 
-async def run(sizes: list[int], subscribers: int, results: int, extra: list[str]) -> None:
+async def run(
+    sizes: list[int], kinds: list[str], subscribers: int, results: int, extra: list[str]
+) -> None:
     print(f"open files: {raise_open_files()} per process (client and server)")
     print(f"server: gateway-server serve {shlex.join(extra)}".rstrip())
     with tempfile.TemporaryDirectory(prefix="gateway-bench-sockets-") as tmp:
@@ -354,11 +389,12 @@ async def run(sizes: list[int], subscribers: int, results: int, extra: list[str]
         print(f"seeded {len(secrets)} devices in {time.perf_counter() - started:.0f} s")
         print("memory per idle socket and time to open:")
         for n in sizes:
-            for kind in ("device", "customer"):
+            for kind in kinds:
                 beats = n == max(sizes) and kind == "device"
                 await memory(data_dir, secrets, n, kind, extra, beats)
-        print("fan-out of one command_update:")
-        await fan_out(data_dir, secrets, subscribers, max(sizes), results, extra)
+        if subscribers:
+            print("fan-out of one command_update:")
+            await fan_out(data_dir, secrets, subscribers, max(sizes), results, extra)
 
 
 def main() -> None:
@@ -367,12 +403,15 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,5000,10000", help="numbers of idle sockets")
-    parser.add_argument("--subscribers", type=int, default=1000)
+    parser.add_argument("--kinds", default="device,customer", help="sockets to open idle")
+    parser.add_argument("--subscribers", type=int, default=1000, help="0: no fan-out part")
     parser.add_argument("--results", type=int, default=10, help="results per fan-out round")
     parser.add_argument("--server-args", default="", help="more flags for gateway-server serve")
     args = parser.parse_args()
     sizes = [int(n) for n in args.sizes.split(",")]
-    asyncio.run(run(sizes, args.subscribers, args.results, shlex.split(args.server_args)))
+    kinds = args.kinds.split(",")
+    extra = shlex.split(args.server_args)
+    asyncio.run(run(sizes, kinds, args.subscribers, args.results, extra))
 
 
 if __name__ == "__main__":
