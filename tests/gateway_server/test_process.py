@@ -260,19 +260,25 @@ def test_only_failures_a_wait_can_mend_are_reconnected() -> None:
     assert not reconnectable(ValueError("a bug"))
 
 
-def test_sigterm_closes_sockets_with_1001_and_exits(server: ServerProcess) -> None:
-    secret, _ = device_with_session(server.url)
+def sigterm_beside_a_device_socket(server: ServerProcess, secret: str) -> int:
+    """SIGTERM while proc-001 has a socket open: the close code the socket got."""
     ws_url = f"ws://127.0.0.1:{server.port}/ws/device?deviceId=proc-001&deviceSecret={secret}"
     with connect(ws_url, open_timeout=5) as ws:
         ws.send('{"type": "status", "data": {"status": "online"}}')
         assert "status_ack" in ws.recv(timeout=5)
         assert server.proc is not None
-        started = time.monotonic()
         server.proc.send_signal(signal.SIGTERM)
         with pytest.raises(ConnectionClosed) as info:
             ws.recv(timeout=10)
     assert info.value.rcvd is not None
-    assert info.value.rcvd.code == 1001
+    return info.value.rcvd.code
+
+
+def test_sigterm_closes_sockets_with_1001_and_exits(server: ServerProcess) -> None:
+    secret, _ = device_with_session(server.url)
+    started = time.monotonic()
+    assert sigterm_beside_a_device_socket(server, secret) == 1001
+    assert server.proc is not None
     # uvicorn finishes its graceful shutdown, then re-raises SIGTERM to exit with it
     assert server.proc.wait(35) in (0, -signal.SIGTERM)
     assert time.monotonic() - started < 30
@@ -310,16 +316,8 @@ def test_sigterm_closes_the_sockets_beside_one_that_stopped_reading(tmp_path: Pa
                 answer = http.post(f"/api/v1/device/commands/{claimed['id']}/result",
                                    json=result, headers=device)  # fmt: skip
                 assert answer.status_code == 200
-        ws_url = f"ws://127.0.0.1:{server.port}/ws/device?deviceId=proc-001&deviceSecret={secret}"
-        with connect(ws_url, open_timeout=5) as ws:
-            ws.send('{"type": "status", "data": {"status": "online"}}')
-            assert "status_ack" in ws.recv(timeout=5)
-            assert server.proc is not None
-            server.proc.send_signal(signal.SIGTERM)
-            with pytest.raises(ConnectionClosed) as info:
-                ws.recv(timeout=20)
-        assert info.value.rcvd is not None
-        assert info.value.rcvd.code == 1001
+        assert sigterm_beside_a_device_socket(server, secret) == 1001
+        assert server.proc is not None
         assert server.proc.wait(60) in (0, -signal.SIGTERM)
         stalled.close()
     finally:
