@@ -110,8 +110,8 @@ class Sockets:
         self.api = api
         self.settings = api.services.settings
         self.clock = api.services.clock
-        # One limiter for every socket, keyed by the socket's number: it keeps
-        # counts only for the sockets that sent something this second.
+        # One limiter for every socket, keyed by the socket's number: a count
+        # only for a socket that sent something, its table bounded (max_keys).
         self.limiter = RateLimiter(self.settings.ws_messages_per_second, 1.0, self.clock)
         self._numbers = itertools.count()
 
