@@ -174,7 +174,7 @@ DEAD_LETTER_COUNT = (
 )
 
 # -- devices and their tokens ---------------------------------------------------------------
-DEVICE_BY_ID = hot(sa.select(devices).where(_d.id == p("device_id")))
+DEVICE_BY_ID = sa.select(devices).where(_d.id == p("device_id"))
 DEVICE_OWNER = sa.select(_d.customer_id).where(_d.id == p("device_id"))
 NEW_DEVICE = sa.insert(devices).values(
     {c: p(c) for c in ("id", "customer_id", "name", "location", "activation_hash")}
