@@ -15,8 +15,8 @@ import sqlalchemy as sa
 import yaml
 
 import gateway_server
-from gateway_server import Settings, _schema, storage
-from tests.gateway_support import Gateway, _dev, running_gateway
+from gateway_server import Settings, _schema, create_app, storage
+from tests.gateway_support import Gateway, _dev, running_gateway, settings
 
 CONTRACT = Path(__file__).resolve().parents[2] / "contracts" / "gateway.openapi.yaml"
 
@@ -381,3 +381,15 @@ async def test_an_upgrade_step_keeps_existing_rows(tmp_path: Path) -> None:
         assert [tuple(r) for r in rows] == [("dev-001", None)]
         with pytest.raises(storage.SchemaTooNewError):
             await _schema.upgrade(engine)  # an older server refuses a newer database
+
+
+async def test_an_app_runs_once_at_a_time(tmp_path: Path) -> None:
+    # Its services (the SQLite connection, caches, background tasks) belong to
+    # one event loop: a second run beside the first is refused, not shared.
+    app = create_app(settings(tmp_path))
+    async with app.router.lifespan_context(app):
+        with pytest.raises(RuntimeError, match="already running"):
+            async with app.router.lifespan_context(app):
+                pass
+    async with app.router.lifespan_context(app):  # and run after run is fine
+        assert app.services.database.backend == "sqlite"

@@ -14,17 +14,18 @@ schema-violating requests refused and schema-conforming ones not.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
-from starlette.testclient import TestClient
+from schemathesis.python import asgi
 
-from gateway_server import create_app
+from gateway_server import _cli, create_app
 from tests.compliance_support import PASSWORD
 from tests.compliance_support import settings as compliance_settings
 
@@ -41,27 +42,6 @@ app = create_app(
 )
 
 
-def _credentials() -> dict[str, str]:
-    """An admin's session token, and a site for the fuzzing to find."""
-    with TestClient(app) as client:
-
-        async def seed() -> None:
-            partner = await app.compliance.users.partner("fuzz")
-            await app.compliance.users.create_user("fuzz-admin", PASSWORD, "admin", partner)
-
-        client.portal.call(seed)  # type: ignore[union-attr]
-        login = client.post(
-            "/api/auth/login", json={"username": "fuzz-admin", "password": PASSWORD}
-        )
-        assert login.status_code == 200, login.text
-        bearer = {"Authorization": f"Bearer {login.json()['token']}"}
-        assert client.post("/api/sites", json={"name": "Fuzz"}, headers=bearer).status_code == 201
-        return bearer
-
-
-_client = TestClient(app)
-_client.__enter__()
-HEADERS: dict[str, Any] = _credentials()
 REFUSALS = [*map(str, (400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 429)), "5xx"]
 # A valid callback still needs a state the server issued (400
 # OAUTH_STATE_INVALID answers the states fuzzing makes up) and one of code or
@@ -77,7 +57,25 @@ CONFIG = SchemathesisConfig.from_dict(
         "operations": [CALLBACK],
     }
 )
+# The admin, as `gateway-server create-user` makes one: before the app runs.
+asyncio.run(_cli._create_user(app.services.settings, "fuzz-admin", PASSWORD, "admin", "fuzz"))
+# schemathesis starts the app (its lifespan) once, and keeps it running; an app
+# runs once at a time, so every request of this module goes through its client.
 schema = schemathesis.openapi.from_asgi("/compliance/openapi.json", app, config=CONFIG)
+_client = asgi.get_client(cast(Any, app)).__enter__()  # its ASGI types are narrower
+
+
+def _credentials() -> dict[str, str]:
+    """An admin's session token, and a site for the fuzzing to find."""
+    client = _client
+    login = client.post("/api/auth/login", json={"username": "fuzz-admin", "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    bearer = {"Authorization": f"Bearer {login.json()['token']}"}
+    assert client.post("/api/sites", json={"name": "Fuzz"}, headers=bearer).status_code == 201
+    return bearer
+
+
+HEADERS: dict[str, Any] = _credentials()
 
 
 @schema.auth()

@@ -17,13 +17,13 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import negative_data_rejection
 from schemathesis.config import SchemathesisConfig
-from starlette.testclient import TestClient
+from schemathesis.python import asgi
 
 from gateway_server import Settings, create_app
 
@@ -41,33 +41,6 @@ app = create_app(
 )
 
 
-def _credentials() -> dict[str, str]:
-    """A customer token, and a registered device's session token, made through the API."""
-    with TestClient(app) as client:
-        token = app.device_gateway.verifier.mint("fuzz-customer", ttl=24 * 3600)
-        bearer = {"Authorization": f"Bearer {token}"}
-        code = client.post(
-            "/api/v1/customer/devices/provision", json={"deviceId": "fuzz-device"}, headers=bearer
-        ).json()
-        secret = client.post(
-            "/api/v1/device/register",
-            json={"deviceId": "fuzz-device", "activationCode": code["device"]["activationCode"]},
-        ).json()["deviceSecret"]
-        device_token = client.post(
-            "/api/v1/device/auth", json={"deviceId": "fuzz-device", "deviceSecret": secret}
-        ).json()["token"]
-        session = client.post(
-            "/api/v1/customer/sessions",
-            json={"deviceId": "fuzz-device", "type": "diagnostic"},
-            headers=bearer,
-        )
-        assert session.status_code == 201
-        return {**bearer, "X-Device-Token": device_token}
-
-
-_client = TestClient(app)
-_client.__enter__()
-HEADERS: dict[str, Any] = _credentials()
 # A refusal of negative data may also be 413: a string over its maxLength can
 # make the body larger than the server reads at all (documented under 4XX).
 # 5xx stays listed as schemathesis lists it: not_a_server_error fails those.
@@ -75,7 +48,37 @@ REFUSALS = [*map(str, (400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 42
 CONFIG = SchemathesisConfig.from_dict(
     {"checks": {"negative_data_rejection": {"expected-statuses": REFUSALS}}}
 )
+# schemathesis starts the app (its lifespan) once, and keeps it running; an app
+# runs once at a time, so every request of this module goes through its client.
 schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=CONFIG)
+_client = asgi.get_client(cast(Any, app)).__enter__()  # its ASGI types are narrower
+
+
+def _credentials() -> dict[str, str]:
+    """A customer token, and a registered device's session token, made through the API."""
+    client = _client
+    token = app.device_gateway.verifier.mint("fuzz-customer", ttl=24 * 3600)
+    bearer = {"Authorization": f"Bearer {token}"}
+    code = client.post(
+        "/api/v1/customer/devices/provision", json={"deviceId": "fuzz-device"}, headers=bearer
+    ).json()
+    secret = client.post(
+        "/api/v1/device/register",
+        json={"deviceId": "fuzz-device", "activationCode": code["device"]["activationCode"]},
+    ).json()["deviceSecret"]
+    device_token = client.post(
+        "/api/v1/device/auth", json={"deviceId": "fuzz-device", "deviceSecret": secret}
+    ).json()["token"]
+    session = client.post(
+        "/api/v1/customer/sessions",
+        json={"deviceId": "fuzz-device", "type": "diagnostic"},
+        headers=bearer,
+    )
+    assert session.status_code == 201
+    return {**bearer, "X-Device-Token": device_token}
+
+
+HEADERS: dict[str, Any] = _credentials()
 
 
 @schema.auth()

@@ -60,26 +60,39 @@ def create_app(
     emulators = Emulators(services)  # none unless the settings name some (--emulate)
     fast = gateway.fast_routes()
 
+    running = False
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # One run at a time: the services (the SQLite connection, the caches,
+        # the background tasks) belong to one event loop. A second run while
+        # the first lives (two TestClients entered on one app) would share them
+        # across threads; it is refused instead. Run after run is fine.
+        nonlocal running
+        if running:
+            raise RuntimeError("this app is already running: make another with create_app")
+        running = True
         services.prepare_storage()
-        await upgrade(services.database.engine)
-        background = [
-            asyncio.create_task(gateway.every_second()),
-            asyncio.create_task(compliance.deliver_escalations()),
-        ]
         try:
-            yield
+            await upgrade(services.database.engine)
+            background = [
+                asyncio.create_task(gateway.every_second()),
+                asyncio.create_task(compliance.deliver_escalations()),
+            ]
+            try:
+                yield
+            finally:
+                for task in background:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                await gateway.stop()
+                await compliance.stop()
+                await emulators.stop()
+                await services.broker.close()
+                await services.database.close()
         finally:
-            for task in background:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            await gateway.stop()
-            await compliance.stop()
-            await emulators.stop()
-            await services.broker.close()
-            await services.database.close()
+            running = False
 
     app = GatewayApp(
         routes=[*compliance.routes(), *gateway.routes(fast), *emulators.routes()],
