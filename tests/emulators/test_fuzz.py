@@ -15,15 +15,15 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import schemathesis
 import yaml
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
+from schemathesis.python import asgi
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 from starlette.responses import JSONResponse
-from starlette.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
 from gateway_server import Settings, create_app
@@ -72,18 +72,6 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     await gateway(scope, receive, send)
 
 
-_client = TestClient(gateway)
-_client.__enter__()
-_token = _client.post(
-    "/emulators/nexthink/oauth2/default/v1/token",
-    data={"grant_type": "client_credentials"},
-    auth=("nx-demo-client", "nx-demo-secret"),
-).json()["access_token"]
-HEADERS = {
-    "nexthink": {"Authorization": f"Bearer {_token}"},
-    "kubenexus": {"X-API-Key": "kn-admin-api-key"},
-    "exasperation": {"Authorization": "Bearer exa-demo-key"},
-}
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -110,6 +98,19 @@ def _schema(vendor: str) -> OpenApiSchema:
 nexthink = _schema("nexthink")
 kubenexus = _schema("kubenexus")
 exasperation = _schema("exasperation")
+# schemathesis starts the app (its lifespan) once and keeps it running; an app
+# runs once at a time, so this module's own requests go through its client too.
+_client = asgi.get_client(cast(Any, app)).__enter__()  # its ASGI types are narrower
+_token = _client.post(
+    "/emulators/nexthink/oauth2/default/v1/token",
+    data={"grant_type": "client_credentials"},
+    auth=("nx-demo-client", "nx-demo-secret"),
+).json()["access_token"]
+HEADERS = {
+    "nexthink": {"Authorization": f"Bearer {_token}"},
+    "kubenexus": {"X-API-Key": "kn-admin-api-key"},
+    "exasperation": {"Authorization": "Bearer exa-demo-key"},
+}
 
 
 @nexthink.exclude(path="/oauth2/default/v1/token").parametrize()
