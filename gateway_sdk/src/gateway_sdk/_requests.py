@@ -31,6 +31,7 @@ from sdk_core import (
     TokenAuth,
     TokenFlow,
     make_status_error,
+    no_idempotency_key,
 )
 
 from ._models import (
@@ -96,13 +97,11 @@ def per_call(options: Mapping[str, Any]) -> Mapping[str, Any]:
     sdk_core would retry a POST carrying a key as if it were safe to send
     twice (an enqueue, twice, is two commands).
     """
-    if "idempotency_key" in options:
-        raise InputValidationError(
-            "idempotency_key",
-            "is not taken by gateway calls: the gateway does not deduplicate by "
-            "Idempotency-Key (complete() is safe to send again without one)",
-        )
-    return options
+    return no_idempotency_key(
+        options,
+        "is not taken by gateway calls: the gateway does not deduplicate by "
+        "Idempotency-Key (complete() is safe to send again without one)",
+    )
 
 
 # ======================================================================= ids
