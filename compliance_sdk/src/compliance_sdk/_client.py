@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Unpack
+from typing import Unpack, cast
 
 import attrs
 import httpx
@@ -144,7 +144,8 @@ class ComplianceClient(SyncAPIClient):
 
     def me(self, **options: Unpack[RequestOverrides]) -> CurrentSession:
         """The session's user and when it expires."""
-        return self.request_raw(ME, CurrentSession, req.per_call(options)).parsed  # type: ignore[no-any-return]
+        raw = self.request_raw(ME, CurrentSession, req.per_call(options))
+        return cast(CurrentSession, raw.parsed)
 
     def logout(self, **options: Unpack[RequestOverrides]) -> None:
         """Revoke the session on the server and forget it; a later call logs in again."""
@@ -220,7 +221,7 @@ class AsyncComplianceClient(AsyncAPIClient):
 
     async def me(self, **options: Unpack[RequestOverrides]) -> CurrentSession:
         raw = await self.request_raw(ME, CurrentSession, req.per_call(options))
-        return raw.parsed  # type: ignore[no-any-return]
+        return cast(CurrentSession, raw.parsed)
 
     async def logout(self, **options: Unpack[RequestOverrides]) -> None:
         auth = _session_auth(self._auth)
