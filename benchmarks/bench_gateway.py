@@ -202,6 +202,16 @@ class RawConnection:
         return status, await self.reader.readexactly(length)
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """A process's user + system CPU time so far (Linux), else None."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Breakdown:
     """``--breakdown``: the server's own account of each phase of a round."""
 
@@ -211,13 +221,7 @@ class Breakdown:
         self.cpu: dict[str, list[float]] = defaultdict(list)
 
     def cpu_seconds(self) -> float | None:
-        """The server process's user + system CPU time so far (Linux), else None."""
-        try:
-            with open(f"/proc/{self.pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.pid)
 
     async def phase(self, name: str, run: Awaitable[float]) -> float:
         await self.conn.post("/bench/breakdown", b"", {})  # what came before is not this phase's

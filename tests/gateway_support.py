@@ -19,6 +19,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.applications import Starlette
+from websockets.client import ClientProtocol
+from websockets.frames import Frame
+from websockets.protocol import State
+from websockets.uri import parse_uri
 
 from gateway_server import GatewayApp, Settings, create_app
 from gateway_server.device_gateway import DeviceGateway
@@ -187,6 +191,68 @@ async def running_gateway(tmp_path: Path, **overrides: Any) -> AsyncIterator[Gat
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080") as http:
             yield Gateway(app, http, clock, load("gateway.openapi.yaml"))
+
+
+def message(frame: Frame) -> Any:
+    """A text frame's JSON."""
+    return json.loads(bytes(frame.data))
+
+
+class RawPeer:
+    """A WebSocket client on a bare TCP socket (websockets' sans-I/O protocol)
+    that reads only when asked and answers pings only when told to, and can
+    shrink its receive buffer: a peer that stalls or dies, on demand."""
+
+    def __init__(self, url: str, receive_buffer: int | None = None) -> None:
+        uri = parse_uri(url)
+        self.protocol = ClientProtocol(uri)
+        self.sock = socket.socket()
+        if receive_buffer is not None:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        self.sock.settimeout(10)
+        self.sock.connect((uri.host, uri.port))
+        self.protocol.send_request(self.protocol.connect())
+        self._flush()
+        self.frames: list[Frame] = []
+        while self.protocol.state is State.CONNECTING:
+            self._read(answer=True)
+        assert self.protocol.state is State.OPEN, self.protocol.handshake_exc
+
+    def _flush(self, answer: bool = True) -> None:
+        data = b"".join(self.protocol.data_to_send())
+        if answer and data:
+            self.sock.sendall(data)
+
+    def _read(self, answer: bool) -> bool:
+        """One read; False at the end of the stream."""
+        data = self.sock.recv(65536)
+        if data:
+            self.protocol.receive_data(data)
+        else:
+            self.protocol.receive_eof()
+        self.frames += [e for e in self.protocol.events_received() if isinstance(e, Frame)]
+        self._flush(answer)  # a pong, or the echo of a close: only when answering
+        return bool(data)
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.protocol.send_text(json.dumps(message).encode())
+        self._flush()
+
+    def next_frame(self, answer: bool = True) -> Frame | None:
+        while not self.frames:
+            if not self._read(answer):
+                return None
+        return self.frames.pop(0)
+
+    def until_closed(self, answer: bool = True) -> list[Frame]:
+        """Every frame until the server closes the connection."""
+        frames = []
+        while (frame := self.next_frame(answer)) is not None:
+            frames.append(frame)
+        return frames
+
+    def close(self) -> None:
+        self.sock.close()
 
 
 POSTGRES_ADMIN = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"

@@ -83,7 +83,10 @@ def _app() -> Starlette:
 class LocalServer:
     """Uvicorn on 127.0.0.1 and a free port, in a thread."""
 
-    def __init__(self, app: Any = None, *, lifespan: Literal["on", "off"] = "off") -> None:
+    def __init__(
+        self, app: Any = None, *, lifespan: Literal["on", "off"] = "off", **options: Any
+    ) -> None:
+        """``options`` go to ``uvicorn.Config`` (e.g. the gateway's socket options)."""
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
@@ -94,6 +97,7 @@ class LocalServer:
             port=self.port,
             log_level="warning",
             lifespan=lifespan,
+            **options,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
+from tests.examples.demo_server import demo_server
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 # the examples that take the demo's credentials file (the others read the environment)
@@ -86,38 +80,6 @@ def test_kubenexus_quickstart_demo() -> None:
     assert "cluster 1 healthy=True nodes=3/3" in out
     assert "refused before sending: cloud_provider_id: is required for cluster_type 'eks'" in out
     assert "webhook alert.triggered: AlertTriggeredEvent" in out
-
-
-@contextlib.contextmanager
-def demo_server(tmp_path: Path, *extra: str) -> Iterator[dict[str, Any]]:
-    """``gateway-server demo`` on a free port until the block ends: its credentials."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    creds = tmp_path / "creds.json"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gateway_server._cli", "demo", "--port", str(port),
-         "--data-dir", str(tmp_path / "data"), "--credentials-file", str(creds), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if (
-                    httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
-                    and creds.exists()
-                ):
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "demo server did not start"
-            time.sleep(0.2)
-        loaded: dict[str, Any] = json.loads(creds.read_text())
-        yield {**loaded, "file": str(creds)}
-    finally:
-        server.terminate()
-        server.wait(30)
 
 
 def test_gateway_examples_against_gateway_server_demo(tmp_path: Path) -> None:

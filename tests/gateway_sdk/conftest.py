@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from gateway_server import create_app
+from gateway_server._cli import socket_options
 from tests.contract import Contract, load
 from tests.gateway_support import settings
 from tests.support import FakeClock, LocalServer
@@ -112,8 +113,9 @@ def clocked(tmp_path: Path, clock: FakeClock) -> Iterator[tuple[Starlette, TestC
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalServer, Starlette]]:
     """The gateway under uvicorn on 127.0.0.1, over a real socket."""
-    application = create_app(settings(tmp_path_factory.mktemp("live"), **FAST))
-    server = LocalServer(application, lifespan="on")
+    configured = settings(tmp_path_factory.mktemp("live"), **FAST)
+    application = create_app(configured)
+    server = LocalServer(application, lifespan="on", **socket_options(configured))
     server.start()
     yield server, application
     server.stop()

@@ -334,6 +334,7 @@ async def test_system_info(gw: Gateway) -> None:
     assert info["version"] == "0.1.0"
     assert info["services"]["database"] == "sqlite"
     assert info["services"]["broker"] == "in-process"
+    assert info["services"]["websocketsTooSlow"] == 0
     assert info["environment"] == "development"
 
 

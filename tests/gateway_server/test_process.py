@@ -31,7 +31,7 @@ from gateway_sdk import (
 )
 from gateway_sdk._ws import reconnectable
 from gateway_server import CustomerVerifier
-from tests.gateway_support import ServerProcess
+from tests.gateway_support import RawPeer, ServerProcess, message
 
 SECRET = "process-test-secret-" + "y" * 24
 
@@ -231,20 +231,67 @@ def test_only_failures_a_wait_can_mend_are_reconnected() -> None:
     assert not reconnectable(ValueError("a bug"))
 
 
-def test_sigterm_closes_sockets_with_1001_and_exits(server: ServerProcess) -> None:
-    secret, _ = device_with_session(server.url)
+def sigterm_beside_a_device_socket(server: ServerProcess, secret: str) -> int:
+    """SIGTERM while proc-001 has a socket open: the close code the socket got."""
     ws_url = f"ws://127.0.0.1:{server.port}/ws/device?deviceId=proc-001&deviceSecret={secret}"
     with connect(ws_url, open_timeout=5) as ws:
         ws.send('{"type": "status", "data": {"status": "online"}}')
         assert "status_ack" in ws.recv(timeout=5)
         assert server.proc is not None
-        started = time.monotonic()
         server.proc.send_signal(signal.SIGTERM)
         with pytest.raises(ConnectionClosed) as info:
             ws.recv(timeout=10)
     assert info.value.rcvd is not None
-    assert info.value.rcvd.code == 1001
+    return info.value.rcvd.code
+
+
+def test_sigterm_closes_sockets_with_1001_and_exits(server: ServerProcess) -> None:
+    secret, _ = device_with_session(server.url)
+    started = time.monotonic()
+    assert sigterm_beside_a_device_socket(server, secret) == 1001
+    assert server.proc is not None
     # uvicorn finishes its graceful shutdown, then re-raises SIGTERM to exit with it
     assert server.proc.wait(35) in (0, -signal.SIGTERM)
     assert time.monotonic() - started < 30
-    assert b"Traceback" not in (server.proc.stderr.read() if server.proc.stderr else b"")
+    stderr = server.proc.stderr.read() if server.proc.stderr else b""
+    assert b"Traceback" not in stderr
+    assert b"DeprecationWarning" not in stderr  # websockets-sansio, not the deprecated one
+
+
+def test_sigterm_closes_the_sockets_beside_one_that_stopped_reading(tmp_path: Path) -> None:
+    # A peer that stopped reading cannot take its close frame; the others get
+    # theirs and the server exits all the same.
+    server = ServerProcess(
+        tmp_path / "data", SECRET, "--ws-send-queue", "10000", "--drain-seconds", "3"
+    )
+    server.start()
+    try:
+        secret, session = device_with_session(server.url)
+        token = CustomerVerifier(secret=SECRET, audience="gateway").mint("cust-a")
+        customer_url = f"ws://127.0.0.1:{server.port}/ws/customer?token={token}"
+        stalled = RawPeer(customer_url, receive_buffer=4096)
+        stalled.send({"type": "subscribe", "deviceId": "proc-001"})
+        frame = stalled.next_frame()
+        assert frame is not None
+        assert message(frame)["type"] == "subscribed"
+        auth = httpx.post(f"{server.url}/api/v1/device/auth",
+                          json={"deviceId": "proc-001", "deviceSecret": secret}).json()  # fmt: skip
+        device = {"X-Device-Token": auth["token"]}
+        with httpx.Client(base_url=server.url) as http:
+            for _ in range(12):  # about 11 MB of updates: past every buffer on the way
+                http.post(f"/api/v1/customer/sessions/{session}/commands", json={"type": "job"},
+                          headers=bearer())  # fmt: skip
+                (claimed,) = http.post("/api/v1/device/commands/claim", json={},
+                                       headers=device).json()["commands"]  # fmt: skip
+                result = {"claimToken": claimed["claimToken"], "status": "success",
+                          "executedAt": "2024-06-01T10:00:00Z", "duration": 1.0,
+                          "output": "x" * 900_000}  # fmt: skip
+                answer = http.post(f"/api/v1/device/commands/{claimed['id']}/result",
+                                   json=result, headers=device)  # fmt: skip
+                assert answer.status_code == 200
+        assert sigterm_beside_a_device_socket(server, secret) == 1001
+        assert server.proc is not None
+        assert server.proc.wait(60) in (0, -signal.SIGTERM)
+        stalled.close()
+    finally:
+        server.stop()

@@ -61,7 +61,17 @@ def test_every_setting_has_a_flag_and_a_variable(
         "sqlite_synchronous": "FULL",
         "emulate": "nexthink,exasperation",
         "emulator_data": "seed.json",
+        "ws_implementation": "websockets",
+        "ws_ping_interval": "2.5",
+        "ws_ping_timeout": "3.5",
     }.get(name, "42")
+    if Settings.model_fields[name].annotation is bool:  # a switch: --name / --no-name
+        assert not getattr(Settings(data_dir=tmp_path), name)
+        assert getattr(parse("--data-dir", str(tmp_path), flag), name) is True
+        monkeypatch.setenv(f"GATEWAY_{name.upper()}", "true")
+        assert getattr(Settings(data_dir=tmp_path), name) is True
+        assert getattr(parse("--data-dir", str(tmp_path), "--no-" + flag[2:]), name) is False
+        return
     expected = type(getattr(Settings(data_dir=tmp_path), name) or "")(value)
     got = getattr(parse("--data-dir", str(tmp_path), flag, value), name)
     if name == "data_dir":  # the flag itself

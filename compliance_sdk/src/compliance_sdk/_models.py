@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Generic, Literal, TypeVar
 
-from sdk_core import BaseModel
+from sdk_core import BaseModel, html_fields
 
 __all__ = [
     "Agent",
@@ -213,6 +213,13 @@ class Incident(BaseModel):
     resolved_at: dt.datetime | None
     hipaa_controls: list[str]
     created_at: dt.datetime
+
+    def _repr_html_(self) -> str:
+        """The incident's fields as a table in a notebook (a detail's drift and
+        runbook execution as dotted names), escaped."""
+        state = "resolved" if self.resolved else "open"
+        title = f"{self.severity} {self.check_type} incident on {self.hostname} ({state})"
+        return html_fields(self, caption=title)
 
 
 class DriftData(BaseModel):

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 import pydantic
 from pydantic import Field
 
-from sdk_core import BaseModel
+from sdk_core import BaseModel, html_section, html_table, html_text
 
 __all__ = [
     "FeedbackResult",
@@ -113,6 +113,36 @@ class SearchResult(_WithRequestId):
     sources: list[Source]
     suggested_queries: list[str] = Field(default_factory=list)
     metadata: SearchMetadata | None = None
+
+    def _repr_html_(self) -> str:
+        """The answer, then its sources by relevance, in a notebook (escaped and bounded)."""
+        title = f"{self.query!r}: {len(self.sources)} sources"
+        if self.request_id:
+            title += f" (request {self.request_id})"
+        ranked = sorted(self.sources, key=lambda s: s.relevance_score, reverse=True)
+        rows = (
+            [
+                f"{s.relevance_score:.2f}",
+                s.title,
+                s.metadata and s.metadata.document_type,
+                s.metadata and s.metadata.vendor,
+                s.metadata and s.metadata.product,
+                s.id,
+            ]
+            for s in ranked
+        )
+        parts = [
+            f"<blockquote>{html_text(self.answer, max_chars=2_000)}</blockquote>",
+            html_table(
+                ["relevance", "title", "type", "vendor", "product", "id"],
+                rows,
+                caption="sources",
+                total=len(ranked),
+            ),
+        ]
+        if self.suggested_queries:
+            parts.append(f"<p>Try: {html_text(' | '.join(self.suggested_queries))}</p>")
+        return html_section(title, *parts)
 
 
 class Suggestions(_WithRequestId):

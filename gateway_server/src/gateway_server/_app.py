@@ -90,5 +90,5 @@ def create_app(
     app.device_gateway = gateway
     app.compliance = compliance
     app.emulators = emulators
-    app.add_middleware(FastLane, routes=fast)
+    app.add_middleware(FastLane, routes=fast, sockets=gateway.socket_routes())
     return app

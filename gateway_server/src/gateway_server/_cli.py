@@ -33,7 +33,7 @@ from .device_gateway import DeviceGateway, customer_verifier
 from .edge import RedactSecrets, with_deadlines
 from .emulators import environment
 
-__all__ = ["GatewayServer", "main"]
+__all__ = ["GatewayServer", "main", "serving_options", "socket_options"]
 
 # The settings that the commands working on the database alone take.
 _STORAGE = ("data_dir", "database_url", "jwt_secret", "jwt_audience", "jwt_customer_claim")
@@ -130,6 +130,33 @@ def configure_logging(level: str) -> None:
     )
 
 
+def socket_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's WebSocket options from the settings: the implementation,
+    compression and keepalive pings (a peer that misses a pong is dropped)."""
+    return {
+        "ws": settings.ws_implementation,
+        "ws_per_message_deflate": settings.ws_per_message_deflate,
+        "ws_ping_interval": settings.ws_ping_interval,
+        "ws_ping_timeout": settings.ws_ping_timeout,
+        "ws_max_size": settings.max_body_bytes,  # a socket message is held to the body limit
+    }
+
+
+def serving_options(settings: Settings) -> dict[str, Any]:
+    """Everything uvicorn is told besides the app, address and logging: the
+    request deadlines, the sockets, proxy trust, the drain time. The one
+    statement of how the server is served, by ``serve`` and by the test kit."""
+    return {
+        "access_log": False,  # the gateway writes its own access log, secrets redacted
+        "timeout_graceful_shutdown": int(settings.drain_seconds),
+        "http": with_deadlines(settings.header_timeout, settings.body_timeout),
+        # X-Forwarded-For only from the proxies named: else anyone picks their address
+        "proxy_headers": settings.forwarded_allow_ips is not None,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+        **socket_options(settings),
+    }
+
+
 def run_server(settings: Settings) -> None:
     app = create_app(settings)
     configure_logging(settings.log_level)
@@ -139,15 +166,8 @@ def run_server(settings: Settings) -> None:
         port=settings.port,
         log_config=None,  # configure_logging's handler, not uvicorn's own
         log_level=settings.log_level,
-        access_log=False,  # the gateway writes its own access log, secrets redacted
-        timeout_graceful_shutdown=int(settings.drain_seconds),
-        http=with_deadlines(settings.header_timeout, settings.body_timeout),
-        ws="websockets",
-        ws_max_size=settings.max_body_bytes,  # a socket message is held to the body limit
-        # X-Forwarded-For only from the proxies named: else anyone picks their address
-        proxy_headers=settings.forwarded_allow_ips is not None,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
         lifespan="on",
+        **serving_options(settings),
     )
     GatewayServer(config, app).run()
 
@@ -288,9 +308,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             "customerToken": verifier.mint(seeded["customer"], ttl=24 * 3600),
             **seeded,
         }
+        variables = {
+            "GATEWAY_BASE_URL": base_url,
+            "GATEWAY_TOKEN": credentials["customerToken"],
+            "COMPLIANCE_BASE_URL": base_url,
+            "COMPLIANCE_USERNAME": seeded["compliance"]["username"],
+            "COMPLIANCE_PASSWORD": seeded["compliance"]["password"],
+        }
         if settings.emulators:
             # the clients read these variables: `export` them and run examples/*.py
             credentials["emulators"] = environment(settings, base_url)
+            variables.update(credentials["emulators"])
+        # every client of the suite reads these: `export` them all (docs/notebooks.md)
+        credentials["environment"] = variables
         print(json.dumps(credentials, indent=2), flush=True)
         if args.credentials_file:
             Path(args.credentials_file).write_text(json.dumps(credentials))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -109,6 +109,29 @@ class Settings(BaseSettings):
     )
     ws_messages_per_second: Positive = Field(
         default=10, description="messages a second a client may send on one WebSocket"
+    )
+    ws_implementation: Literal["websockets-sansio", "websockets"] = Field(
+        default="websockets-sansio",
+        description="uvicorn's WebSocket implementation (websockets-sansio: the lean one "
+        "uvicorn recommends; websockets: the deprecated one)",
+    )
+    ws_per_message_deflate: bool = Field(
+        default=False,
+        description="offer per-message compression on WebSockets (off: it costs about 100 KB "
+        "of server memory per socket to shrink messages of a few hundred bytes)",
+    )
+    ws_ping_interval: float = Field(
+        default=20.0, gt=0, description="seconds between the server's pings on each WebSocket"
+    )
+    ws_ping_timeout: float = Field(
+        default=20.0,
+        gt=0,
+        description="seconds a WebSocket peer has to answer a ping before it is dropped as dead",
+    )
+    ws_send_queue: Positive = Field(
+        default=1000,
+        description="events waiting to be sent on one WebSocket; a socket further behind is "
+        "closed with 1013 and counted",
     )
     max_body_bytes: Positive = Field(
         default=1_048_576,

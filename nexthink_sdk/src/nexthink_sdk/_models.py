@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import pydantic
 from pydantic import AfterValidator, Field
 
-from sdk_core import BaseModel, UUIDStr, matching
+from sdk_core import BaseModel, UUIDStr, html_records, html_table, matching
 
 if TYPE_CHECKING:
     import pandas
@@ -72,6 +72,15 @@ class _Input(pydantic.BaseModel):
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
+def _nql_caption(result: NqlResult | NqlResultV2) -> str:
+    caption = f"NQL {result.query_id}: {result.rows:,} rows"
+    if result.rows != len(result.data):
+        caption += f" ({len(result.data):,} returned)"
+    if result.execution_date_time:
+        caption += f", executed {result.execution_date_time}"
+    return caption
+
+
 def import_pandas() -> Any:
     """pandas, or an ImportError saying which extra brings it."""
     try:
@@ -102,6 +111,10 @@ class NqlResult(BaseModel):
         frame: pandas.DataFrame = import_pandas().DataFrame(self.data, columns=self.headers)
         return frame
 
+    def _repr_html_(self) -> str:
+        """The rows as a table in a notebook: escaped, the first rows only for a large result."""
+        return html_table(self.headers, self.data, caption=_nql_caption(self))
+
 
 class NqlResultV2(BaseModel):
     """``POST /api/v2/nql/execute``: rows as objects keyed by field name."""
@@ -116,6 +129,10 @@ class NqlResultV2(BaseModel):
         """The rows as a pandas DataFrame (needs the ``pandas`` extra)."""
         frame: pandas.DataFrame = import_pandas().DataFrame.from_records(self.data)
         return frame
+
+    def _repr_html_(self) -> str:
+        """The rows as a table in a notebook: escaped, the first rows only for a large result."""
+        return html_records(self.data, caption=_nql_caption(self))
 
 
 class ExportJob(BaseModel):

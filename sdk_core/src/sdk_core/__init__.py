@@ -31,6 +31,7 @@ from ._exceptions import (
     make_status_error,
     parse_error_body,
 )
+from ._html import html_fields, html_records, html_section, html_table, html_text
 from ._logging import get_logger
 from ._models import BaseModel
 from ._multi_status import (
@@ -170,6 +171,11 @@ __all__ = [
     "check_batch",
     "check_each",
     "get_logger",
+    "html_fields",
+    "html_records",
+    "html_section",
+    "html_table",
+    "html_text",
     "input_error_from",
     "make_status_error",
     "matching",

@@ -13,6 +13,7 @@ import attrs
 import httpx
 
 from ._exceptions import SDKError
+from ._html import html_records, html_section, html_table
 
 __all__ = ["FailedItem", "ItemError", "MultiStatusError", "MultiStatusResult", "UnmatchedFailure"]
 
@@ -104,6 +105,26 @@ class MultiStatusResult(Generic[ItemT]):
         """:class:`MultiStatusError` unless :attr:`ok`."""
         if not self.ok:
             raise MultiStatusError(self)
+
+    def _repr_html_(self) -> str:
+        """The outcome, then a table of each item that failed and why, then what went through."""
+        outcome = "all applied" if self.ok else "partial" if self.is_partial else "none applied"
+        title = (
+            f"HTTP {self.status_code}: {outcome}: {len(self.succeeded)} succeeded, "
+            f"{len(self.failed)} failed"
+        )
+        if self.unmatched:
+            title += f", {len(self.unmatched)} failures under keys no item has"
+        parts = []
+        if self.failed or self.unmatched:
+            rows: list[tuple[object, str, str | None]] = [
+                (f.item, e.message, e.code) for f in self.failed for e in f.errors
+            ]
+            rows += [(u.key, e.message, e.code) for u in self.unmatched for e in u.errors]
+            parts.append(html_table(["item", "error", "code"], rows, caption="failed"))
+        if self.succeeded:
+            parts.append(html_records(self.succeeded, caption="succeeded"))
+        return html_section(title, *parts)
 
     @classmethod
     def from_failures(

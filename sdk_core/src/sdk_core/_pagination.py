@@ -28,12 +28,13 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import attrs
 import httpx
 
 from ._exceptions import SDKError
+from ._html import _count, html_records
 
 if TYPE_CHECKING:
     from ._rate_limit import RateLimitInfo
@@ -74,11 +75,35 @@ class Page(Generic[T]):
     def __len__(self) -> int:
         return len(self.items)
 
+    def _repr_html_(self) -> str:
+        """The items as a table in a notebook, with what the server said of the rest."""
+        facts = [f"Page: {_count(len(self.items), 'item')}"]
+        if self.total is not None:
+            facts.append(f"{self.total:,} in all")
+        if self.total_pages is not None:
+            facts.append(f"{self.total_pages:,} pages")
+        if self.has_more is not None:
+            facts.append("has more" if self.has_more else "last page")
+        return html_records(self.items, caption=", ".join(facts))
+
 
 class PaginationStrategy(Protocol):
     def first(self, params: Mapping[str, Any]) -> Params: ...
 
     def next(self, params: Params, page: Page[Any]) -> Params | None: ...
+
+
+@runtime_checkable
+class _Positions(Protocol):
+    """A strategy that can also say where a page stands (both built-in ones can)."""
+
+    def position(self, params: Params, page: Page[Any]) -> tuple[int | None, int | None]: ...
+
+
+def _pages_for(total: int | None, limit: Any) -> int | None:
+    if total is None or not limit:
+        return None
+    return -(-total // int(limit))
 
 
 @attrs.frozen
@@ -113,6 +138,14 @@ class PageNumberPagination:
                 return None
         return {**params, self.page_param: number + 1}
 
+    def position(self, params: Params, page: Page[Any]) -> tuple[int | None, int | None]:
+        """This page's number counted from 1, and how many pages there are (if known)."""
+        number = int(params[self.page_param]) - self.first_page + 1
+        count = page.total_pages
+        if count is None:
+            count = _pages_for(page.total, params.get(self.limit_param))
+        return number, count
+
 
 @attrs.frozen
 class OffsetPagination:
@@ -141,6 +174,15 @@ class OffsetPagination:
             elif limit is not None and len(page.items) < int(limit):
                 return None
         return {**params, self.offset_param: offset}
+
+    def position(self, params: Params, page: Page[Any]) -> tuple[int | None, int | None]:
+        """This page's number counted from 1 (when pages are ``limit`` long),
+        and how many pages there are (if known)."""
+        limit = params.get(self.limit_param)
+        if not limit:
+            return None, None
+        number = int(params[self.offset_param]) // int(limit) + 1
+        return number, _pages_for(page.total, limit)
 
 
 class SyncPaginator(Generic[T]):
@@ -274,6 +316,33 @@ class BasePage(Generic[T]):
 
     def has_next_page(self) -> bool:
         return self.next_page_params() is not None
+
+    @property
+    def page_number(self) -> int | None:
+        """This page's number, counted from 1 (``None`` when the strategy cannot tell)."""
+        return self._position()[0]
+
+    @property
+    def page_count(self) -> int | None:
+        """How many pages the list has, when the server said enough to know."""
+        return self._position()[1]
+
+    def _position(self) -> tuple[int | None, int | None]:
+        if isinstance(self._strategy, _Positions):
+            return self._strategy.position(self._params, self._data)
+        return None, None
+
+    def _repr_html_(self) -> str:
+        """This page's items as a table, with where the page stands (no I/O)."""
+        number, count = self._position()
+        where = f"page {number}" if number is not None else "a page"
+        if number is not None and count is not None:
+            where += f" of {count}"
+        facts = [f"{type(self).__name__}: {where}", f"{len(self):,} on this page"]
+        if self.total is not None:
+            facts.append(f"{self.total:,} in all")
+        facts.append("has more" if self.has_next_page() else "last page")
+        return html_records(self.items, caption=", ".join(facts))
 
     def _next_params(self) -> Params:
         params = self.next_page_params()

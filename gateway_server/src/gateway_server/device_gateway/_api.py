@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from .._services import Services
 from ._auth import Guard, customer_verifier
@@ -37,22 +37,27 @@ class DeviceGateway:
         self.sessions = SessionStore(database, settings, clock, self.devices, pending)
         self.verifier = customer_verifier(settings, clock)
         self.guard = Guard(settings, clock, self.devices, self.verifier)
-        self.hub = Hub()
+        self.hub = Hub(services.broker)
         self.events = LiveEvents(services.broker, self.sessions, self.queue, self.hub, clock)
         self._device_routes = DeviceRoutes(self)
-        self._sockets = Sockets(self)
+        self._sockets = Sockets(self).routes()
 
     def fast_routes(self) -> list[Route]:
         """The device request loop, served by the edge's fast lane (and listed in
         :meth:`routes` as every route is)."""
         return self._device_routes.request_loop()
 
+    def socket_routes(self) -> list[WebSocketRoute]:
+        """The WebSocket routes, which the edge's fast lane serves too (a socket
+        keeps a frame of every layer it passes through for as long as it lives)."""
+        return self._sockets
+
     def routes(self, fast: list[Route]) -> list[BaseRoute]:
         return [
             *fast,
             *self._device_routes.routes(),
             *CustomerRoutes(self).routes(),
-            *self._sockets.routes(),
+            *self._sockets,
             *OpsRoutes(self).routes(),
         ]
 

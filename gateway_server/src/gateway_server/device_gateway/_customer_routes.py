@@ -158,6 +158,7 @@ class CustomerRoutes:
                     "database": services.database.backend,
                     "broker": services.broker_name,
                     "websockets": self.api.hub.customers[customer],  # its own, no one else's
+                    "websocketsTooSlow": self.api.hub.too_slow[f"customer {customer}"],
                 },
             },
         )

@@ -9,6 +9,7 @@ run-out scan looks only at devices someone here listens to.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import contextlib
 from collections.abc import Callable
@@ -16,32 +17,53 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
-from ..events import Broker
+from ..events import Broker, Subscriber
 from ._queue import QueueStore
 from ._sessions import SessionStore
 from ._views import command_message, command_update
 
 __all__ = ["Hub", "LiveEvents"]
 
+CLOSE_WAIT = 5.0  # seconds a shutdown waits for the sockets' close frames to go out
+
 
 class Hub:
-    """Open WebSockets, so that shutdown can close them with 1001; and, for the
-    claims that run out, the devices with a socket open here (``devices``) and
-    those a customer socket here watches (``watched``); the sockets of each
-    device and customer (``devices``, ``customers``) are also what is capped."""
+    """The sockets open on this process and what they hear: shutdown closes
+    them with 1001; for the claims that run out, the devices with a socket
+    open here (``devices``) and those a customer socket here watches
+    (``watched``), both kept by :meth:`subscribe`; the sockets of each device
+    and customer (``device_sockets``, ``customers``), which are capped; the
+    sockets whose credential expires (``expiry``); and how many were closed
+    for falling behind (``too_slow``, per socket owner: ``customer <id>``,
+    ``device <id>``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
         self.sockets: set[WebSocket] = set()
         self.expiry: dict[WebSocket, float] = {}
         """Sockets opened with a credential that expires, and when it does."""
         self.devices: collections.Counter[str] = collections.Counter()
         self.watched: collections.Counter[str] = collections.Counter()
+        self.device_sockets: collections.Counter[str] = collections.Counter()
+        """Device sockets open here, per device."""
         self.customers: collections.Counter[str] = collections.Counter()
         """Customer sockets open here, per customer."""
+        self.too_slow: collections.Counter[str] = collections.Counter()
 
-    @staticmethod
-    def join(counter: collections.Counter[str], device_id: str) -> None:
+    def _counter(self, topic: str) -> tuple[collections.Counter[str], str]:
+        kind, _, device_id = topic.partition(":")
+        return (self.devices if kind == "device" else self.watched), device_id
+
+    def subscribe(self, topic: str, subscriber: Subscriber) -> None:
+        """``subscriber`` hears ``topic`` (``device:<id>`` or ``watch:<id>``)."""
+        self.broker.subscribe(topic, subscriber)
+        counter, device_id = self._counter(topic)
         counter[device_id] += 1
+
+    def unsubscribe(self, topic: str, subscriber: Subscriber) -> None:
+        """Once for each :meth:`subscribe` of the same two."""
+        self.broker.unsubscribe(topic, subscriber)
+        self.leave(*self._counter(topic))
 
     @staticmethod
     def admit(counter: collections.Counter[str], key: str, cap: int) -> bool:
@@ -52,10 +74,10 @@ class Hub:
         return True
 
     @staticmethod
-    def leave(counter: collections.Counter[str], device_id: str) -> None:
-        counter[device_id] -= 1
-        if counter[device_id] <= 0:
-            del counter[device_id]
+    def leave(counter: collections.Counter[str], key: str) -> None:
+        counter[key] -= 1
+        if counter[key] <= 0:
+            del counter[key]
 
     async def close_expired(self, now: float) -> None:
         """Close with 1008 the sockets whose credential has expired."""
@@ -65,10 +87,18 @@ class Hub:
                 with contextlib.suppress(Exception):
                     await ws.close(code=1008, reason="credentials expired")
 
-    async def close_all(self, code: int = 1001) -> None:
-        for ws in list(self.sockets):
+    async def close_all(self, code: int = 1001, wait: float = CLOSE_WAIT) -> None:
+        """Close every socket with ``code``, all at once and for ``wait``
+        seconds at most: a peer that stopped reading cannot take its close
+        frame, and must hold up neither the others nor the shutdown."""
+
+        async def close(ws: WebSocket) -> None:
             with contextlib.suppress(Exception):
                 await ws.close(code=code, reason="server shutting down")
+
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(wait):
+                await asyncio.gather(*(close(ws) for ws in list(self.sockets)))
 
 
 class LiveEvents:

@@ -92,7 +92,7 @@ BURY = hot(
     )
 )
 COUNT_CLAIMABLE = hot(sa.select(sa.func.count()).select_from(commands).where(_VISIBLE))
-CLAIMABLE = (
+CLAIMABLE = hot(
     _queue(_c, _c.id, _c.type, _c.priority)
     .where(_c.claim_count < p("max_claims"))
     .limit(p("limit"))

@@ -1,34 +1,42 @@
 """Fan-out of live events to WebSocket subscribers, behind a small interface.
 
 :class:`InProcessBroker` serves one server process; a backend shared by
-several processes implements the same :class:`Broker` protocol. Topics are
-named by the API that publishes on them (the device gateway's are in
-``device_gateway/_events.py``).
+several processes implements the same :class:`Broker` protocol (it would
+read the shared channel once per process and deliver to the subscribers
+here). Topics are named by the API that publishes on them (the device
+gateway's are in ``device_gateway/_events.py``).
+
+A publication costs work in proportion to the topic's subscribers, never
+to every socket: the message is written as JSON once, then handed to each
+subscriber's :meth:`Subscriber.deliver`, which only queues it (an
+:class:`~gateway_server.events.Outbox`), so a slow subscriber never holds
+up the publisher or the others.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections import defaultdict
-from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-__all__ = ["Broker", "InProcessBroker", "Subscription"]
+from .._json import dumps
+
+__all__ = ["Broker", "InProcessBroker", "Subscriber"]
 
 
-class Subscription(Protocol):
-    def add(self, topic: str) -> None: ...
-
-    def remove(self, topic: str) -> None: ...
-
-    def __aiter__(self) -> AsyncIterator[dict[str, Any]]: ...
+class Subscriber(Protocol):
+    def deliver(self, text: str) -> None:
+        """Take one message (JSON text) of a topic subscribed to. Must not
+        block or raise: queue it, or drop the subscriber."""
+        ...
 
 
 class Broker(Protocol):
     async def publish(self, topic: str, message: dict[str, Any]) -> None: ...
 
-    def subscription(self) -> contextlib.AbstractAsyncContextManager[Subscription]: ...
+    def subscribe(self, topic: str, subscriber: Subscriber) -> None: ...
+
+    def unsubscribe(self, topic: str, subscriber: Subscriber) -> None:
+        """Stop delivering ``topic`` to ``subscriber`` (nothing if it was not subscribed)."""
+        ...
 
     def has_subscribers(self, topic: str) -> bool:
         """False only when no one can be listening (skip building the event)."""
@@ -39,52 +47,47 @@ class Broker(Protocol):
     async def close(self) -> None: ...
 
 
-class _LocalSubscription:
-    def __init__(self, broker: InProcessBroker, maxsize: int) -> None:
-        self._broker = broker
-        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize)
-        self.topics: set[str] = set()
-
-    def add(self, topic: str) -> None:
-        self.topics.add(topic)
-        self._broker._subscribers[topic].add(self)
-
-    def remove(self, topic: str) -> None:
-        self.topics.discard(topic)
-        self._broker._subscribers[topic].discard(self)
-
-    def deliver(self, message: dict[str, Any]) -> None:
-        with contextlib.suppress(asyncio.QueueFull):  # a slow consumer loses events, not the server
-            self.queue.put_nowait(message)
-
-    async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
-        while True:
-            yield await self.queue.get()
-
-
 class InProcessBroker:
-    def __init__(self, queue_size: int = 1000) -> None:
-        self._subscribers: defaultdict[str, set[_LocalSubscription]] = defaultdict(set)
-        self._queue_size = queue_size
+    def __init__(self) -> None:
+        # A topic's subscriber, or its set of them: most topics (a device's
+        # own socket, one portal watching a device) have one, and a set for
+        # each would be a tenth of what an idle device socket costs.
+        self._topics: dict[str, Subscriber | set[Subscriber]] = {}
 
     async def publish(self, topic: str, message: dict[str, Any]) -> None:
-        for sub in list(self._subscribers.get(topic, ())):
-            sub.deliver(message)
+        subscribers = self._topics.get(topic)
+        if subscribers is None:
+            return
+        text = dumps(message).decode()
+        if isinstance(subscribers, set):
+            for subscriber in tuple(subscribers):  # a subscriber may drop itself meanwhile
+                subscriber.deliver(text)
+        else:
+            subscribers.deliver(text)
 
-    @contextlib.asynccontextmanager
-    async def subscription(self) -> AsyncIterator[Subscription]:
-        sub = _LocalSubscription(self, self._queue_size)
-        try:
-            yield sub
-        finally:
-            for topic in list(sub.topics):
-                sub.remove(topic)
+    def subscribe(self, topic: str, subscriber: Subscriber) -> None:
+        heard = self._topics.get(topic)
+        if heard is None:
+            self._topics[topic] = subscriber
+        elif isinstance(heard, set):
+            heard.add(subscriber)
+        elif heard is not subscriber:
+            self._topics[topic] = {heard, subscriber}
+
+    def unsubscribe(self, topic: str, subscriber: Subscriber) -> None:
+        heard = self._topics.get(topic)
+        if isinstance(heard, set):
+            heard.discard(subscriber)
+            if len(heard) == 1:
+                (self._topics[topic],) = heard
+        elif heard is subscriber:  # a topic nobody hears costs nothing
+            del self._topics[topic]
 
     def has_subscribers(self, topic: str) -> bool:
-        return bool(self._subscribers.get(topic))
+        return topic in self._topics
 
     async def ping(self) -> bool:
         return True
 
     async def close(self) -> None:
-        self._subscribers.clear()
+        self._topics.clear()

@@ -15,6 +15,7 @@ import attrs
 import uvicorn
 
 from .._app import GatewayApp, create_app
+from .._cli import serving_options
 from .._settings import Settings
 from ..emulators import PREFIX, credentials
 
@@ -127,9 +128,8 @@ class LocalGateway:
             host="127.0.0.1",
             port=self.port,
             log_level=self.settings.log_level,
-            access_log=False,
             lifespan="on",
-            ws="websockets",
+            **serving_options(self.settings),  # served exactly as `gateway-server serve` does
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="gateway-kit", daemon=True)
