@@ -4,7 +4,9 @@
     python examples/compliance_dashboard.py creds.json
 
 Logs in as the demo partner's admin, prints each site's fleet line and
-compliance per check, pages through the open incidents, shows one in detail,
+compliance per check, pages through the open incidents (the first page fetched
+at the call, a per-call timeout kept on every page), shows one in detail with
+its raw response,
 promotes the learning candidate the demo's repeated fixes made, escalates the
 critical incident, and shows that the viewer may read but not resolve.
 """
@@ -37,16 +39,21 @@ def main() -> None:
         for check in admin.fleet.site(clinic).compliance:
             if check.reporting:
                 print(f"  {check.check_type}: {check.passing}/{check.reporting} passing")
-        open_incidents = admin.incidents.list(resolved=False, limit=2)
-        print(f"open incidents: {open_incidents.first_page().total}")
+        # The first page is fetched here (a refused filter fails here); iterating
+        # it walks every page, two incidents at a time, with the same filter.
+        open_incidents = admin.incidents.list(resolved=False, limit=2, timeout=10)
+        more = open_incidents.has_next_page()
+        print(f"open incidents: {open_incidents.total}, more pages: {more}")
         for incident in open_incidents:
             print(f"  {incident.severity:8s} {incident.hostname} {incident.check_type}")
-        healed = next(iter(admin.incidents.list(resolved=True, check_type="screenlock")))
-        detail = admin.incidents.get(healed.id)
+        healed = admin.incidents.list(resolved=True, check_type="screenlock").items[0]
+        raw = admin.incidents.with_raw_response.get(healed.id)  # APIResponse[IncidentDetail]
+        detail = raw.parse()
         assert detail.runbook_execution is not None
         print(
             f"incident {detail.hostname} {detail.check_type}: resolved by {detail.resolved_by}, "
-            f"execution {detail.runbook_execution.status}"
+            f"execution {detail.runbook_execution.status} (HTTP {raw.status_code}, "
+            f"request id {'present' if raw.request_id else 'missing'})"
         )
         for candidate in admin.learning.list(status="pending"):
             runbook = admin.learning.promote(candidate.id, name="Restore screen lock policy")

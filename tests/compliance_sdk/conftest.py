@@ -22,6 +22,14 @@ from tests.gateway_support import Clock
 from tests.support import LocalServer
 
 T = TypeVar("T")
+# A provider the server can start a flow with; its token endpoint is never reached
+# by these tests (they hand the callback the provider's refusal, not a code).
+OAUTH = {
+    "google_client_id": "google-client",
+    "google_client_secret": "google-secret",
+    "google_authorize_url": "https://accounts.example/auth",
+    "google_token_url": "http://127.0.0.1:9/token",
+}
 
 
 @attrs.define
@@ -102,7 +110,7 @@ class InProcess:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[InProcess]:
     clock = Clock()
-    app = create_app(settings(tmp_path, compliance_session_ttl=600), clock=clock)
+    app = create_app(settings(tmp_path, compliance_session_ttl=600, **OAUTH), clock=clock)
     contract = load("compliance.openapi.yaml")
     with TestClient(app, base_url=BASE) as http:
         http.event_hooks = contract_hooks(contract)
@@ -121,7 +129,7 @@ class Live:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """uvicorn on 127.0.0.1 over a real socket, seeded before it starts."""
-    app = create_app(settings(tmp_path_factory.mktemp("live")))
+    app = create_app(settings(tmp_path_factory.mktemp("live"), **OAUTH))
 
     async def seeded() -> Seeded:
         async with app.router.lifespan_context(app):

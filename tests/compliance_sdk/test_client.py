@@ -22,28 +22,11 @@ from compliance_sdk import (
     RateLimitError,
     UnprocessableEntityError,
 )
+from tests.compliance_sdk.clients import client, logins
 from tests.compliance_sdk.conftest import InProcess, Live, async_contract_hooks
 from tests.compliance_support import BASE, PASSWORD
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def client(server: InProcess, role: str = "admin", **options: object) -> ComplianceClient:
-    return ComplianceClient(
-        BASE,
-        username=server.seeded.users[role],
-        password=PASSWORD,
-        http_client=server.http,
-        **options,  # type: ignore[arg-type]
-    )
-
-
-def logins(server: InProcess) -> list[httpx.Request]:
-    seen: list[httpx.Request] = []
-    server.http.event_hooks["request"].append(
-        lambda r: seen.append(r) if r.url.path == "/api/auth/login" else None
-    )
-    return seen
 
 
 def test_the_client_logs_in_on_the_first_call_and_keeps_the_session(server: InProcess) -> None:

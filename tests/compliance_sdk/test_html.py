@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import functools
 
+from tests.compliance_sdk.clients import client
 from tests.compliance_sdk.conftest import InProcess
-from tests.compliance_sdk.test_client import client
 from tests.html_support import read_html
 
 EVIL = "<script>alert(1)</script>"
@@ -27,7 +27,7 @@ def test_an_incident_reads_as_its_fields_and_escapes_what_the_agent_sent(
     with client(server, "viewer") as viewer:
         detail = viewer.incidents.get(drift.incident_id)
         markup = detail._repr_html_()
-        page = viewer.incidents.list(limit=1).first_page()
+        page = viewer.incidents.list(limit=1)  # the first page, as the call answers it
     assert "<script>" not in markup
     table = read_html(markup).tables[0]
     assert table.caption == f"{detail.severity} bitlocker incident on PC-9 (open)"
@@ -39,6 +39,6 @@ def test_an_incident_reads_as_its_fields_and_escapes_what_the_agent_sent(
     assert fields["runbook_execution"] == ""
 
     listed = read_html(page._repr_html_()).tables[0]
-    assert listed.caption == "Page: 1 item, 2 in all"
+    assert listed.caption == "SyncPage: page 1 of 2, 1 on this page, 2 in all, has more"
     assert listed.headers[:4] == ["id", "site_id", "hostname", "check_type"]
     assert listed.rows[0][2] == "PC-9"  # newest first

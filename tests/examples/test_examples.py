@@ -96,8 +96,8 @@ def test_gateway_examples_against_gateway_server_demo(tmp_path: Path) -> None:
         dashboard = run("compliance_dashboard.py", creds["file"])
         assert "logged in as demo-admin (admin)" in dashboard
         assert "site Riverside Family Clinic: 3/3 agents online" in dashboard
-        assert "open incidents: 3" in dashboard
-        assert "resolved by agent, execution succeeded" in dashboard
+        assert "open incidents: 3, more pages: True" in dashboard
+        assert "resolved by agent, execution succeeded (HTTP 200, request id present)" in dashboard
         assert (
             "promoted 'screenlock: expected locks after 900 s, actual never locks' (3 successes)"
             in dashboard

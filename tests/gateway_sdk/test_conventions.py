@@ -25,6 +25,7 @@ from gateway_sdk import (
     RequestOverrides,
     SDKError,
     Session,
+    SessionCommand,
     SyncPage,
 )
 from gateway_sdk._raw import (
@@ -254,6 +255,55 @@ async def test_async_pages(app: Starlette, tmp_path: Path) -> None:
         got = await cust.devices.with_raw_response.status("dev-000", extra_headers={"X-A": "1"})
         assert got.http_request.headers["X-A"] == "1"
         assert got.parse().status == "provisioned"
+
+
+def test_a_sessions_commands_are_pages(app: Starlette, http: TestClient) -> None:
+    """``sessions.commands`` pages what ``GET .../sessions/{id}`` answers a page
+    at a time (``commands`` and ``commandsTotal``), oldest first."""
+    cust = customer(app, http)
+    registered(app, http, "dev-001")
+    session = cust.sessions.create("dev-001")
+    ids = [cust.sessions.enqueue(session.id, f"job_{i}").id for i in range(7)]
+    seen = recorded(http)
+    first: SyncPage[SessionCommand] = cust.sessions.commands(
+        session.id, page_size=3, extra_headers={"X-Trace": "cmds"}
+    )
+    assert len(seen) == 1  # fetched at the call
+    assert (len(first), first.total, first.has_next_page()) == (3, 7, True)
+    assert [c.id for c in first.items] == ids[:3]
+    assert [len(p) for p in first.iter_pages()] == [3, 3, 1]
+    assert [c.id for c in first] == ids
+    assert first.get_next_page().params == {"limit": 3, "offset": 3}
+    assert {r.headers["X-Trace"] for r in seen} == {"cmds"}  # on every page
+    raw = cust.sessions.with_raw_response.commands(session.id, page_size=2)
+    page = raw.parse()
+    assert [c.id for c in page.items] == ids[:2]
+    assert page.request_id == raw.request_id
+    assert [c.id for c in cust.sessions.commands(session.id)] == ids  # one page of 50
+    before = len(seen)
+    with pytest.raises(InputValidationError) as caught:
+        cust.sessions.commands(session.id, page_size=201)
+    assert caught.value.field == "page_size"
+    assert len(seen) == before
+
+
+def test_a_page_of_large_results_ends_early_and_the_next_follows(
+    app: Starlette, http: TestClient
+) -> None:
+    """The server ends a page before its results pass 2,000,000 characters: a
+    page shorter than ``page_size`` is not the last while ``commandsTotal`` says more."""
+    cust = customer(app, http)
+    device = registered(app, http, "dev-001")
+    session = cust.sessions.create("dev-001")
+    for i in range(3):
+        cust.sessions.enqueue(session.id, f"dump_{i}")
+    for _ in range(3):
+        (claimed,) = device.claim()
+        device.complete(claimed, output="o" * 900_000)
+    first = cust.sessions.commands(session.id, page_size=3)
+    assert (len(first), first.total, first.has_next_page()) == (2, 3, True)
+    assert [len(p) for p in first.iter_pages()] == [2, 1]
+    assert [c.type for c in first] == ["dump_0", "dump_1", "dump_2"]
 
 
 # -- omitted is not null -------------------------------------------------------------------

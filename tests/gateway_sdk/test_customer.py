@@ -128,6 +128,13 @@ async def test_async_twins(app: Starlette, tmp_path: Path) -> None:
             "did job_1",
             "did job_2",
         ]
+        commands = await cust.sessions.commands(session.id, page_size=2)
+        assert (len(commands), commands.total, commands.has_next_page()) == (2, 3, True)
+        assert [c.type async for c in commands] == ["job_0", "job_1", "job_2"]
+        pages = cust.sessions.commands(session.id, page_size=2).iter_pages()
+        assert [len(p) async for p in pages] == [2, 1]
+        raw = await cust.sessions.with_raw_response.commands(session.id)
+        assert [c.result["output"] for c in raw.parse().items][-1] == "did job_2"
         assert [d.id async for d in cust.devices.list()] == ["dev-001"]
         assert (await cust.devices.status("dev-001")).status == "online"
         assert (await cust.system_info()).version == "0.1.0"

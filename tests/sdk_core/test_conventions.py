@@ -40,6 +40,7 @@ from sdk_core import (
     SyncAPIClient,
     SyncAPIResource,
     SyncPage,
+    no_idempotency_key,
     strip_not_given,
     to_raw_response_wrapper,
     to_streamed_response_wrapper,
@@ -140,6 +141,14 @@ def test_bad_overrides_fail_before_sending(options: dict[str, Any], field: str) 
         Items(SyncAPIClient(base_url=BASE)).create("a", **options)
     assert info.value.field == field
     assert not route.called
+
+
+def test_an_api_without_idempotency_keys_refuses_one_by_name() -> None:
+    options: MutationOverrides = {"timeout": 3.0}
+    assert no_idempotency_key(options, "not deduplicated") is options
+    with pytest.raises(InputValidationError) as info:
+        no_idempotency_key({**options, "idempotency_key": "k"}, "not deduplicated")
+    assert (info.value.field, info.value.message) == ("idempotency_key", "not deduplicated")
 
 
 def test_not_given_is_left_out_and_none_kept() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Unpack
+from typing import Unpack, cast
 
 import attrs
 import httpx
@@ -22,7 +22,9 @@ from sdk_core import (
     AsyncClientOptions,
     Clock,
     InputValidationError,
+    RequestOverrides,
     SDKError,
+    Secret,
     StaticAuth,
     SyncAPIClient,
     SyncClientOptions,
@@ -30,17 +32,34 @@ from sdk_core import (
 )
 
 from . import _requests as req
-from ._connections import AsyncEscalations, AsyncIntegrations, Escalations, Integrations
-from ._incidents import AsyncIncidents, AsyncLearning, AsyncRunbooks, Incidents, Learning, Runbooks
 from ._models import CurrentSession
-from ._sites import AsyncFleet, AsyncSites, Fleet, Sites
+from ._raw import AsyncComplianceClientWithRawResponse, ComplianceClientWithRawResponse
+from ._resources import (
+    AsyncEscalations,
+    AsyncFleet,
+    AsyncIncidents,
+    AsyncIntegrations,
+    AsyncLearning,
+    AsyncRunbooks,
+    AsyncSites,
+    Escalations,
+    Fleet,
+    Incidents,
+    Integrations,
+    Learning,
+    Runbooks,
+    Sites,
+)
 from ._version import __version__
 
 __all__ = ["AsyncComplianceClient", "ComplianceClient"]
 
 RELOGIN_MARGIN = 60.0
-ME = "/api/auth/me"
-LOGOUT = "/api/auth/logout"
+ME = req.get("/api/auth/me")
+LOGOUT = req.post("/api/auth/logout")
+BASE_URL_ENV = "COMPLIANCE_BASE_URL"
+TOKEN_ENV = "COMPLIANCE_TOKEN"  # noqa: S105 - the variable's name, not a secret
+USERNAME_ENV, PASSWORD_ENV = "COMPLIANCE_USERNAME", "COMPLIANCE_PASSWORD"
 
 
 @attrs.frozen(repr=False)
@@ -54,32 +73,30 @@ class _Settings:
         *,
         base_url: str | None,
         username: str | None,
-        password: str | None,
-        token: str | None,
+        password: str | Secret | None,
+        token: str | Secret | None,
         clock: Clock | None,
     ) -> _Settings:
         env = os.environ
-        base_url = base_url or env.get("COMPLIANCE_BASE_URL")
+        base_url = base_url or env.get(BASE_URL_ENV)
         if not base_url:
-            raise InputValidationError(
-                "base_url", "missing: pass base_url= or set COMPLIANCE_BASE_URL"
-            )
+            raise InputValidationError("base_url", f"missing: pass base_url= or set {BASE_URL_ENV}")
         explicit = username is not None or password is not None
         if token is not None and explicit:
             raise InputValidationError("token", "give either token or username/password, not both")
         if token is None and not explicit:
-            token = env.get("COMPLIANCE_TOKEN")
+            token = env.get(TOKEN_ENV)
         if token is not None:
             if not token:
                 raise InputValidationError("token", "must not be empty")
-            return cls(base_url, StaticAuth(token))
-        username = username or env.get("COMPLIANCE_USERNAME")
-        password = password or env.get("COMPLIANCE_PASSWORD")
+            return cls(base_url, StaticAuth(Secret(token)))
+        username = username or env.get(USERNAME_ENV)
+        password = password or env.get(PASSWORD_ENV)
         if not username or not password:
             raise InputValidationError(
                 "username" if not username else "password",
-                "missing: give username and password (or COMPLIANCE_USERNAME / "
-                "COMPLIANCE_PASSWORD), or a session token (COMPLIANCE_TOKEN)",
+                f"missing: give username and password (or {USERNAME_ENV} / "
+                f"{PASSWORD_ENV}), or a session token ({TOKEN_ENV})",
             )
         login = req.SessionLogin(f"{base_url.rstrip('/')}{req.LOGIN_PATH}", username, password)
         return cls(base_url, TokenAuth(login, refresh_margin=RELOGIN_MARGIN, clock=clock))
@@ -105,8 +122,8 @@ class ComplianceClient(SyncAPIClient):
         base_url: str | None = None,
         *,
         username: str | None = None,
-        password: str | None = None,
-        token: str | None = None,
+        password: str | Secret | None = None,
+        token: str | Secret | None = None,
         **options: Unpack[SyncClientOptions],
     ) -> None:
         settings = _Settings.resolve(
@@ -119,21 +136,22 @@ class ComplianceClient(SyncAPIClient):
         options.setdefault("max_retries", 2)
         super().__init__(base_url=settings.base_url, auth=settings.auth, **options)
 
-    def login(self) -> CurrentSession:
+    def login(self, **options: Unpack[RequestOverrides]) -> CurrentSession:
         """Open a new session now (the calls log in by themselves otherwise)."""
         auth = _session_auth(self._auth)
         auth.invalidate()
-        return self.me()
+        return self.me(**options)
 
-    def me(self) -> CurrentSession:
+    def me(self, **options: Unpack[RequestOverrides]) -> CurrentSession:
         """The session's user and when it expires."""
-        return self.request("GET", ME, cast_to=CurrentSession)
+        raw = self.request_raw(ME, CurrentSession, req.per_call(options))
+        return cast(CurrentSession, raw.parsed)
 
-    def logout(self) -> None:
+    def logout(self, **options: Unpack[RequestOverrides]) -> None:
         """Revoke the session on the server and forget it; a later call logs in again."""
         auth = _session_auth(self._auth)
         if auth.token is not None:
-            self.request("POST", LOGOUT, cast_to=None)
+            self.request_raw(LOGOUT, None, req.per_call(options))
         auth.invalidate()
 
     @functools.cached_property
@@ -164,6 +182,12 @@ class ComplianceClient(SyncAPIClient):
     def escalations(self) -> Escalations:
         return Escalations(self)
 
+    @functools.cached_property
+    def with_raw_response(self) -> ComplianceClientWithRawResponse:
+        """The same calls, answering an ``APIResponse`` of what they return:
+        ``client.with_raw_response.incidents.get(incident_id)``."""
+        return ComplianceClientWithRawResponse(self)
+
 
 class AsyncComplianceClient(AsyncAPIClient):
     """The compliance platform, async: the same resources and methods, awaited."""
@@ -176,8 +200,8 @@ class AsyncComplianceClient(AsyncAPIClient):
         base_url: str | None = None,
         *,
         username: str | None = None,
-        password: str | None = None,
-        token: str | None = None,
+        password: str | Secret | None = None,
+        token: str | Secret | None = None,
         **options: Unpack[AsyncClientOptions],
     ) -> None:
         settings = _Settings.resolve(
@@ -190,18 +214,19 @@ class AsyncComplianceClient(AsyncAPIClient):
         options.setdefault("max_retries", 2)
         super().__init__(base_url=settings.base_url, auth=settings.auth, **options)
 
-    async def login(self) -> CurrentSession:
+    async def login(self, **options: Unpack[RequestOverrides]) -> CurrentSession:
         auth = _session_auth(self._auth)
         auth.invalidate()
-        return await self.me()
+        return await self.me(**options)
 
-    async def me(self) -> CurrentSession:
-        return await self.request("GET", ME, cast_to=CurrentSession)
+    async def me(self, **options: Unpack[RequestOverrides]) -> CurrentSession:
+        raw = await self.request_raw(ME, CurrentSession, req.per_call(options))
+        return cast(CurrentSession, raw.parsed)
 
-    async def logout(self) -> None:
+    async def logout(self, **options: Unpack[RequestOverrides]) -> None:
         auth = _session_auth(self._auth)
         if auth.token is not None:
-            await self.request("POST", LOGOUT, cast_to=None)
+            await self.request_raw(LOGOUT, None, req.per_call(options))
         auth.invalidate()
 
     @functools.cached_property
@@ -231,3 +256,7 @@ class AsyncComplianceClient(AsyncAPIClient):
     @functools.cached_property
     def escalations(self) -> AsyncEscalations:
         return AsyncEscalations(self)
+
+    @functools.cached_property
+    def with_raw_response(self) -> AsyncComplianceClientWithRawResponse:
+        return AsyncComplianceClientWithRawResponse(self)

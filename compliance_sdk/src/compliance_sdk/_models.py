@@ -12,6 +12,7 @@ __all__ = [
     "Agent",
     "AgentStatus",
     "AwsRoleDetails",
+    "CandidateStatus",
     "CapabilityTier",
     "CheckCompliance",
     "CheckType",
@@ -24,6 +25,7 @@ __all__ = [
     "EnrollmentToken",
     "EnrollmentTokenCreated",
     "EscalationNotification",
+    "ExecutionStatus",
     "FleetAgents",
     "FleetRmm",
     "FleetSiteOverview",
@@ -34,6 +36,7 @@ __all__ = [
     "ListEnvelope",
     "LoginResult",
     "OAuthAuthorization",
+    "OAuthProvider",
     "Priority",
     "Provider",
     "RmmAgent",
@@ -46,6 +49,7 @@ __all__ = [
     "RunbookStep",
     "Severity",
     "Site",
+    "TokenStatus",
     "User",
 ]
 
@@ -58,8 +62,12 @@ CapabilityTier = Literal["monitor_only", "self_heal", "full_remediation"]
 AgentStatus = Literal["online", "offline", "revoked"]
 RunbookLevel = Literal["L1", "L2", "L3"]
 Provider = Literal["google_workspace", "azure_ad", "okta", "aws"]
+OAuthProvider = Literal["google_workspace", "azure_ad", "okta"]
 Priority = Literal["low", "medium", "high", "critical"]
 DeliveryStatus = Literal["pending", "delivered", "failed", "not_configured"]
+TokenStatus = Literal["active", "expired", "exhausted", "revoked"]
+ExecutionStatus = Literal["pending", "succeeded", "failed", "timed_out"]
+CandidateStatus = Literal["pending", "promoted", "rejected"]
 
 
 class ListEnvelope(BaseModel, Generic[T]):

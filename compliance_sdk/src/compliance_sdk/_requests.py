@@ -1,14 +1,20 @@
 """Every compliance call as I/O-free pieces shared by the sync and async twins:
-the request (validated before any network call, naming the field), the page
-built from a list envelope, and the session login (:class:`SessionLogin`)."""
+the request (validated before any network call, naming the field), the
+per-call options a call takes (:func:`per_call`), the page built from a list
+envelope, and the session login (:class:`SessionLogin`).
+
+Optional arguments arrive as ``NOT_GIVEN`` when left out. No field of a
+compliance request body may be null (contracts/compliance.openapi.yaml), so
+``None`` is left out too, as sdk_core's convention says for such fields.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import email.utils
 import re
-from collections.abc import Mapping
-from typing import Any, get_args
+from collections.abc import Callable, Mapping
+from typing import Any, Final, TypeVar, get_args
 
 import attrs
 import httpx
@@ -17,6 +23,7 @@ from sdk_core import (
     APIResponse,
     Clock,
     InputValidationError,
+    NotGiven,
     OffsetPagination,
     Page,
     RequestOptions,
@@ -27,26 +34,46 @@ from sdk_core import (
     UUIDStr,
     check,
     make_status_error,
+    no_idempotency_key,
 )
 
 from ._models import (
+    AgentStatus,
+    CandidateStatus,
     CapabilityTier,
     CheckType,
     DeliveryStatus,
+    ExecutionStatus,
     ListEnvelope,
+    OAuthProvider,
     Priority,
     RunbookLevel,
     Severity,
+    TokenStatus,
 )
 
+T = TypeVar("T")
+
 MAX_PAGE_SIZE = 200
-PAGINATION = OffsetPagination(offset_param="offset", limit_param="limit")
+PAGINATION: Final = OffsetPagination(offset_param="offset", limit_param="limit")
+"""Every compliance list is ``{items, total, limit, offset}``, paged by ``offset``."""
 LOGIN_PATH = "/api/auth/login"
-_TOKEN_STATUS = ("active", "expired", "exhausted", "revoked")
-_AGENT_STATUS = ("online", "offline", "revoked")
-_EXECUTION_STATUS = ("pending", "succeeded", "failed", "timed_out")
-_CANDIDATE_STATUS = ("pending", "promoted", "rejected")
 _ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
+
+
+# -- per-call options -------------------------------------------------------------------
+def per_call(options: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A compliance call's per-call options (sdk_core's ``RequestOverrides``).
+
+    ``idempotency_key`` is refused by name: the compliance contract has no
+    ``Idempotency-Key`` and its server does not deduplicate by one, while
+    sdk_core would retry a POST carrying a key as if it were safe to send twice.
+    """
+    return no_idempotency_key(
+        options,
+        "is not taken by compliance calls: the platform does not deduplicate by "
+        "Idempotency-Key (the revokes are safe to send again without one)",
+    )
 
 
 # -- values -----------------------------------------------------------------------------
@@ -74,19 +101,46 @@ def integer(value: Any, field: str, low: int, high: int) -> int:
     return value
 
 
+def boolean(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise InputValidationError(field, "must be True or False", value=value)
+    return value
+
+
+def given(value: Any) -> Any:
+    """``value``, or None when it was left out (``NOT_GIVEN``)."""
+    return None if isinstance(value, NotGiven) else value
+
+
+def optional(checked: Callable[..., T], value: Any, *args: Any, **kwargs: Any) -> T | None:
+    """``checked(value, ...)``, or None for a value left out (``NOT_GIVEN`` or ``None``)."""
+    value = given(value)
+    return None if value is None else checked(value, *args, **kwargs)
+
+
 def _drop_none(**fields: Any) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
 
+def _choice(value: Any, kind: Any, field: str) -> str | None:
+    """An optional value of the ``Literal`` type ``kind``."""
+    return optional(one_of, value, get_args(kind), field)
+
+
 # -- lists ------------------------------------------------------------------------------
-def list_params(limit: int | None, **filters: Any) -> dict[str, Any]:
-    """Query parameters of a list: the page size and the filters given."""
+def list_params(limit: Any, offset: Any = None, **filters: Any) -> dict[str, Any]:
+    """Query parameters of a list: the filters given, the page size and where
+    to start (the first page from ``offset``, 0 by default)."""
     params = _drop_none(**filters)
     for name, value in params.items():
         if isinstance(value, bool):
             params[name] = "true" if value else "false"
-    if limit is not None:
-        params["limit"] = integer(limit, "limit", 1, MAX_PAGE_SIZE)
+    size = optional(integer, limit, "limit", 1, MAX_PAGE_SIZE)
+    if size is not None:
+        params["limit"] = size
+    start = optional(integer, offset, "offset", 0, 1_000_000_000)
+    if start is not None:
+        params["offset"] = start
     return params
 
 
@@ -99,8 +153,8 @@ def get(path: str, params: Mapping[str, Any] | None = None) -> RequestOptions:
     return RequestOptions(method="GET", url=path, params=dict(params) if params else None)
 
 
-def post(path: str, body: Any = None) -> RequestOptions:
-    return RequestOptions(method="POST", url=path, json=body)
+def post(path: str, body: Any = None, *, idempotent: bool | None = None) -> RequestOptions:
+    return RequestOptions(method="POST", url=path, json=body, idempotent=idempotent)
 
 
 def put(path: str, body: Any) -> RequestOptions:
@@ -124,97 +178,86 @@ def path(prefix: str, record_id: str, field: str, suffix: str = "") -> str:
     return f"{prefix}/{uuid(record_id, field)}{suffix}"
 
 
+def revoke(path: str) -> RequestOptions:
+    """A revoke: revoking a revoked token or agent answers the same record
+    (the contract), so it is safe to send again and retried like a GET."""
+    return post(path, idempotent=True)
+
+
 # -- bodies and filters -----------------------------------------------------------------
-def site_body(name: str, capability_tier: CapabilityTier | None) -> dict[str, Any]:
-    tier = capability_tier
-    if tier is not None:
-        tier = one_of(tier, get_args(CapabilityTier), "capability_tier")  # type: ignore[assignment]
-    return _drop_none(name=text(name, "name", 1, 255, blank=False), capability_tier=tier)
-
-
-def token_body(
-    description: str | None, expires_in_seconds: int | None, max_uses: int | None
-) -> dict[str, Any]:
+def site_body(name: Any, capability_tier: Any, partner_id: Any = None) -> dict[str, Any]:
     return _drop_none(
-        description=None if description is None else text(description, "description", 0, 255),
-        expires_in_seconds=None
-        if expires_in_seconds is None
-        else integer(expires_in_seconds, "expires_in_seconds", 300, 2_592_000),
-        max_uses=None if max_uses is None else integer(max_uses, "max_uses", 1, 100_000),
+        name=text(name, "name", 1, 255, blank=False),
+        partner_id=optional(uuid, partner_id, "partner_id"),
+        capability_tier=_choice(capability_tier, CapabilityTier, "capability_tier"),
     )
 
 
-def token_filters(status: str | None) -> dict[str, Any]:
-    return {"status": None if status is None else one_of(status, _TOKEN_STATUS, "status")}
-
-
-def agent_filters(status: str | None) -> dict[str, Any]:
-    return {"status": None if status is None else one_of(status, _AGENT_STATUS, "status")}
-
-
-def incident_filters(
-    site_id: str | None,
-    severity: Severity | None,
-    resolved: bool | None,
-    check_type: CheckType | None,
-) -> dict[str, Any]:
-    if resolved is not None and not isinstance(resolved, bool):
-        raise InputValidationError("resolved", "must be True or False", value=resolved)
-    return {
-        "site_id": None if site_id is None else uuid(site_id, "site_id"),
-        "severity": None if severity is None else one_of(severity, get_args(Severity), "severity"),
-        "resolved": resolved,
-        "check_type": _check(check_type),
-    }
-
-
-def _check(check_type: Any) -> str | None:
-    return None if check_type is None else one_of(check_type, get_args(CheckType), "check_type")
-
-
-def runbook_filters(check_type: CheckType | None, level: RunbookLevel | None) -> dict[str, Any]:
-    return {
-        "check_type": _check(check_type),
-        "level": None if level is None else one_of(level, get_args(RunbookLevel), "level"),
-    }
-
-
-def execution_filters(site_id: str | None, status: str | None) -> dict[str, Any]:
-    return {
-        "site_id": None if site_id is None else uuid(site_id, "site_id"),
-        "status": None if status is None else one_of(status, _EXECUTION_STATUS, "status"),
-    }
-
-
-def candidate_filters(
-    site_id: str | None, check_type: CheckType | None, status: str | None
-) -> dict[str, Any]:
-    return {
-        "site_id": None if site_id is None else uuid(site_id, "site_id"),
-        "check_type": _check(check_type),
-        "status": None if status is None else one_of(status, _CANDIDATE_STATUS, "status"),
-    }
-
-
-def promote_body(
-    name: str | None, description: str | None, is_disruptive: bool | None, severity: Severity | None
-) -> dict[str, Any]:
-    if is_disruptive is not None and not isinstance(is_disruptive, bool):
-        raise InputValidationError("is_disruptive", "must be True or False", value=is_disruptive)
+def token_body(description: Any, expires_in_seconds: Any, max_uses: Any) -> dict[str, Any]:
     return _drop_none(
-        name=None if name is None else text(name, "name", 1, 255, blank=False),
-        description=None if description is None else text(description, "description", 0, 2000),
-        is_disruptive=is_disruptive,
-        severity=None if severity is None else one_of(severity, get_args(Severity), "severity"),
+        description=optional(text, description, "description", 0, 255),
+        expires_in_seconds=optional(
+            integer, expires_in_seconds, "expires_in_seconds", 300, 2_592_000
+        ),
+        max_uses=optional(integer, max_uses, "max_uses", 1, 100_000),
     )
 
 
-def note_body(name: str, value: str | None) -> dict[str, Any]:
-    return _drop_none(**{name: None if value is None else text(value, name, 0, 2000)})
+def token_filters(status: Any) -> dict[str, Any]:
+    return {"status": _choice(status, TokenStatus, "status")}
 
 
-def oauth_body(provider: str, tenant_id: str | None, okta_domain: str | None) -> dict[str, Any]:
-    one_of(provider, ("google_workspace", "azure_ad", "okta"), "provider")
+def agent_filters(status: Any) -> dict[str, Any]:
+    return {"status": _choice(status, AgentStatus, "status")}
+
+
+def incident_filters(site_id: Any, severity: Any, resolved: Any, check_type: Any) -> dict[str, Any]:
+    return {
+        "site_id": optional(uuid, site_id, "site_id"),
+        "severity": _choice(severity, Severity, "severity"),
+        "resolved": optional(boolean, resolved, "resolved"),
+        "check_type": _choice(check_type, CheckType, "check_type"),
+    }
+
+
+def runbook_filters(check_type: Any, level: Any) -> dict[str, Any]:
+    return {
+        "check_type": _choice(check_type, CheckType, "check_type"),
+        "level": _choice(level, RunbookLevel, "level"),
+    }
+
+
+def execution_filters(site_id: Any, status: Any) -> dict[str, Any]:
+    return {
+        "site_id": optional(uuid, site_id, "site_id"),
+        "status": _choice(status, ExecutionStatus, "status"),
+    }
+
+
+def candidate_filters(site_id: Any, check_type: Any, status: Any) -> dict[str, Any]:
+    return {
+        "site_id": optional(uuid, site_id, "site_id"),
+        "check_type": _choice(check_type, CheckType, "check_type"),
+        "status": _choice(status, CandidateStatus, "status"),
+    }
+
+
+def promote_body(name: Any, description: Any, is_disruptive: Any, severity: Any) -> dict[str, Any]:
+    return _drop_none(
+        name=optional(text, name, "name", 1, 255, blank=False),
+        description=optional(text, description, "description", 0, 2000),
+        is_disruptive=optional(boolean, is_disruptive, "is_disruptive"),
+        severity=_choice(severity, Severity, "severity"),
+    )
+
+
+def note_body(name: str, value: Any) -> dict[str, Any]:
+    return _drop_none(**{name: optional(text, value, name, 0, 2000)})
+
+
+def oauth_body(provider: Any, tenant_id: Any, okta_domain: Any) -> dict[str, Any]:
+    one_of(provider, get_args(OAuthProvider), "provider")
+    tenant_id, okta_domain = given(tenant_id), given(okta_domain)
     if tenant_id is not None and provider != "azure_ad":
         raise InputValidationError("tenant_id", "only for azure_ad")
     if provider == "okta" and not okta_domain:
@@ -232,32 +275,35 @@ def role_arn_body(role_arn: str) -> dict[str, Any]:
     return {"role_arn": role_arn}
 
 
-def callback_params(state: str, code: str | None, error: str | None) -> dict[str, Any]:
+def callback_request(state: Any, code: Any, error: Any) -> RequestOptions:
+    """The OAuth callback. Its ``state`` is single-use: the request is not sent
+    again once it may have reached the server (a lost answer would come back as
+    OAUTH_STATE_INVALID, hiding whether the connector was made)."""
+    code, error = given(code), given(error)
     if code is None and error is None:
         raise InputValidationError("code", "give the provider's code (or its error)")
-    return _drop_none(state=text(state, "state", 1, 512), code=code, error=error)
+    params = _drop_none(state=text(state, "state", 1, 512), code=code, error=error)
+    return RequestOptions(
+        method="GET", url="/api/integrations/oauth/callback", params=params, idempotent=False
+    )
 
 
 def escalation_body(
-    site_id: str, subject: str, message: str, incident_id: str | None, priority: Priority | None
+    site_id: Any, subject: Any, message: Any, incident_id: Any, priority: Any
 ) -> dict[str, Any]:
     return _drop_none(
         site_id=uuid(site_id, "site_id"),
-        incident_id=None if incident_id is None else uuid(incident_id, "incident_id"),
-        priority=None if priority is None else one_of(priority, get_args(Priority), "priority"),
+        incident_id=optional(uuid, incident_id, "incident_id"),
+        priority=_choice(priority, Priority, "priority"),
         subject=text(subject, "subject", 1, 200, blank=False),
         message=text(message, "message", 1, 10_000),
     )
 
 
-def escalation_filters(
-    site_id: str | None, delivery_status: DeliveryStatus | None
-) -> dict[str, Any]:
+def escalation_filters(site_id: Any, delivery_status: Any) -> dict[str, Any]:
     return {
-        "site_id": None if site_id is None else uuid(site_id, "site_id"),
-        "delivery_status": None
-        if delivery_status is None
-        else one_of(delivery_status, get_args(DeliveryStatus), "delivery_status"),
+        "site_id": optional(uuid, site_id, "site_id"),
+        "delivery_status": _choice(delivery_status, DeliveryStatus, "delivery_status"),
     }
 
 

@@ -44,9 +44,11 @@ from ._raw import (
     SessionsWithRawResponse,
 )
 from ._requests import (
+    COMMAND_PAGES,
     DEVICE_PAGES,
     SYSTEM_INFO,
     StatusFilter,
+    commands_to_page,
     create_session_request,
     decide_request,
     device_status_request,
@@ -55,6 +57,7 @@ from ._requests import (
     per_call,
     provision_request,
     provisioned,
+    session_commands_request,
     session_request,
     to_page,
     valid_device_id,
@@ -119,8 +122,19 @@ class Sessions(SyncAPIResource):
         return Session.model_validate(self._client._call(opts, dict, options)["session"])
 
     def get(self, session_id: str, **options: Unpack[RequestOverrides]) -> Session:
+        """The session, with the first page of its commands (``commands()`` pages them all)."""
         data = self._client._call(session_request(session_id), dict, options)
         return Session.model_validate(data["session"])
+
+    def commands(
+        self, session_id: str, *, page_size: int = 50, **options: Unpack[RequestOverrides]
+    ) -> SyncPage[SessionCommand]:
+        """The first page of the session's commands, oldest first, fetched now;
+        iterate it for the commands of every page, or ``.iter_pages()`` for pages."""
+        return self._client.request_page(
+            session_commands_request(session_id, page_size), dict,
+            to_page=commands_to_page, strategy=COMMAND_PAGES, overrides=per_call(options),
+        )  # fmt: skip
 
     def enqueue(
         self,
@@ -267,6 +281,15 @@ class AsyncSessions(AsyncAPIResource):
     async def get(self, session_id: str, **options: Unpack[RequestOverrides]) -> Session:
         data = await self._client._call(session_request(session_id), dict, options)
         return Session.model_validate(data["session"])
+
+    def commands(
+        self, session_id: str, *, page_size: int = 50, **options: Unpack[RequestOverrides]
+    ) -> AsyncPageRequest[SessionCommand]:
+        """``await`` it for the first page, or ``async for`` over every command."""
+        return self._client.request_page(
+            session_commands_request(session_id, page_size), dict,
+            to_page=commands_to_page, strategy=COMMAND_PAGES, overrides=per_call(options),
+        )  # fmt: skip
 
     async def enqueue(
         self,

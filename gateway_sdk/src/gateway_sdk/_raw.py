@@ -103,6 +103,7 @@ class SessionsWithRawResponse:
     def __init__(self, sessions: Sessions) -> None:
         self.create = to_raw_response_wrapper(sessions.create)
         self.get = to_raw_response_wrapper(sessions.get)
+        self.commands = to_raw_response_wrapper(sessions.commands)
         self.enqueue = to_raw_response_wrapper(sessions.enqueue)
         self.approve = to_raw_response_wrapper(sessions.approve)
         self.reject = to_raw_response_wrapper(sessions.reject)
@@ -112,6 +113,7 @@ class AsyncSessionsWithRawResponse:
     def __init__(self, sessions: AsyncSessions) -> None:
         self.create = async_to_raw_response_wrapper(sessions.create)
         self.get = async_to_raw_response_wrapper(sessions.get)
+        self.commands = async_to_raw_response_wrapper(sessions.commands)
         self.enqueue = async_to_raw_response_wrapper(sessions.enqueue)
         self.approve = async_to_raw_response_wrapper(sessions.approve)
         self.reject = async_to_raw_response_wrapper(sessions.reject)

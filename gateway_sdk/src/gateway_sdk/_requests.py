@@ -31,6 +31,7 @@ from sdk_core import (
     TokenAuth,
     TokenFlow,
     make_status_error,
+    no_idempotency_key,
 )
 
 from ._models import (
@@ -39,16 +40,19 @@ from ._models import (
     DeviceState,
     ProvisionedDevice,
     ResultStatus,
+    SessionCommand,
     SessionType,
 )
 from ._secret_store import SecretStore
 
 __all__ = [
+    "COMMAND_PAGES",
     "DEVICE_PAGES",
     "SYSTEM_INFO",
     "DeviceLogin",
     "StatusFilter",
     "claim_request",
+    "commands_to_page",
     "create_session_request",
     "decide_request",
     "device_status_request",
@@ -63,6 +67,7 @@ __all__ = [
     "provisioned",
     "register_request",
     "result_request",
+    "session_commands_request",
     "session_request",
     "to_page",
     "valid_command_id",
@@ -76,6 +81,11 @@ COMMAND_TYPE = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 StatusFilter = Literal["online", "offline", "all"]
 DEVICE_PAGES: Final = OffsetPagination()
 """``GET /api/v1/customer/devices`` pages by ``offset`` and ``limit``, up to ``total``."""
+COMMAND_PAGES: Final = OffsetPagination()
+"""``GET /api/v1/customer/sessions/{id}`` pages the session's commands the same
+way, up to ``commandsTotal``; a page may hold fewer than ``limit`` (the server
+ends one before its results pass 2,000,000 characters), and the next one starts
+after the commands received."""
 
 
 # ======================================================================= options
@@ -87,13 +97,11 @@ def per_call(options: Mapping[str, Any]) -> Mapping[str, Any]:
     sdk_core would retry a POST carrying a key as if it were safe to send
     twice (an enqueue, twice, is two commands).
     """
-    if "idempotency_key" in options:
-        raise InputValidationError(
-            "idempotency_key",
-            "is not taken by gateway calls: the gateway does not deduplicate by "
-            "Idempotency-Key (complete() is safe to send again without one)",
-        )
-    return options
+    return no_idempotency_key(
+        options,
+        "is not taken by gateway calls: the gateway does not deduplicate by "
+        "Idempotency-Key (complete() is safe to send again without one)",
+    )
 
 
 # ======================================================================= ids
@@ -273,12 +281,16 @@ def result_request(
 
 
 # ======================================================================= customer
+def _page_size(page_size: object) -> int:
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 200:
+        raise InputValidationError("page_size", "must be an integer from 1 to 200", value=page_size)
+    return page_size
+
+
 def list_params(status: StatusFilter, page_size: int) -> dict[str, Any]:
     if status not in ("online", "offline", "all"):
         raise InputValidationError("status", "must be online, offline or all", value=status)
-    if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 200:
-        raise InputValidationError("page_size", "must be an integer from 1 to 200", value=page_size)
-    return {"status": status, "limit": page_size}
+    return {"status": status, "limit": _page_size(page_size)}
 
 
 def devices_request(status: StatusFilter, page_size: int) -> RequestOptions:
@@ -332,6 +344,20 @@ def create_session_request(
 def session_request(session_id: str) -> RequestOptions:
     sid = valid_plain_id(session_id, "session_id")
     return RequestOptions(method="GET", url=f"/api/v1/customer/sessions/{sid}")
+
+
+def session_commands_request(session_id: str, page_size: int) -> RequestOptions:
+    """The session's commands, oldest first, ``page_size`` a page (``COMMAND_PAGES``
+    adds the offset)."""
+    sid = valid_plain_id(session_id, "session_id")
+    params = {"limit": _page_size(page_size)}
+    return RequestOptions(method="GET", url=f"/api/v1/customer/sessions/{sid}", params=params)
+
+
+def commands_to_page(raw: APIResponse[Any]) -> Page[SessionCommand]:
+    session = raw.parsed["session"]
+    commands = [SessionCommand.model_validate(c) for c in session["commands"]]
+    return Page(commands, total=session.get("commandsTotal"), raw=raw.parsed)
 
 
 def enqueue_request(

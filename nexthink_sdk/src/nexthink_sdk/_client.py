@@ -196,7 +196,7 @@ class NexthinkClient(SyncAPIClient):
             client = self._given_download_client or httpx.Client(
                 timeout=httpx.Timeout(300.0, connect=10.0), follow_redirects=True
             )
-            self._storage = Storage(client, self._clock.time)
+            self._storage = Storage(client, self.clock.time)
         return self._storage
 
     def close(self) -> None:
@@ -271,7 +271,7 @@ class AsyncNexthinkClient(AsyncAPIClient):
             client = self._given_download_client or httpx.AsyncClient(
                 timeout=httpx.Timeout(300.0, connect=10.0), follow_redirects=True
             )
-            self._storage = AsyncStorage(client, self._clock.time)
+            self._storage = AsyncStorage(client, self.clock.time)
         return self._storage
 
     async def close(self) -> None:

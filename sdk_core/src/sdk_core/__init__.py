@@ -81,6 +81,7 @@ from ._types import (
     RequestOptions,
     RequestOverrides,
     SyncClientOptions,
+    no_idempotency_key,
     strip_not_given,
 )
 from ._validators import (
@@ -178,6 +179,7 @@ __all__ = [
     "input_error_from",
     "make_status_error",
     "matching",
+    "no_idempotency_key",
     "parse_error_body",
     "parse_retry_after",
     "redact_headers",

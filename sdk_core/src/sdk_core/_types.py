@@ -31,6 +31,7 @@ __all__ = [
     "RequestOptions",
     "RequestOverrides",
     "apply_overrides",
+    "no_idempotency_key",
     "strip_not_given",
 ]
 
@@ -111,6 +112,16 @@ class MutationOverrides(RequestOverrides, total=False):
 
 
 _KNOWN = frozenset(MutationOverrides.__annotations__) | frozenset(RequestOverrides.__annotations__)
+
+
+def no_idempotency_key(options: Mapping[str, Any], why: str) -> Mapping[str, Any]:
+    """``options`` of a call to an API that does not deduplicate by
+    ``Idempotency-Key``, refusing a key by name before anything is sent (``why``
+    says so): with a key, a POST would be retried as if it were safe to send twice.
+    Its methods take :class:`RequestOverrides`, so mypy refuses the key too."""
+    if "idempotency_key" in options:
+        raise InputValidationError("idempotency_key", why)
+    return options
 
 
 def strip_not_given(fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -171,7 +171,7 @@ class NQL(SyncAPIResource):
         not one poll). The token is refreshed as needed however long the wait.
         """
         export_id = export_id.export_id if isinstance(export_id, ExportJob) else export_id
-        clock = self._client._clock
+        clock = self._client.clock
         waiter = ExportWaiter(
             export_id, clock.monotonic(), timeout, poll_interval, max_poll_interval
         )
@@ -183,7 +183,7 @@ class NQL(SyncAPIResource):
             wait = waiter.step(status, now)
             if wait is None:
                 return status
-            self._client._sleep(wait)
+            self._client.sleep(wait)
 
     def iter_export(
         self, source: ExportStatus | str, *, chunk_size: int = DOWNLOAD_CHUNK
@@ -228,7 +228,7 @@ class NQL(SyncAPIResource):
         storage = self._client._download_client()
         with storage.stream_request(storage_request(storage.client, url)) as response:
             yield StreamedAPIResponse(
-                response, lambda r: r.content, received_at=self._client._clock.time()
+                response, lambda r: r.content, received_at=self._client.clock.time()
             )
 
     @functools.cached_property
@@ -321,7 +321,7 @@ class AsyncNQL(AsyncAPIResource):
         on_progress: ProgressCallback | None = None,
     ) -> ExportStatus:
         export_id = export_id.export_id if isinstance(export_id, ExportJob) else export_id
-        clock = self._client._clock
+        clock = self._client.clock
         waiter = ExportWaiter(
             export_id, clock.monotonic(), timeout, poll_interval, max_poll_interval
         )
@@ -333,7 +333,7 @@ class AsyncNQL(AsyncAPIResource):
             wait = waiter.step(status, now)
             if wait is None:
                 return status
-            await self._client._sleep(wait)
+            await self._client.sleep(wait)
 
     async def iter_export(
         self, source: ExportStatus | str, *, chunk_size: int = DOWNLOAD_CHUNK
@@ -376,7 +376,7 @@ class AsyncNQL(AsyncAPIResource):
         storage = self._client._download_client()
         async with storage.stream_request(storage_request(storage.client, url)) as response:
             yield AsyncStreamedAPIResponse(
-                response, lambda r: r.content, received_at=self._client._clock.time()
+                response, lambda r: r.content, received_at=self._client.clock.time()
             )
 
     @functools.cached_property
