@@ -1,11 +1,35 @@
+"""Every server test runs on SQLite and on PostgreSQL (the machine's server,
+a fresh database per data directory; skipped, with the reason, when none
+answers). A test marked ``one_backend(reason)`` runs once, on SQLite: it
+starts its own databases, or tests what no database touches."""
+
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.gateway_support import Gateway, running_gateway
+from tests.gateway_support import BACKENDS, Backend, Gateway, running_gateway, using_backend
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "one_backend(reason): run once, on SQLite, not once per database backend"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        once = metafunc.definition.get_closest_marker("one_backend") is not None
+        metafunc.parametrize("backend", ["sqlite"] if once else BACKENDS, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    # unittest-style cases (hypothesis' state machines) are not parametrised: SQLite
+    with using_backend(getattr(request, "param", "sqlite")) as chosen:
+        yield chosen
 
 
 @pytest.fixture

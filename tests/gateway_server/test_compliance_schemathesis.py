@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, cast
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
@@ -28,6 +29,10 @@ from schemathesis.python import asgi
 from gateway_server import _cli, create_app
 from tests.compliance_support import PASSWORD
 from tests.compliance_support import settings as compliance_settings
+
+pytestmark = pytest.mark.one_backend(
+    "its app is built once at import, on SQLite; the fuzzing of the edge does not depend on the database"
+)
 
 EXAMPLES = int(os.environ.get("COMPLIANCE_FUZZ_EXAMPLES", "25"))
 

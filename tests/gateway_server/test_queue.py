@@ -1,24 +1,11 @@
-"""The command queue, exactly as the addendum states it, on SQLite and on
-PostgreSQL (the machine's server; skipped where there is none)."""
+"""The command queue, exactly as the addendum states it (on each backend, as
+every server test: see conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
-from tests.gateway_support import TIMESTAMP, Gateway, _dev, postgres_database, running_gateway
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def gw(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Gateway]:
-    if request.param == "sqlite":
-        async with running_gateway(tmp_path) as gateway:
-            yield gateway
-        return
-    async with postgres_database() as url, running_gateway(tmp_path, database_url=url) as gateway:
-        yield gateway
+from tests.gateway_support import TIMESTAMP, Gateway, _dev
 
 
 async def test_priority_then_fifo(gw: Gateway) -> None:

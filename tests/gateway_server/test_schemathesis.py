@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, cast
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import negative_data_rejection
@@ -26,6 +27,10 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.python import asgi
 
 from gateway_server import Settings, create_app
+
+pytestmark = pytest.mark.one_backend(
+    "its app is built once at import, on SQLite; the fuzzing of the edge does not depend on the database"
+)
 
 EXAMPLES = int(os.environ.get("GATEWAY_FUZZ_EXAMPLES", "60"))
 

@@ -32,11 +32,11 @@ class Services:
         return type(self.broker).__name__
 
     def prepare_storage(self) -> None:
-        """Before the database is opened: on SQLite, the data directory (the
-        database and the generated JWT secret) private to this user (0700),
-        the database file too (0600)."""
-        if self.database.backend == "sqlite":
-            private_directory(self.settings.data_dir)
+        """Before the database is opened: the data directory private to this
+        user (0700), on every backend (it holds the generated JWT secret, the
+        agents' CA and the token key besides any SQLite file); on SQLite, the
+        database file too (0600)."""
+        private_directory(self.settings.data_dir)
         self.database.make_private()
 
     @classmethod
