@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import functools
+import importlib.util
 import json
 import socket
 import subprocess
@@ -295,9 +296,7 @@ def _drop_database(name: str) -> None:
 @functools.cache
 def postgres_missing() -> str | None:
     """Why PostgreSQL cannot be tested here (no asyncpg, no server), or None."""
-    try:
-        import asyncpg  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("asyncpg") is None:
         return "asyncpg is not installed"
     try:
         _admin_now("SELECT 1")

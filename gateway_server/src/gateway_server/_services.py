@@ -53,7 +53,10 @@ class Services:
             settings=settings,
             clock=clock or time.time,
             database=Database(
-                settings.effective_database_url, sqlite_synchronous=settings.sqlite_synchronous
+                settings.effective_database_url,
+                sqlite_synchronous=settings.sqlite_synchronous,
+                pool_size=settings.database_pool_size,
+                max_overflow=settings.database_max_overflow,
             ),
             broker=broker or InProcessBroker(),
             build=build,
