@@ -1,7 +1,8 @@
 """Every server test runs on SQLite and on PostgreSQL (the machine's server,
 a fresh database per data directory; skipped, with the reason, when none
-answers). A test marked ``one_backend(reason)`` runs once, on SQLite: it
-starts its own databases, or tests what no database touches."""
+answers). A test marked ``one_backend(reason)`` runs once, on SQLite (it
+starts its own databases, or tests what no database touches), or on the
+backend named by ``one_backend(reason, backend="postgresql")``."""
 
 from __future__ import annotations
 
@@ -15,14 +16,16 @@ from tests.gateway_support import BACKENDS, Backend, Gateway, running_gateway, u
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "one_backend(reason): run once, on SQLite, not once per database backend"
+        "markers",
+        "one_backend(reason, backend='sqlite'): run once, on that backend, not on each",
     )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
-        once = metafunc.definition.get_closest_marker("one_backend") is not None
-        metafunc.parametrize("backend", ["sqlite"] if once else BACKENDS, indirect=True)
+        once = metafunc.definition.get_closest_marker("one_backend")
+        names = BACKENDS if once is None else [once.kwargs.get("backend", "sqlite")]
+        metafunc.parametrize("backend", names, indirect=True)
 
 
 @pytest.fixture(autouse=True)

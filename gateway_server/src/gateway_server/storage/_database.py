@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from collections.abc import AsyncIterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,27 +23,25 @@ from .._errors import Unavailable
 from ._engine import connect
 from ._sqlite import SQLiteConnection
 
-# What a database that is down or out of reach raises, through SQLAlchemy
-# (its connections invalidated, its pool timing out) or from the socket.
-UNREACHABLE: tuple[type[Exception], ...] = (
-    sa.exc.OperationalError,
-    sa.exc.InterfaceError,
-    sa.exc.DisconnectionError,
-    sa.exc.TimeoutError,
-    ConnectionError,
-    OSError,
-)
+# What a database that drops its connections raises, besides any error met
+# while connecting (which says nothing of the request: refused, shutting down,
+# not accepting connections, out of pool).
+_DROPPED = (sa.exc.OperationalError, sa.exc.InterfaceError)
 
 
 @contextlib.asynccontextmanager
 async def _reachable(transaction: AbstractAsyncContextManager[Any]) -> AsyncIterator[Any]:
+    connected = False
     try:
         async with transaction as conn:
+            connected = True
             yield conn
-    except UNREACHABLE as exc:
+    except sa.exc.DBAPIError as exc:
+        if connected and not (exc.connection_invalidated or isinstance(exc, _DROPPED)):
+            raise  # the statement's own fault (a constraint, a bug): not the database's
         raise Unavailable("the database is unavailable; retry later") from exc
-
-__all__ = ["Database", "private_directory"]
+    except (sa.exc.TimeoutError, sa.exc.DisconnectionError, OSError) as exc:
+        raise Unavailable("the database is unavailable; retry later") from exc
 
 
 def private_directory(path: Path) -> None:
