@@ -130,13 +130,8 @@ async def test_forty_workers_on_two_processes_complete_every_command_exactly_onc
         engine = create_async_engine(url)
         try:
             async with engine.connect() as conn:
-                states = dict(
-                    (
-                        await conn.execute(
-                            sa.text("SELECT state, count(*) FROM commands GROUP BY state")
-                        )
-                    ).all()
-                )
+                query = sa.text("SELECT state, count(*) FROM commands GROUP BY state")
+                states: dict[str, int] = dict((await conn.execute(query)).all())
         finally:
             await engine.dispose()
     finally:
