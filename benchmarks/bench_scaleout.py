@@ -8,6 +8,11 @@ Three servers run side by side, each on a database of its own:
 - sqlite: bench_gateway.py's server (the gateway on SQLite, and the floor routes)
 - postgresql x1: ``gateway-server serve --database-url postgresql+asyncpg://...``
 - postgresql x2: the same with ``--workers 2`` (two processes on one port)
+- postgresql x1 async commit: x1 on a database with ``synchronous_commit =
+  off``, durable across a crash of the server as SQLite's NORMAL is, not of
+  the machine: how much of a cycle is PostgreSQL's flush of its log at each
+  commit (two a cycle). A reference: the server's promise that nothing
+  acknowledged is lost needs ``synchronous_commit = on``.
 
 Each round measures, for ``--seconds`` each, ``--workers`` concurrent device
 workers doing claim + complete on one device's queue on each server in turn
@@ -57,9 +62,12 @@ async def _admin(statement: str) -> None:
 
 
 @contextlib.contextmanager
-def postgres_database() -> Iterator[str]:
+def postgres_database(*settings: str) -> Iterator[str]:
+    """A new database, with ``ALTER DATABASE ... SET`` of each of ``settings``."""
     name = f"gateway_bench_{uuid.uuid4().hex[:12]}"
     asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    for setting in settings:
+        asyncio.run(_admin(f'ALTER DATABASE "{name}" SET {setting}'))
     try:
         yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
     finally:
@@ -132,10 +140,11 @@ def cycles(
 
 
 async def run(urls: dict[str, str], seconds: float, rounds: int, workers: int) -> None:
-    prefill = queue_size(rounds, seconds)
+    prefill = queue_size(rounds, seconds)  # SQLite's; PostgreSQL's cycles are slower here
     phases: dict[str, tuple[str, str, dict[str, str]]] = {}
     for name, url in urls.items():
-        phases[name] = (url, "/api/v1/device/commands", await queue(url, workers, prefill))
+        queued = prefill if name == "sqlite" else prefill // 4
+        phases[name] = (url, "/api/v1/device/commands", await queue(url, workers, queued))
         if name == "sqlite":  # bench_gateway's floor, on the SQLite server's second file
             phases["floor"] = (url, "/bench/floor", {})
     for url, prefix, headers in phases.values():
@@ -156,7 +165,7 @@ async def run(urls: dict[str, str], seconds: float, rounds: int, workers: int) -
         values = ratios[name]
         spread = f"rounds {min(values):.2f} to {max(values):.2f}"
         print(
-            f"  {name:15s} {statistics.median(rows[name]):7.0f} cyc/s  "
+            f"  {name:27s} {statistics.median(rows[name]):7.0f} cyc/s  "
             f"{statistics.median(values):.2f}x sqlite  ({spread})"
         )
     print(f"({rounds} rounds of {seconds:g} s per server)")
@@ -168,7 +177,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=20)
     args = parser.parse_args()
-    ports = [free_port() for _ in range(3)]
+    ports = [free_port() for _ in range(4)]
     queued = str(queue_size(args.rounds, args.seconds))
     with contextlib.ExitStack() as stack:
         data = stack.enter_context(tempfile.TemporaryDirectory(prefix="gateway-bench-"))
@@ -177,11 +186,12 @@ def main() -> None:
                 server([sys.executable, "-c", SERVER, str(ports[0]), data, queued, "0"], ports[0])
             )
         }
-        for name, port, extra in (
-            ("postgresql x1", ports[1], ()),
-            ("postgresql x2", ports[2], ("--workers", "2")),
+        for name, port, extra, settings in (
+            ("postgresql x1", ports[1], (), ()),
+            ("postgresql x2", ports[2], ("--workers", "2"), ()),
+            ("postgresql x1 async commit", ports[3], (), ("synchronous_commit = off",)),
         ):
-            database = stack.enter_context(postgres_database())
+            database = stack.enter_context(postgres_database(*settings))
             urls[name] = stack.enter_context(
                 server(
                     [sys.executable, "-m", "gateway_server._cli", "serve", "--port", str(port),
