@@ -9,7 +9,9 @@ from ._limits import VERDICT, FailureBudget, RateLimiter, Verdict, check_rate, l
 from ._middleware import Edge, FastLane, redacted_path
 from ._parsing import (
     header,
+    json_nul_path,
     known_query,
+    nul_path,
     path_id,
     query_int,
     read_body,
@@ -41,7 +43,9 @@ __all__ = [
     "error_response",
     "exception_handlers",
     "header",
+    "json_nul_path",
     "known_query",
+    "nul_path",
     "limited",
     "load_contract",
     "ok",
