@@ -218,8 +218,12 @@ async def test_an_upgrade_from_the_previous_version_keeps_every_row(
         previous = _schema.MIGRATIONS[:-1]
         assert await storage.migrate(engine, previous) == _schema.SCHEMA_VERSION - 1
         async with engine.begin() as conn:
+            if backend.name == "postgresql":  # as versions 1 to 4 made it, 32-bit
+                await conn.execute(sa.text("ALTER TABLE commands ALTER COLUMN seq TYPE INTEGER"))
+                await conn.execute(sa.text("ALTER SEQUENCE commands_seq_seq AS INTEGER"))
             before = await _fill_every_table(conn)
         assert await _schema.upgrade(engine) == _schema.SCHEMA_VERSION
+        await engine.dispose()  # read as a server started after the upgrade would
         async with engine.connect() as conn:
             metadata = sa.MetaData()
             await conn.run_sync(metadata.reflect)
@@ -227,6 +231,12 @@ async def test_an_upgrade_from_the_previous_version_keeps_every_row(
                 t.name: {tuple(r) for r in (await conn.execute(sa.select(t))).all()}
                 for t in metadata.sorted_tables
             }
+            if backend.name == "postgresql":  # version 5: a command sequence of 64 bits
+                widest = sa.text(
+                    "SELECT max_value FROM pg_sequences WHERE sequencename = 'commands_seq_seq'"
+                )
+                assert (await conn.execute(widest)).scalar_one() == 2**63 - 1
+                assert isinstance(metadata.tables["commands"].c.seq.type, sa.BigInteger)
     finally:
         await engine.dispose()
     for table, rows in before.items():

@@ -23,6 +23,7 @@ MIGRATIONS: Sequence[tuple[int, Migration]] = (
     (2, device_gateway.index_claim_order),
     (3, compliance.create_tables),
     (4, compliance.seed_library),
+    (5, device_gateway.widen_command_seq),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
