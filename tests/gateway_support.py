@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
 import contextlib
 import functools
@@ -291,6 +292,15 @@ def _new_database() -> str:
 
 def _drop_database(name: str) -> None:
     _admin_now(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def lasting_postgres_database() -> str:
+    """A new database for the rest of this process (an app built at import, as
+    schemathesis needs it), dropped when the process exits: its URL."""
+    name = _new_database()
+    # no thread pool at exit: no event loop runs there anyway
+    atexit.register(asyncio.run, _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
 
 
 @functools.cache

@@ -27,7 +27,7 @@ from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from .._errors import DomainError, Forbidden, Unauthenticated
-from ..edge import RateLimiter, error_response, nul_path
+from ..edge import RateLimiter, error_response
 from ..events import Outbox
 from ._errors import InvalidDeviceCredentials, TooManySockets
 from ._schemas import DEVICE_ID, ResultBody, StatusData
@@ -197,8 +197,6 @@ class Sockets:
             message = pydantic_core.from_json(raw, allow_inf_nan=False)
             if not isinstance(message, dict) or not isinstance(message.get("type"), str):
                 raise ValueError("a message is an object with a type")
-            if "\\u0000" in raw and (path := nul_path(message)) is not None:
-                raise ValueError(f"{'.'.join(map(str, path))}: must not contain NUL characters")
             await on_message(message, peer)
         except DomainError as exc:
             await ws.send_json(_error(exc.code, exc.message))
