@@ -58,6 +58,7 @@ class RedisLink:
         self.url = url
         self.prefix = prefix
         self._client: Redis | None = None
+        self._listening: Redis | None = None
 
     def __repr__(self) -> str:  # the URL may hold a password
         return f"RedisLink(prefix={self.prefix!r})"
@@ -67,6 +68,7 @@ class RedisLink:
             # The optional extra: only a server given --redis-url imports it.
             from redis.asyncio import Redis  # noqa: PLC0415
             from redis.backoff import NoBackoff  # noqa: PLC0415
+            from redis.exceptions import ConnectionError as Dropped  # noqa: PLC0415
             from redis.retry import Retry  # noqa: PLC0415
         except ImportError as exc:  # pragma: no cover - the extra is in every test venv
             raise RuntimeError("--redis-url needs the redis extra: gateway-server[redis]") from exc
@@ -77,6 +79,12 @@ class RedisLink:
             # One retry, at once: a pooled connection that Redis dropped (a restart)
             # fails once and is replaced; Redis down fails the command in one go.
             retry=Retry(NoBackoff(), 1),
+            retry_on_error=[Dropped],
+        )
+        # The pub/sub connection in a pool of its own: one that was subscribed
+        # never goes back to serve commands; its owner reconnects it (no retry).
+        self._listening = Redis.from_url(
+            self.url, socket_connect_timeout=REDIS_TIMEOUT, retry=Retry(NoBackoff(), 0)
         )
 
     @property
@@ -85,14 +93,21 @@ class RedisLink:
             raise Unavailable("redis: not connected (the server is not running)")
         return self._client
 
+    def pubsub(self) -> PubSub:
+        """A new pub/sub connection (the broker's listener holds one)."""
+        if self._listening is None:
+            raise Unavailable("redis: not connected (the server is not running)")
+        return self._listening.pubsub()
+
     async def ping(self) -> None:
         """Return once Redis answers; raise otherwise."""
         await self.client.ping()
 
     async def close(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            await client.aclose()
+        clients, self._client, self._listening = (self._client, self._listening), None, None
+        for client in clients:
+            if client is not None:
+                await client.aclose()
 
 
 class RedisBroker:
@@ -170,7 +185,7 @@ class RedisBroker:
         attempt, lost = 0, False
         while True:
             try:
-                async with self.link.client.pubsub() as pubsub:
+                async with self.link.pubsub() as pubsub:
                     # Changes queue from here on; the subscription below covers the rest.
                     self._changes = asyncio.Queue()
                     topics = [self.channel(t) for t in self.local.topics()]
