@@ -251,8 +251,12 @@ async def test_while_redis_is_down_readiness_drops_requests_get_503_and_nothing_
         assert r.status_code == 503  # customers are limited in Redis too
 
         redis_server.start()
-        r = await gw.call("GET", "/readyz")
-        assert (r.status_code, r.json()["checks"]) == (200, {"database": True, "redis": True})
+
+        async def ready() -> bool:  # once the listener has subscribed again (< 2 s)
+            r = await gw.call("GET", "/readyz")
+            return r.status_code == 200 and r.json()["checks"] == {"database": True, "redis": True}
+
+        await until(ready)
         # the refused result was not half-done: it is accepted now, the other kept
         assert (await gw.result(device, left, claimed[left])).status_code == 200
         r = await gw.call("GET", f"/api/v1/customer/sessions/{session}", headers=gw.customer())

@@ -44,8 +44,8 @@ class OpsRoutes:
         probes: dict[str, Callable[[], Awaitable[object]]] = {
             "database": self.services.database.ping
         }
-        if self.services.redis is not None:
-            probes["redis"] = self.services.redis.ping
+        if self.services.redis is not None:  # commands answered, and the topics heard
+            probes["redis"] = self.services.broker.ping
         checks: dict[str, bool] = {}
         errors: list[str] = []
         for name, probe in probes.items():  # each checked now, none remembered

@@ -164,12 +164,21 @@ class RedisBroker:
         self._reconnected.append(callback)
 
     async def ping(self) -> bool:
+        """Redis answers and this process hears its topics (or raise: not ready)."""
         await self.link.ping()
+        if not self.listening.is_set():
+            raise Unavailable("redis answers, but the pub/sub listener is not subscribed (yet)")
         return True
 
     async def start(self) -> None:
+        """Start the listener and give it ``REDIS_TIMEOUT`` to subscribe, so that
+        a process starts ready; with Redis down it starts anyway, not ready."""
         if self._listener is None:
+            self.listening = asyncio.Event()  # of this run's event loop
             self._listener = asyncio.create_task(self._listen())
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(REDIS_TIMEOUT):
+                await self.listening.wait()
 
     async def close(self) -> None:
         """Stop listening; the subscriptions made here stay (for the next start)."""
