@@ -23,6 +23,7 @@ MIGRATIONS: Sequence[tuple[int, Migration]] = (
     (2, device_gateway.index_claim_order),
     (3, compliance.create_tables),
     (4, compliance.seed_library),
+    (5, device_gateway.index_run_outs),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
