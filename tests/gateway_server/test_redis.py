@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from redis.exceptions import ConnectionError
 
 from gateway_server import create_app
 from gateway_server.edge import RateLimiter, redis_limits
@@ -56,7 +57,11 @@ async def broker(url: str, key_prefix: str) -> AsyncIterator[RedisBroker]:
 
 
 async def subscribers(b: RedisBroker, topic: str) -> int:
-    ((_, count),) = await b.link.client.pubsub_numsub(b.channel(topic))
+    """How many processes subscribe to ``topic`` (0 while Redis drops connections)."""
+    try:
+        ((_, count),) = await b.link.client.pubsub_numsub(b.channel(topic))
+    except ConnectionError:  # redis-py's: a pooled connection of the Redis killed before
+        return 0
     return int(count)
 
 
@@ -85,6 +90,46 @@ async def test_a_publication_reaches_the_subscribers_of_every_process_once(
 
 async def _numsub_is(b: RedisBroker, topic: str, count: int) -> bool:
     return await subscribers(b, topic) == count
+
+
+async def test_each_process_knows_what_the_others_listen_to(redis_server: RedisServer) -> None:
+    """So a topic nobody anywhere hears is skipped (and not built), as in one process."""
+    shared = prefix()
+    async with broker(redis_server.url, shared) as a, broker(redis_server.url, shared) as b:
+        heard = Heard()
+        assert not b.has_subscribers("watch:dev-1")
+        a.subscribe("watch:dev-1", heard)
+        await until(lambda: b.has_subscribers("watch:dev-1"))
+        async with broker(redis_server.url, shared) as c:  # a process that comes later
+            await until(lambda: c.has_subscribers("watch:dev-1"))
+            a.unsubscribe("watch:dev-1", heard)
+            await until(lambda: not b.has_subscribers("watch:dev-1"))
+            await until(lambda: not c.has_subscribers("watch:dev-1"))
+            c.subscribe("watch:dev-2", heard)
+            await until(lambda: a.has_subscribers("watch:dev-2"))
+        await until(lambda: not a.has_subscribers("watch:dev-2"))  # c stopped and said so
+        assert heard.texts == []
+
+
+def test_interest_is_counted_per_process_and_replaced_by_a_full_announcement() -> None:
+    from gateway_server.events._interest import Interest
+
+    me, one, two = Interest("a" * 16), Interest("b" * 16), Interest("c" * 16)
+    assert me.hear(one.added("watch:x")) is False
+    assert me.hear(two.added("watch:x")) is False
+    assert me.hear(two.added("watch:x")) is False  # said twice, counted once
+    me.hear(one.removed("watch:x"))
+    assert me.listens("watch:x")  # two still does
+    assert me.hear(two.everything(["watch:y"], ask=True)) is True  # it asks for ours
+    assert not me.listens("watch:x")
+    assert me.listens("watch:y")
+    me.hear(two.leaving())
+    assert not me.listens("watch:y")
+    assert me.hear(me.added("watch:z")) is False  # our own: ignored
+    assert not me.listens("watch:z")
+    me.hear("+short")  # not one of ours: ignored
+    me.hear(one.everything([]))
+    assert not me.listens("")
 
 
 async def test_another_deployments_prefix_hears_nothing(redis_server: RedisServer) -> None:

@@ -6,7 +6,9 @@ Each process holds one pub/sub connection and subscribes there once to each
 topic someone in the process listens to; a message read from it is handed to
 the subscribers here (the :class:`InProcessBroker` inside). So a publication
 costs one ``PUBLISH``, which Redis copies to the processes subscribed to the
-topic only, each of which writes it to its own subscribers.
+topic only, each of which writes it to its own subscribers. The processes
+tell each other which topics they listen to (``_interest.py``), so that a
+topic nobody anywhere hears costs nothing, as in one process.
 
 Redis going away loses live events, never data: :meth:`RedisBroker.publish`
 delivers to this process's subscribers, then tries Redis; a failure is
@@ -33,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from .._errors import Unavailable
 from .._json import dumps
 from ._broker import InProcessBroker, Subscriber
+from ._interest import ORIGIN, Interest
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -46,7 +49,6 @@ REDIS_TIMEOUT = 2.0
 """Seconds a Redis command (or a connection) may take before it counts as down."""
 RECONNECT_DELAYS = (0.1, 0.25, 0.5, 1.0, 2.0)
 """Seconds between the listener's attempts to reconnect; the last one repeats."""
-_ORIGIN = 16  # hex characters naming the process a message comes from
 
 
 class RedisLink:
@@ -116,7 +118,8 @@ class RedisBroker:
     def __init__(self, link: RedisLink) -> None:
         self.link = link
         self.local = InProcessBroker()
-        self.origin = secrets.token_hex(_ORIGIN // 2)
+        self.origin = secrets.token_hex(ORIGIN // 2)
+        self.interest = Interest(self.origin)
         self.missed = 0
         """Publications that reached this process's subscribers only (Redis was down)."""
         self.listening = asyncio.Event()
@@ -128,9 +131,16 @@ class RedisBroker:
     def channel(self, topic: str) -> str:
         return f"{self.link.prefix}events:{topic}"
 
+    @property
+    def control(self) -> str:
+        """The channel on which the processes tell which topics they listen to."""
+        return f"{self.link.prefix}interest"
+
     async def publish(self, topic: str, message: dict[str, Any]) -> None:
         text = dumps(message).decode()
         self.local.deliver(topic, text)
+        if not self.interest.listens(topic) and self.listening.is_set():
+            return  # no other process listens (and Redis is up: they would have said)
         if not self.listening.is_set():  # down: don't make every request wait for it
             self._missed(topic, "not connected")
             return
@@ -156,9 +166,8 @@ class RedisBroker:
             self._changes.put_nowait((False, topic))
 
     def has_subscribers(self, topic: str) -> bool:
-        """Always: a process elsewhere may listen (each publication costs one
-        ``PUBLISH`` that Redis drops when nobody listens)."""
-        return True
+        """Someone listens here, or another process said it does."""
+        return self.local.has_subscribers(topic) or self.interest.listens(topic)
 
     def after_reconnect(self, callback: Callable[[], None]) -> None:
         self._reconnected.append(callback)
@@ -184,6 +193,9 @@ class RedisBroker:
         """Stop listening; the subscriptions made here stay (for the next start)."""
         listener, self._listener = self._listener, None
         if listener is not None:
+            if self.listening.is_set():  # the others stop publishing for us
+                with contextlib.suppress(Exception):
+                    await self._say(self.interest.leaving())
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
@@ -197,8 +209,11 @@ class RedisBroker:
                 async with self.link.pubsub() as pubsub:
                     # Changes queue from here on; the subscription below covers the rest.
                     self._changes = asyncio.Queue()
-                    topics = [self.channel(t) for t in self.local.topics()]
-                    await pubsub.subscribe(f"{self.link.prefix}hello", *topics)
+                    topics = self.local.topics()
+                    await pubsub.subscribe(self.control, *map(self.channel, topics))
+                    # What the others listen to, asked again: what was known may be stale.
+                    self.interest.forget_all()
+                    await self._say(self.interest.everything(topics, ask=True))
                     self.listening.set()
                     if lost:
                         log.warning("redis: pub/sub connected again")
@@ -223,23 +238,31 @@ class RedisBroker:
         assert changes is not None
         while True:
             wanted, topic = await changes.get()
-            if wanted:
+            if wanted:  # announced first: the others err towards publishing
+                await self._say(self.interest.added(topic))
                 await pubsub.subscribe(self.channel(topic))
             elif not self.local.has_subscribers(topic):  # nobody came back meanwhile
                 await pubsub.unsubscribe(self.channel(topic))
+                await self._say(self.interest.removed(topic))
+
+    async def _say(self, message: str) -> None:
+        await self.link.client.publish(self.control, message)
 
     async def _read(self, pubsub: PubSub) -> None:
         skip = len(self.channel(""))
         origin = self.origin.encode()
+        control = self.control.encode()
         while True:
             message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
             if message is None or message["type"] != "message":
                 continue
             data: bytes = message["data"]
-            if data[:_ORIGIN] == origin:  # ours: delivered here when published
-                continue
-            topic = message["channel"][skip:].decode()
-            self.local.deliver(topic, data[_ORIGIN:].decode())
+            if message["channel"] == control:
+                if self.interest.hear(data.decode()):  # a process (re)connected: tell it
+                    await self._say(self.interest.everything(self.local.topics()))
+            elif data[:ORIGIN] != origin:  # ours were delivered here when published
+                topic = message["channel"][skip:].decode()
+                self.local.deliver(topic, data[ORIGIN:].decode())
 
 
 def _reason(exc: BaseException) -> str:
