@@ -34,6 +34,8 @@ class Services:
     def broker_name(self) -> str:
         if isinstance(self.broker, InProcessBroker):
             return "in-process"
+        if isinstance(self.broker, RedisBroker):
+            return "redis"
         return type(self.broker).__name__
 
     async def start_shared(self) -> None:
