@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.gateway_support import BACKENDS, Backend, Gateway, running_gateway, using_backend
+from tests.redis_support import RedisServer
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -39,3 +40,12 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
 async def gw(tmp_path: Path) -> AsyncIterator[Gateway]:
     async with running_gateway(tmp_path) as gateway:
         yield gateway
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of the test's own on a free loopback port (it may stop it)."""
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()

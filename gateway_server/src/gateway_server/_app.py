@@ -75,6 +75,7 @@ def create_app(
         services.prepare_storage()
         try:
             await upgrade(services.database.engine)
+            await services.start_shared()
             background = [
                 asyncio.create_task(gateway.every_second()),
                 asyncio.create_task(compliance.deliver_escalations()),
@@ -89,7 +90,7 @@ def create_app(
                 await gateway.stop()
                 await compliance.stop()
                 await emulators.stop()
-                await services.broker.close()
+                await services.close_shared()
                 await services.database.close()
         finally:
             running = False

@@ -5,7 +5,19 @@ Imports no API; the APIs import it."""
 
 from ._docs import docs_routes, load_contract
 from ._errors import STATUS, ErrorFormat, error_response, exception_handlers, status_of
-from ._limits import VERDICT, FailureBudget, RateLimiter, Verdict, check_rate, limited
+from ._limits import (
+    VERDICT,
+    FailureBudget,
+    Limits,
+    LimitsFactory,
+    LocalLimits,
+    RateLimiter,
+    Verdict,
+    check_rate,
+    in_process,
+    limited,
+    window,
+)
 from ._middleware import Edge, FastLane, redacted_path
 from ._parsing import (
     header,
@@ -19,6 +31,7 @@ from ._parsing import (
 )
 from ._protocol import with_deadlines
 from ._redaction import RedactSecrets, redact
+from ._redis_limits import RedisLimits, redis_limits
 from ._responses import JSONResponse, ok
 from ._schemas import Body, JsonInt, JsonValue, Timestamp, text
 
@@ -33,8 +46,12 @@ __all__ = [
     "JSONResponse",
     "JsonInt",
     "JsonValue",
+    "Limits",
+    "LimitsFactory",
+    "LocalLimits",
     "RateLimiter",
     "RedactSecrets",
+    "RedisLimits",
     "Timestamp",
     "Verdict",
     "check_rate",
@@ -43,6 +60,7 @@ __all__ = [
     "exception_handlers",
     "header",
     "json_nul_path",
+    "in_process",
     "known_query",
     "limited",
     "load_contract",
@@ -52,9 +70,11 @@ __all__ = [
     "read_body",
     "read_json",
     "redact",
+    "redis_limits",
     "redacted_path",
     "status_of",
     "text",
     "validation_error",
+    "window",
     "with_deadlines",
 ]
