@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any, cast
 
 import schemathesis
-from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 from schemathesis.python import asgi
 
 from gateway_server import _cli, create_app
 from tests.compliance_support import PASSWORD
 from tests.compliance_support import settings as compliance_settings
+from tests.gateway_server.gateway_fuzz import fuzzing
 
 __all__ = ["EXAMPLES", "contract_tests"]
 
@@ -87,17 +87,7 @@ def contract_tests(
                 data = {"Authorization": f"Bearer {login.json()['token']}"}
             case.headers = {**(case.headers or {}), **data}
 
-    @schema.hook
-    def filter_query(ctx: Any, query: dict[str, Any] | None) -> bool:
-        # An extra query parameter whose value is an empty list is never sent.
-        return not query or all(value != [] for value in query.values())
-
-    fuzz = settings(
-        max_examples=examples,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-        derandomize=os.environ.get("GATEWAY_FUZZ_RANDOM") != "1",
-    )
+    fuzz = fuzzing(schema, examples)
 
     @schema.parametrize()
     @fuzz

@@ -14,10 +14,11 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import negative_data_rejection
 from schemathesis.config import SchemathesisConfig
 from schemathesis.python import asgi
+from schemathesis.schemas import BaseSchema
 
 from gateway_server import Settings, create_app
 
-__all__ = ["EXAMPLES", "contract_tests"]
+__all__ = ["EXAMPLES", "contract_tests", "fuzzing"]
 
 EXAMPLES = int(os.environ.get("GATEWAY_FUZZ_EXAMPLES", "60"))
 
@@ -29,6 +30,25 @@ CONFIG = SchemathesisConfig.from_dict(
     {"checks": {"negative_data_rejection": {"expected-statuses": REFUSALS}}}
 )
 PUBLIC = ["/healthz", "/readyz", "/version"]
+
+
+def fuzzing(schema: BaseSchema, examples: int) -> settings:
+    """What both contracts' fuzzing shares: ``schema``'s query filter, and the
+    hypothesis settings for ``examples`` examples an operation."""
+
+    @schema.hook
+    def filter_query(ctx: Any, query: dict[str, Any] | None) -> bool:
+        # An extra query parameter whose value is an empty list is never sent (it
+        # serializes to nothing), yet schemathesis counts the case as carrying an
+        # unknown parameter and expects a refusal: skip such cases.
+        return not query or all(value != [] for value in query.values())
+
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=os.environ.get("GATEWAY_FUZZ_RANDOM") != "1",
+    )
 
 
 def contract_tests(
@@ -84,19 +104,7 @@ def contract_tests(
         def set(self, case: Any, data: dict[str, str], ctx: Any) -> None:
             case.headers = {**(case.headers or {}), **data}
 
-    @schema.hook
-    def filter_query(ctx: Any, query: dict[str, Any] | None) -> bool:
-        # An extra query parameter whose value is an empty list is never sent (it
-        # serializes to nothing), yet schemathesis counts the case as carrying an
-        # unknown parameter and expects a refusal: skip such cases.
-        return not query or all(value != [] for value in query.values())
-
-    fuzz = settings(
-        max_examples=examples,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-        derandomize=os.environ.get("GATEWAY_FUZZ_RANDOM") != "1",
-    )
+    fuzz = fuzzing(schema, examples)
 
     @schema.exclude(path=PUBLIC).parametrize()
     @fuzz
