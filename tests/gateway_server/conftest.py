@@ -23,14 +23,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "backend" in metafunc.fixturenames:
+    if "db_backend" in metafunc.fixturenames:
         once = metafunc.definition.get_closest_marker("one_backend")
         names = BACKENDS if once is None else [once.kwargs.get("backend", "sqlite")]
-        metafunc.parametrize("backend", names, indirect=True)
+        metafunc.parametrize("db_backend", names, indirect=True)
 
 
 @pytest.fixture(autouse=True)
-def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
+def db_backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     # unittest-style cases (hypothesis' state machines) are not parametrised: SQLite
     with using_backend(getattr(request, "param", "sqlite")) as chosen:
         yield chosen
