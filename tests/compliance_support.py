@@ -18,6 +18,7 @@ from gateway_server import GatewayApp, Settings, create_app
 from gateway_server.compliance import Compliance
 from tests.contract import Contract, load
 from tests.gateway_support import Clock
+from tests.gateway_support import settings as gateway_settings
 
 BASE = "http://127.0.0.1:8080"
 PASSWORD = "correct horse battery staple"
@@ -27,13 +28,11 @@ ROLES = ("admin", "operator", "viewer")
 def settings(tmp_path: Path, **overrides: Any) -> Settings:
     """Test settings: cheap argon2 parameters (still argon2id), a JWT secret."""
     values: dict[str, Any] = {
-        "data_dir": tmp_path / "data",
-        "jwt_secret": "test-secret-" + "x" * 32,
         "compliance_password_memory_kib": 64,
         "compliance_password_time_cost": 1,
         **overrides,
     }
-    return Settings(**values)
+    return gateway_settings(tmp_path, **values)
 
 
 @attrs.define

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import concurrent.futures
 import contextlib
+import functools
+import importlib.util
 import json
 import socket
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -57,7 +62,12 @@ def customer_token(app: Starlette, customer: str = "cust-a") -> str:
 
 
 def settings(tmp_path: Path, **overrides: Any) -> Settings:
-    return Settings(data_dir=tmp_path / "data", jwt_secret="test-secret-" + "x" * 32, **overrides)
+    """Test settings on the database of the backend under test (see :class:`Backend`),
+    unless ``database_url`` is among ``overrides``."""
+    data_dir = tmp_path / "data"
+    if "database_url" not in overrides:
+        overrides["database_url"] = backend().url(data_dir)
+    return Settings(data_dir=data_dir, jwt_secret="test-secret-" + "x" * 32, **overrides)
 
 
 @attrs.define
@@ -256,6 +266,108 @@ class RawPeer:
 
 
 POSTGRES_ADMIN = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+BACKENDS = ("sqlite", "postgresql")
+
+
+async def _admin(statement: str) -> None:
+    admin = create_async_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(sa.text(statement))
+    finally:
+        await admin.dispose()
+
+
+def _admin_now(statement: str) -> None:
+    """``_admin`` from sync code or from inside a running event loop (on a thread of its own)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _admin(statement)).result()
+
+
+def _new_database() -> str:
+    name = f"gateway_test_{uuid.uuid4().hex[:12]}"
+    _admin_now(f'CREATE DATABASE "{name}"')
+    return name
+
+
+def _drop_database(name: str) -> None:
+    _admin_now(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def lasting_postgres_database() -> str:
+    """A new database for the rest of this process (an app built at import, as
+    schemathesis needs it), dropped when the process exits: its URL."""
+    name = _new_database()
+    # no thread pool at exit: no event loop runs there anyway
+    atexit.register(asyncio.run, _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+
+
+@functools.cache
+def postgres_missing() -> str | None:
+    """Why PostgreSQL cannot be tested here (no asyncpg, no server), or None."""
+    if importlib.util.find_spec("asyncpg") is None:
+        return "asyncpg is not installed"
+    try:
+        _admin_now("SELECT 1")
+    except Exception as exc:
+        return f"no PostgreSQL on 127.0.0.1:5432 ({type(exc).__name__})"
+    return None
+
+
+class Backend:
+    """The database the server tests run on. ``sqlite``: the default file in each
+    data directory. ``postgresql``: a fresh database of the machine's server for
+    each data directory a test uses (two gateways on one directory share it, as
+    they share the SQLite file), dropped when the test ends."""
+
+    def __init__(self, name: str) -> None:
+        assert name in BACKENDS, name
+        self.name = name
+        self._databases: dict[Path, str] = {}
+
+    def url(self, data_dir: Path) -> str | None:
+        """The ``database_url`` of a server on ``data_dir`` (None: its SQLite file)."""
+        if self.name == "sqlite":
+            return None
+        key = data_dir.resolve()
+        if key not in self._databases:
+            self._databases[key] = _new_database()
+        return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{self._databases[key]}"
+
+    def drop(self) -> None:
+        for name in self._databases.values():
+            _drop_database(name)
+        self._databases.clear()
+
+
+_backend = Backend("sqlite")
+
+
+def backend() -> Backend:
+    """The backend of the test running now (SQLite outside the server tests)."""
+    return _backend
+
+
+def database_flags(data_dir: Path) -> list[str]:
+    """The ``gateway-server`` flags of the backend's database for ``data_dir``."""
+    url = backend().url(data_dir)
+    return [] if url is None else ["--database-url", url]
+
+
+@contextlib.contextmanager
+def using_backend(name: str) -> Iterator[Backend]:
+    """Run the code inside on ``name``; its PostgreSQL databases are dropped after.
+    Skips the test when PostgreSQL is asked for and cannot be had."""
+    global _backend
+    if name == "postgresql" and (reason := postgres_missing()) is not None:
+        pytest.skip(reason)
+    previous, _backend = _backend, Backend(name)
+    try:
+        yield _backend
+    finally:
+        current, _backend = _backend, previous
+        current.drop()
 
 
 @contextlib.asynccontextmanager
@@ -263,21 +375,14 @@ async def postgres_database() -> AsyncIterator[str]:
     """A fresh PostgreSQL database on the machine's server, dropped afterwards.
 
     Skips the test when asyncpg or the server is not there."""
-    pytest.importorskip("asyncpg")
+    if (reason := postgres_missing()) is not None:
+        pytest.skip(reason)
     name = f"gateway_test_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # no server: nothing to test against
-        await admin.dispose()
-        pytest.skip(f"no PostgreSQL on 127.0.0.1:5432 ({type(exc).__name__})")
+    await _admin(f'CREATE DATABASE "{name}"')
     try:
         yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
     finally:
-        async with admin.connect() as conn:
-            await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def free_port() -> int:
@@ -304,6 +409,8 @@ class ServerProcess:
         self.extra = extra
         self.log = log
         self.log_level = log_level
+        if not any(flag.startswith("--database-url") for flag in extra):
+            self.extra = (*extra, *database_flags(data_dir))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None

@@ -8,6 +8,7 @@ import contextlib
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -41,8 +42,6 @@ async def _twenty_workers(tmp_path: Path, database_url: str | None) -> None:
     # before dead-lettering so that an unlucky command is not parked by the test itself.
     app = create_app(settings(tmp_path, max_claims=50, database_url=database_url, **FAST))
     rng = random.Random(20_000)
-    accepted: Counter[str] = Counter()
-    crashes = 0
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with achecked(transport=transport, base_url=BASE, timeout=60) as http:
@@ -55,29 +54,10 @@ async def _twenty_workers(tmp_path: Path, database_url: str | None) -> None:
             for i in range(COMMANDS):
                 await cust.sessions.enqueue(session.id, f"job_{i}", {"i": i}, priority=i % 3)
 
-            async def worker() -> None:
-                nonlocal crashes
-                client = AsyncDeviceClient(BASE, "fleet-01", secret, http_client=http)
-                # Until every command is done (abandoned claims come back after 1 s), bounded.
-                while len(accepted) < COMMANDS and time.monotonic() < deadline:
-                    commands = await client.claim(5, visibility_timeout_ms=1000)
-                    if not commands:
-                        await asyncio.sleep(0.2)
-                        continue
-                    for command in commands:
-                        if rng.random() < CRASH_RATE:
-                            crashes += 1  # the worker dies holding its claims; a new one starts
-                            client = AsyncDeviceClient(BASE, "fleet-01", secret, http_client=http)
-                            break
-                        try:
-                            result = await client.complete(command, output=command.type)
-                        except (PermissionDeniedError, ConflictError):
-                            continue  # our claim expired first: someone else owns it now
-                        assert result.success
-                        accepted[command.id] += 1
+            def client(_: int) -> AsyncDeviceClient:
+                return AsyncDeviceClient(BASE, "fleet-01", secret, http_client=http)
 
-            deadline = time.monotonic() + 120
-            await asyncio.gather(*(worker() for _ in range(WORKERS)))
+            accepted, crashes = await work(client, COMMANDS, WORKERS, rng)
 
         async with api(app).services.database.read() as conn:
             states = dict(
@@ -93,3 +73,40 @@ async def _twenty_workers(tmp_path: Path, database_url: str | None) -> None:
     assert len(accepted) == COMMANDS
     assert set(accepted.values()) == {1}  # never completed twice
     assert all(output == kind for _, output, kind in outputs)
+
+
+async def work(
+    client: Callable[[int], AsyncDeviceClient], commands: int, workers: int, rng: random.Random
+) -> tuple[Counter[str], int]:
+    """``workers`` concurrent device workers (worker ``i`` works through
+    ``client(i)``, a fresh one after each crash), claiming 5 at a time for
+    1 s and sometimes crashing mid-command with its claims held, until
+    ``commands`` results are accepted (bounded: 120 s): how often each
+    command's result was accepted, and how many crashes there were."""
+    accepted: Counter[str] = Counter()
+    crashes = 0
+    deadline = time.monotonic() + 120
+
+    async def worker(i: int) -> None:
+        nonlocal crashes
+        device = client(i)
+        # Until every command is done (abandoned claims come back after 1 s), bounded.
+        while len(accepted) < commands and time.monotonic() < deadline:
+            claimed = await device.claim(5, visibility_timeout_ms=1000)
+            if not claimed:
+                await asyncio.sleep(0.2)
+                continue
+            for command in claimed:
+                if rng.random() < CRASH_RATE:
+                    crashes += 1  # the worker dies holding its claims; a new one starts
+                    device = client(i)
+                    break
+                try:
+                    result = await device.complete(command, output=command.type)
+                except (PermissionDeniedError, ConflictError):
+                    continue  # our claim expired first: someone else owns it now
+                assert result.success
+                accepted[command.id] += 1
+
+    await asyncio.gather(*(worker(i) for i in range(workers)))
+    return accepted, crashes

@@ -16,7 +16,7 @@ import yaml
 
 import gateway_server
 from gateway_server import Settings, _schema, create_app, storage
-from tests.gateway_support import Gateway, _dev, running_gateway, settings
+from tests.gateway_support import Gateway, _dev, backend, running_gateway, settings
 
 CONTRACT = Path(__file__).resolve().parents[2] / "contracts" / "gateway.openapi.yaml"
 
@@ -334,7 +334,7 @@ async def test_openapi_json_is_the_contract_and_docs_work_offline(gw: Gateway) -
 async def test_system_info(gw: Gateway) -> None:
     info = (await gw.call("GET", "/api/v1/customer/system/info", headers=gw.customer())).json()
     assert info["version"] == "0.1.0"
-    assert info["services"]["database"] == "sqlite"
+    assert info["services"]["database"] == backend().name
     assert info["services"]["broker"] == "in-process"
     assert info["services"]["websocketsTooSlow"] == 0
     assert info["environment"] == "development"
@@ -394,4 +394,4 @@ async def test_an_app_runs_once_at_a_time(tmp_path: Path) -> None:
             async with app.router.lifespan_context(app):
                 pass
     async with app.router.lifespan_context(app):  # and run after run is fine
-        assert app.services.database.backend == "sqlite"
+        assert app.services.database.backend == backend().name

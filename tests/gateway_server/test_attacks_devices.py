@@ -78,3 +78,34 @@ async def test_f12_secrets_are_compared_exactly(gw: Gateway, padding: str) -> No
         json_body={"deviceId": "dev-002", "activationCode": padding.format(code)},
     )
     assert r.status_code == 401
+
+
+async def test_a_nul_character_anywhere_in_a_body_is_a_400_naming_the_field(gw: Gateway) -> None:
+    """PostgreSQL's text cannot hold NUL: a device named "a\\u0000b" was a 500
+    there and a stored name on SQLite. Every backend now refuses it alike."""
+    r = await gw.call(
+        "POST",
+        "/api/v1/customer/devices/provision",
+        json_body={"deviceId": "dev-001", "name": "a\x00b"},
+        headers=gw.customer(),
+    )
+    assert r.status_code == 400
+    assert r.json()["error"]["details"] == {"field": "name"}
+    device = await gw.device("dev-002")
+    session = await gw.session("dev-002")
+    command = await gw.enqueue(session, "job")
+    (claimed,) = await gw.claim(device)
+    body = {"claimToken": claimed["claimToken"], "status": "success",
+            "executedAt": "2024-06-01T10:00:00Z", "duration": 1, "output": "ok\x00"}  # fmt: skip
+    r = await gw.call(
+        "POST", f"/api/v1/device/commands/{command}/result", json_body=body,
+        headers={"X-Device-Token": device["X-Device-Token"]},
+    )  # fmt: skip
+    assert r.status_code == 400
+    assert r.json()["error"]["details"] == {"field": "output"}
+    body["output"] = "ok"
+    r = await gw.call(
+        "POST", f"/api/v1/device/commands/{command}/result", json_body=body,
+        headers={"X-Device-Token": device["X-Device-Token"]},
+    )  # fmt: skip
+    assert r.status_code == 200  # nothing of the refused result was kept

@@ -27,6 +27,10 @@ from gateway_server import CustomerVerifier
 from gateway_server.edge import RedactSecrets
 from tests.gateway_support import ServerProcess, running_gateway
 
+pytestmark = pytest.mark.one_backend(
+    "attacks on the HTTP edge of a process (timeouts, logs, proxies): no statement differs by database"
+)
+
 SECRET = "attack-test-secret-" + "q" * 24
 MAX_BODY = 65_536
 

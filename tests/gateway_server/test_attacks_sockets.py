@@ -176,3 +176,20 @@ def test_f12_system_info_counts_the_callers_own_sockets(live: Live) -> None:
         assert info.json()["services"]["websockets"] == 1
         info = live.client.get("/api/v1/customer/system/info", headers=theirs)
         assert info.json()["services"]["websockets"] == 2
+
+
+def test_a_nul_character_in_a_socket_message_is_refused_on_every_backend(live: Live) -> None:
+    """PostgreSQL's text cannot hold NUL: a device's result carrying one was a
+    failed statement there (the socket's message lost, not answered). It is
+    refused as an invalid message, naming the field, before any database."""
+    secret = live.device("dev-001")
+    with live.client.websocket_connect(f"/ws/device?deviceId=dev-001&deviceSecret={secret}") as ws:
+        result = {"commandId": "c-1", "claimToken": "t", "status": "success",
+                  "executedAt": "2024-06-01T10:00:00Z", "duration": 1, "output": "a\x00b"}  # fmt: skip
+        ws.send_json({"type": "command_result", "data": result})
+        answer = ws.receive_json()
+        assert answer["data"]["code"] == "INVALID_MESSAGE"
+        assert "output" in answer["data"]["message"]
+        assert "must not contain NUL characters" in answer["data"]["message"]
+        ws.send_json({"type": "status", "data": {"status": "online"}})  # the socket lives on
+        assert ws.receive_json()["type"] == "status_ack"

@@ -13,18 +13,13 @@ import pytest
 
 from tests.compliance_support import Partner, Platform, running_platform
 from tests.gateway_server.compliance_world import L2_FIREWALL, learn, runbook_id
-from tests.gateway_support import postgres_database
 
 pytestmark = pytest.mark.timeout(60)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def platform(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Platform]:
-    if request.param == "sqlite":
-        async with running_platform(tmp_path) as platform:
-            yield platform
-        return
-    async with postgres_database() as url, running_platform(tmp_path, database_url=url) as platform:
+@pytest.fixture
+async def platform(tmp_path: Path) -> AsyncIterator[Platform]:
+    async with running_platform(tmp_path) as platform:
         yield platform
 
 

@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.compliance_support import BASE, PASSWORD, Partner, Platform, running_platform
+from tests.gateway_support import database_flags
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -188,7 +189,7 @@ async def test_create_user_makes_a_user_who_can_log_in(tmp_path: Path) -> None:
     def create(username: str, role: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "gateway_server._cli", "create-user", "--username", username,
-             "--role", role, "--partner", "Acme MSP", "--data-dir", str(data)],
+             "--role", role, "--partner", "Acme MSP", "--data-dir", str(data), *database_flags(data)],
             input=PASSWORD + "\n", capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
 

@@ -7,19 +7,20 @@ test_compliance_escalations.py."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.compliance_support import Partner, Platform, closed_port, running_platform
+from tests.gateway_support import backend
 from tests.support import LocalServer
 
 pytestmark = pytest.mark.timeout(60)
@@ -143,14 +144,16 @@ async def test_the_oauth_flow_exchanges_the_code_and_stores_the_tokens_encrypted
     tokens = await platform.api.integrations.tokens(acme.id, connector["id"])
     assert tokens is not None
     assert tokens["access_token"] == ACCESS
-    # ... the database file alone cannot.
-    db = platform.app.services.settings.data_dir / "gateway.db"
-    raw = b"".join(p.read_bytes() for p in db.parent.glob("gateway.db*"))
-    assert ACCESS.encode() not in raw
-    assert REFRESH.encode() not in raw
-    with sqlite3.connect(db) as conn:
-        (blob,) = conn.execute("SELECT tokens FROM cp_connectors").fetchone()
+    # ... the database alone cannot (nor, on SQLite, its files).
+    async with platform.app.services.database.read() as conn:
+        blob = (await conn.execute(sa.text("SELECT tokens FROM cp_connectors"))).scalar_one()
     assert ACCESS.encode() not in blob
+    assert REFRESH.encode() not in blob
+    if backend().name == "sqlite":
+        db = platform.app.services.settings.data_dir / "gateway.db"
+        raw = b"".join(p.read_bytes() for p in db.parent.glob("gateway.db*"))
+        assert ACCESS.encode() not in raw
+        assert REFRESH.encode() not in raw
     assert len(blob) > len(ACCESS)
 
 

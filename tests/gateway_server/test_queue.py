@@ -1,25 +1,14 @@
-"""The command queue, exactly as the addendum states it, on SQLite and on
-PostgreSQL (the machine's server; skipped where there is none)."""
+"""The command queue, exactly as the addendum states it (on each backend, as
+every server test: see conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from gateway_server.device_gateway import _sql as sql
-from tests.gateway_support import TIMESTAMP, Gateway, _dev, postgres_database, running_gateway
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def gw(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Gateway]:
-    if request.param == "sqlite":
-        async with running_gateway(tmp_path) as gateway:
-            yield gateway
-        return
-    async with postgres_database() as url, running_gateway(tmp_path, database_url=url) as gateway:
-        yield gateway
+from tests.gateway_support import TIMESTAMP, Gateway, _dev, running_gateway
 
 
 async def test_priority_then_fifo(gw: Gateway) -> None:
@@ -262,6 +251,7 @@ async def test_what_device_sockets_are_told(gw: Gateway) -> None:
     assert await store.claims_run_out(["dev-001"], claimed_at + 11, gw.clock()) == []
 
 
+@pytest.mark.one_backend("it reads SQLite's query plan (EXPLAIN QUERY PLAN)")
 async def test_the_run_out_scan_reads_the_window_by_its_index(tmp_path: Path) -> None:
     """The once-a-second scan asks for the window's run-outs by ``visible_until``,
     not for every device with a socket open (thousands of ids once a second)."""

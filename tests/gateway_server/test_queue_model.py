@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -41,6 +42,10 @@ from hypothesis.stateful import (
 )
 
 from tests.gateway_support import TIMESTAMP, Gateway, _dev, postgres_database, running_gateway
+
+pytestmark = pytest.mark.one_backend(
+    "it runs its model on SQLite and on a PostgreSQL database of its own"
+)
 
 MAX_CLAIMS = 2
 EXAMPLES = int(os.environ.get("GATEWAY_MODEL_EXAMPLES", "25"))

@@ -25,7 +25,13 @@ from tests.gateway_support import TIMESTAMP, ServerProcess, postgres_database
 from tests.redis_support import RedisServer, prefix
 
 # One pair of processes for the module (starting two costs seconds on a small machine).
-pytestmark = [pytest.mark.timeout(120), pytest.mark.asyncio(loop_scope="module")]
+pytestmark = [
+    pytest.mark.timeout(120),
+    pytest.mark.asyncio(loop_scope="module"),
+    pytest.mark.one_backend(
+        "its processes share a PostgreSQL database of its own", backend="postgresql"
+    ),
+]
 
 SECRET = "redis-process-secret-" + "r" * 24
 PASSWORD = "correct horse battery staple"

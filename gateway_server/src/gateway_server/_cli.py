@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import getpass
 import json
 import logging
 import logging.config
 import os
+import socket
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -23,6 +25,7 @@ from typing import Any
 import uvicorn
 from pydantic import ValidationError
 
+from . import _workers
 from ._app import GatewayApp, create_app
 from ._errors import DomainError
 from ._schema import upgrade
@@ -33,7 +36,7 @@ from .device_gateway import DeviceGateway, customer_verifier
 from .edge import RedactSecrets, with_deadlines
 from .emulators import environment
 
-__all__ = ["GatewayServer", "main", "serving_options", "socket_options"]
+__all__ = ["GatewayServer", "main", "serve_on", "serving_options", "socket_options"]
 
 # The settings that the commands working on the database alone take.
 _STORAGE = ("data_dir", "database_url", "jwt_secret", "jwt_audience", "jwt_customer_claim")
@@ -157,7 +160,8 @@ def serving_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def run_server(settings: Settings) -> None:
+def serve_on(settings: Settings, sock: socket.socket | None = None) -> None:
+    """One server process: on ``sock`` (a worker of ``--workers``), else on its own."""
     app = create_app(settings)
     configure_logging(settings.log_level)
     config = uvicorn.Config(
@@ -169,7 +173,19 @@ def run_server(settings: Settings) -> None:
         lifespan="on",
         **serving_options(settings),
     )
-    GatewayServer(config, app).run()
+    GatewayServer(config, app).run(sockets=None if sock is None else [sock])
+
+
+def run_server(settings: Settings) -> int:
+    if settings.workers == 1:
+        serve_on(settings)
+        return 0
+    if (reason := _workers.refusal(settings)) is not None:
+        raise SystemExit(f"gateway-server: {reason}")
+    configure_logging(settings.log_level)
+    # the socket, bound once here and shared by the workers (uvicorn binds it the same way)
+    sock = uvicorn.Config(serve_on, host=settings.host, port=settings.port).bind_socket()
+    return _workers.supervise(sock, settings.workers, functools.partial(serve_on, settings))
 
 
 async def _with_gateway(settings: Settings) -> tuple[Services, DeviceGateway]:
@@ -293,8 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging("info")
 
     if args.command == "serve":
-        run_server(_settings(args))
-        return 0
+        return run_server(_settings(args))
     if args.command == "demo":
         defaults: dict[str, Any] = {"log_level": "warning"}
         if args.data_dir is None and args.database_url is None:
@@ -324,8 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(credentials, indent=2), flush=True)
         if args.credentials_file:
             Path(args.credentials_file).write_text(json.dumps(credentials))
-        run_server(settings)
-        return 0
+        return run_server(settings)
     if args.command == "provision":
         settings = _settings(args)
         code, expires = asyncio.run(_provision(settings, args.customer, args.device_id, args.name))

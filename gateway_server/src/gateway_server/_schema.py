@@ -24,6 +24,7 @@ MIGRATIONS: Sequence[tuple[int, Migration]] = (
     (3, compliance.create_tables),
     (4, compliance.seed_library),
     (5, device_gateway.index_run_outs),
+    (6, device_gateway.widen_command_seq),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

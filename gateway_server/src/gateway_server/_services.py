@@ -50,11 +50,11 @@ class Services:
             await self.redis.close()
 
     def prepare_storage(self) -> None:
-        """Before the database is opened: on SQLite, the data directory (the
-        database and the generated JWT secret) private to this user (0700),
-        the database file too (0600)."""
-        if self.database.backend == "sqlite":
-            private_directory(self.settings.data_dir)
+        """Before the database is opened: the data directory private to this
+        user (0700), on every backend (it holds the generated JWT secret, the
+        agents' CA and the token key besides any SQLite file); on SQLite, the
+        database file too (0600)."""
+        private_directory(self.settings.data_dir)
         self.database.make_private()
 
     @classmethod
@@ -78,7 +78,10 @@ class Services:
             settings=settings,
             clock=clock,
             database=Database(
-                settings.effective_database_url, sqlite_synchronous=settings.sqlite_synchronous
+                settings.effective_database_url,
+                sqlite_synchronous=settings.sqlite_synchronous,
+                pool_size=settings.database_pool_size,
+                max_overflow=settings.database_max_overflow,
             ),
             broker=broker or InProcessBroker(),
             limits=limits,

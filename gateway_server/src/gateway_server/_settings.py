@@ -157,6 +157,19 @@ class Settings(BaseSettings):
         pattern="^(OFF|NORMAL|FULL|EXTRA)$",
         description="SQLite's synchronous pragma (NORMAL: durable across a process crash)",
     )
+    database_pool_size: Positive = Field(
+        default=10,
+        description="connections each server process keeps open to PostgreSQL (not SQLite)",
+    )
+    database_max_overflow: int = Field(
+        default=10,
+        ge=0,
+        description="connections a process may open beyond the pool under load, closed after",
+    )
+    workers: Positive = Field(
+        default=1,
+        description="server processes sharing the port (serve); more than 1 needs PostgreSQL",
+    )
     redis_url: str | None = Field(
         default=None,
         repr=False,  # it may carry a password

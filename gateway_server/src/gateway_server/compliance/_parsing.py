@@ -7,7 +7,6 @@ The body's bytes come from the edge (``read_body``: the size limit, 413).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -16,7 +15,7 @@ import pydantic
 from starlette.requests import Request
 
 from .._errors import Unprocessable, UnsupportedMediaType
-from ..edge import header, read_body
+from ..edge import header, json_nul_path, read_body
 from ._schemas import UUID
 
 __all__ = [
@@ -50,24 +49,6 @@ def _field(loc: Sequence[Any], msg: str, kind: str) -> Field:
     return {"loc": list(loc), "msg": msg, "type": kind}
 
 
-def _has_nul(raw: bytes) -> bool:
-    """Does any string of the JSON body (keys too) hold a NUL character?"""
-    try:
-        stack = [json.loads(raw)]
-    except ValueError:
-        return False  # not JSON: the model's parse says so
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str) and "\x00" in item:
-            return True
-        if isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
-
-
 def _is_json(request: Request) -> bool:
     media = (header(request, b"content-type") or "application/json").split(";")[0].strip().lower()
     return media == "application/json" or media.endswith("+json")
@@ -83,10 +64,8 @@ async def body(request: Request, model: type[M], limit: int, *, optional: bool =
         raise UnsupportedMediaType("The body must be application/json")
     if not raw:
         raise unprocessable([_field(["body"], "Field required", "missing")])
-    if b"\\u0000" in raw and _has_nul(
-        raw
-    ):  # PostgreSQL text cannot hold it: refused on every backend
-        raise unprocessable([_field(["body"], "Strings must not contain NUL", "string_nul")])
+    if (path := json_nul_path(raw)) is not None:  # PostgreSQL cannot store it: refused everywhere
+        raise unprocessable([_field(["body", *path], "Strings must not contain NUL", "string_nul")])
     try:
         return model.model_validate_json(raw)
     except pydantic.ValidationError as exc:

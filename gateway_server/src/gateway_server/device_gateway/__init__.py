@@ -18,7 +18,7 @@ Where things happen:
 from ._api import DeviceGateway
 from ._auth import customer_verifier
 from ._rules import CommandState, DeviceState
-from ._tables import create_tables, index_claim_order, index_run_outs
+from ._tables import create_tables, index_claim_order, index_run_outs, widen_command_seq
 
 __all__ = [
     "CommandState",
@@ -28,4 +28,5 @@ __all__ = [
     "customer_verifier",
     "index_claim_order",
     "index_run_outs",
+    "widen_command_seq",
 ]

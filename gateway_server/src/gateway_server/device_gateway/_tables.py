@@ -50,10 +50,15 @@ sessions = sa.Table(
     sa.Column("expires_at", sa.Float, nullable=False),
 )
 
+# 64-bit: PostgreSQL's INTEGER serial runs out after 2**31 commands ever made
+# (weeks at a thousand a second). SQLite's rowid is 64-bit already, and must be
+# declared INTEGER to be the rowid.
+_SEQ = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 commands = sa.Table(
     "commands",
     metadata,
-    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("seq", _SEQ, primary_key=True, autoincrement=True),
     sa.Column("id", sa.String(64), nullable=False, unique=True),
     sa.Column("device_id", sa.String(64), nullable=False),
     sa.Column("session_id", sa.String(64), nullable=False, index=True),
@@ -105,3 +110,14 @@ async def index_run_outs(conn: AsyncConnection) -> None:
     await conn.execute(
         sa.text("CREATE INDEX IF NOT EXISTS ix_commands_visible_until ON commands (visible_until)")
     )
+
+
+async def widen_command_seq(conn: AsyncConnection) -> None:
+    """Version 6: on PostgreSQL, ``commands.seq`` and its sequence 64-bit (a
+    database made at version 1 to 5 has a 32-bit serial). Rewrites the table
+    under an exclusive lock: on a large table, upgrade while the servers are
+    stopped. Nothing to do on SQLite."""
+    if conn.dialect.name != "postgresql":
+        return
+    await conn.execute(sa.text("ALTER TABLE commands ALTER COLUMN seq TYPE BIGINT"))
+    await conn.execute(sa.text("ALTER SEQUENCE IF EXISTS commands_seq_seq AS BIGINT"))

@@ -21,6 +21,7 @@ from ._limits import (
 from ._middleware import Edge, FastLane, redacted_path
 from ._parsing import (
     header,
+    json_nul_path,
     known_query,
     path_id,
     query_int,
@@ -58,6 +59,7 @@ __all__ = [
     "error_response",
     "exception_handlers",
     "header",
+    "json_nul_path",
     "in_process",
     "known_query",
     "limited",

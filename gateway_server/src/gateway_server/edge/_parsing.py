@@ -7,8 +7,9 @@ body limit, 404 for a path value that cannot name anything.
 
 from __future__ import annotations
 
+import json
 import re
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pydantic
 from starlette.requests import Request
@@ -18,7 +19,9 @@ from .._errors import ClientGone, InvalidInput, NotFound, TimedOut, TooLarge
 __all__ = [
     "BODY_TIMED_OUT",
     "header",
+    "json_nul_path",
     "known_query",
+    "nul_path",
     "path_id",
     "query_int",
     "read_body",
@@ -50,6 +53,35 @@ def validation_error(exc: pydantic.ValidationError) -> InvalidInput:
     field = ".".join(str(p) for p in first.get("loc", ())) or "body"
     message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
     return InvalidInput(f"{field}: {message}", {"field": field})
+
+
+def nul_path(value: Any) -> tuple[str | int, ...] | None:
+    """Where in a parsed JSON value (its keys too) a string holds a NUL
+    character (``()`` for the value itself), or None. PostgreSQL's text cannot
+    store NUL, so every API refuses it at the door, on every backend alike."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str) and "\x00" in item:
+            return path
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if "\x00" in key:
+                    return (*path, key)
+                stack.append((child, (*path, key)))
+        elif isinstance(item, list):
+            stack.extend((child, (*path, i)) for i, child in enumerate(item))
+    return None
+
+
+def json_nul_path(raw: bytes) -> tuple[str | int, ...] | None:
+    """:func:`nul_path` of a JSON text; None at once when it has no escaped NUL."""
+    if b"\\u0000" not in raw:
+        return None
+    try:
+        return nul_path(json.loads(raw))
+    except ValueError:
+        return None  # not JSON: the model's parse says so
 
 
 async def read_body(request: Request, limit: int) -> bytes:

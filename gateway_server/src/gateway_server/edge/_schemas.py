@@ -7,11 +7,14 @@ expressible, but ``Annotated[str, Len(1, 200)]`` is, under a name.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import re
+from collections.abc import Iterator
 from typing import Annotated, Any, ClassVar, Self
 
+import annotated_types
 import pydantic
 
 __all__ = ["Body", "JsonInt", "JsonValue", "Timestamp", "text"]
@@ -79,9 +82,29 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
+class _Text(annotated_types.GroupedMetadata):
+    constraints: pydantic.StringConstraints
+
+    def __iter__(self) -> Iterator[object]:
+        yield from self.constraints
+        yield pydantic.AfterValidator(_no_nul)
+
+
 def text(min_length: int = 0, max_length: int | None = None, pattern: str | None = None) -> Any:
-    """The constraints of a string field, for ``Annotated[str, text(1, 200)]``."""
-    return pydantic.StringConstraints(min_length=min_length, max_length=max_length, pattern=pattern)
+    """The constraints of a string field, for ``Annotated[str, text(1, 200)]``;
+    never a NUL character, which PostgreSQL's text cannot store (refused alike
+    on every backend; free-form JSON such as command parameters is kept as
+    JSON text, where NUL is written escaped)."""
+    return _Text(
+        pydantic.StringConstraints(min_length=min_length, max_length=max_length, pattern=pattern)
+    )
 
 
 JsonInt = Annotated[int, pydantic.BeforeValidator(_json_int)]

@@ -1,13 +1,17 @@
 """The database as the stores see it: transactions, a liveness check, close.
 
 On SQLite, transactions run on the fast path's one connection
-(``_sqlite.py``); on any other database, on the async engine's pool.
+(``_sqlite.py``); on any other database, on the async engine's pool. There,
+a database that cannot be reached (refused, connections dropped, the pool
+exhausted) is :class:`Unavailable`: every API answers it 503 in its error
+format, and the transaction was not committed (nothing acknowledged is lost).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
@@ -15,10 +19,29 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .._errors import Unavailable
 from ._engine import connect
 from ._sqlite import SQLiteConnection
 
-__all__ = ["Database", "private_directory"]
+# What a database that drops its connections raises, besides any error met
+# while connecting (which says nothing of the request: refused, shutting down,
+# not accepting connections, out of pool).
+_DROPPED = (sa.exc.OperationalError, sa.exc.InterfaceError)
+
+
+@contextlib.asynccontextmanager
+async def _reachable(transaction: AbstractAsyncContextManager[Any]) -> AsyncIterator[Any]:
+    connected = False
+    try:
+        async with transaction as conn:
+            connected = True
+            yield conn
+    except sa.exc.DBAPIError as exc:
+        if connected and not (exc.connection_invalidated or isinstance(exc, _DROPPED)):
+            raise  # the statement's own fault (a constraint, a bug): not the database's
+        raise Unavailable("the database is unavailable; retry later") from exc
+    except (sa.exc.TimeoutError, sa.exc.DisconnectionError, OSError) as exc:
+        raise Unavailable("the database is unavailable; retry later") from exc
 
 
 def private_directory(path: Path) -> None:
@@ -28,8 +51,17 @@ def private_directory(path: Path) -> None:
 
 
 class Database:
-    def __init__(self, url: str, *, sqlite_synchronous: str = "NORMAL") -> None:
-        self.engine: AsyncEngine = connect(url, synchronous=sqlite_synchronous)
+    def __init__(
+        self,
+        url: str,
+        *,
+        sqlite_synchronous: str = "NORMAL",
+        pool_size: int = 10,
+        max_overflow: int = 10,
+    ) -> None:
+        self.engine: AsyncEngine = connect(
+            url, synchronous=sqlite_synchronous, pool_size=pool_size, max_overflow=max_overflow
+        )
         self._sqlite = (
             SQLiteConnection(url, sqlite_synchronous)
             if self.engine.url.get_backend_name() == "sqlite"
@@ -58,13 +90,13 @@ class Database:
     def write(self) -> AbstractAsyncContextManager[Any]:
         """One transaction that changes state: committed on success, rolled back on error."""
         if self._sqlite is None:
-            return self.engine.begin()
+            return _reachable(self.engine.begin())
         return self._sqlite.transaction(commit=True)
 
     def read(self) -> AbstractAsyncContextManager[Any]:
         """A consistent read (one snapshot)."""
         if self._sqlite is None:
-            return self.engine.connect()
+            return _reachable(self.engine.connect())
         return self._sqlite.transaction(commit=False)
 
     async def ping(self) -> None:

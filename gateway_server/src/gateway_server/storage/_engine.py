@@ -33,10 +33,15 @@ def connect_sync(url: str, *, synchronous: str = "NORMAL") -> sa.Engine:
     return engine
 
 
-def connect(url: str, *, synchronous: str = "NORMAL") -> AsyncEngine:
-    """The engine; for SQLite with WAL, a busy timeout and foreign keys on."""
+def connect(
+    url: str, *, synchronous: str = "NORMAL", pool_size: int = 10, max_overflow: int = 10
+) -> AsyncEngine:
+    """The engine; for SQLite with WAL, a busy timeout and foreign keys on (its
+    pool serves the few statements off the fast path: the sizes are for others)."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, pool_size=8, max_overflow=8)
         _sqlite_pragmas(engine.sync_engine, synchronous)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
+    )

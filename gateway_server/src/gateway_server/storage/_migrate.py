@@ -2,7 +2,10 @@
 
 Each step runs in its own transaction together with the version it brings
 the database to, so a failed step leaves the database at the version before
-it. A database newer than this code is refused rather than touched. The
+it. A database newer than this code is refused rather than touched. On
+PostgreSQL, several processes starting at once (``--workers``, or servers
+behind one load balancer) take turns: each step's transaction holds an
+advisory lock and reads the version again under it. The
 server's one history of steps (every API's tables) is ``gateway_server._schema``;
 this module knows nothing of any table but its own.
 """
@@ -25,6 +28,11 @@ schema_version = sa.Table(
     _metadata,
     sa.Column("version", sa.Integer, nullable=False),
 )
+
+
+# The advisory lock the migrations of one PostgreSQL database take turns on (any
+# constant of our own: "gateway" in ASCII).
+_LOCK = 0x67617465776179
 
 
 class SchemaTooNewError(RuntimeError):
@@ -53,6 +61,11 @@ async def migrate(engine: AsyncEngine, migrations: Sequence[tuple[int, Migration
         if number <= version:
             continue
         async with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK)))
+                version = await current_version(conn)  # another process may be there already
+                if number <= version:
+                    continue
             await conn.run_sync(lambda c: schema_version.create(c, checkfirst=True))
             await step(conn)
             await conn.execute(sa.delete(schema_version))
