@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import socket
 import ssl
 import uuid
@@ -17,9 +18,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from gateway_server import _cli
 from gateway_server.compliance._proto import compliance_pb2 as pb
 from gateway_server.compliance._rules import server_certificate_due
-from tests.gateway_server.agent_support import agent_world, csr_for, drift_event
+from tests.compliance_support import Partner, running_platform
+from tests.gateway_server.agent_support import GRPC, AgentWorld, agent_world, csr_for, drift_event
 
 
 def _cert(pem: bytes) -> x509.Certificate:
@@ -337,3 +340,36 @@ def test_the_server_certificate_renewal_decision() -> None:
     assert server_certificate_due(10 * day, names, names, 20 * day)  # expired
     assert server_certificate_due(100 * day, names, names | {"agents.example"}, 0)
     assert not server_certificate_due(100 * day, names | {"old"}, names, 0)
+
+
+def test_the_cli_makes_an_enrollment_token_an_agent_enrolls_with(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def setup() -> tuple[Partner, str]:
+        async with running_platform(tmp_path) as platform:
+            partner = await platform.partner("alpha")
+            return partner, await platform.site(partner, "Alpha Clinic")
+
+    partner, site_id = asyncio.run(setup())
+    data = str(tmp_path / "data")
+    argv = ["enrollment-token", "--data-dir", data, "--max-uses", "1", "--site", "alpha clinic"]
+    assert _cli.main(argv) == 0
+    made = json.loads(capsys.readouterr().out)
+    assert made["site_id"] == site_id
+    assert made["token"].startswith("cet_")
+    assert made["max_uses"] == 1
+    with pytest.raises(SystemExit, match="Site not found"):
+        _cli.main(["enrollment-token", "--data-dir", data, "--site", "Nowhere"])
+    with pytest.raises(SystemExit, match=r"--expires-in"):
+        _cli.main(["enrollment-token", "--data-dir", data, "--site", site_id, "--expires-in", "5"])
+
+    async def enroll() -> pb.RegisterResponse:
+        async with running_platform(tmp_path, **GRPC) as platform:
+            ca = made["ca_cert_pem"].encode()
+            world = AgentWorld(platform, partner, site_id, made["token"], ca)
+            try:
+                return (await world.enroll()).response
+            finally:
+                await world.close()
+
+    assert asyncio.run(enroll()).site_id == site_id
