@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import grpc
@@ -253,3 +254,45 @@ async def test_malformed_messages_are_invalid_argument_never_a_crash(tmp_path: P
         # and the server still serves
         ack = await agent.stub.Heartbeat(pb.HeartbeatRequest(agent_id=me), timeout=10)
         assert ack.acknowledged
+
+
+async def test_an_agent_revoked_while_streaming_is_cut_off_at_its_next_event(
+    tmp_path: Path,
+) -> None:
+    async with agent_world(tmp_path) as world:
+        agent = await world.enroll()
+        outbox: asyncio.Queue[pb.DriftEvent | None] = asyncio.Queue()
+
+        async def events() -> AsyncIterator[pb.DriftEvent]:
+            while (event := await outbox.get()) is not None:
+                yield event
+
+        stream = agent.stub.ReportDrift(events(), timeout=10)
+        await outbox.put(drift_event(agent, "e-1", passed=True))
+        assert (await stream.read()).event_id == "e-1"
+        r = await world.platform.call(
+            "POST",
+            f"/api/fleet/agents/{agent.agent_id}/revoke",
+            as_user=world.partner.users["admin"],
+        )
+        assert r.status_code == 200
+        await outbox.put(drift_event(agent, "e-2"))
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await stream.read()
+        assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        await outbox.put(None)
+        r = await world.platform.call(
+            "GET",
+            "/api/incidents",
+            params={"site_id": world.site_id},
+            as_user=world.partner.users["admin"],
+        )
+        assert r.json()["total"] == 0  # e-2 was not applied
+
+
+async def test_the_listeners_keys_are_private_to_the_server(tmp_path: Path) -> None:
+    async with agent_world(tmp_path):
+        for name in ("agent-ca.key", "server.key"):
+            mode = (tmp_path / "data" / "agent-ca" / name).stat().st_mode & 0o777
+            assert mode == 0o600, name
+        assert (tmp_path / "data" / "agent-ca").stat().st_mode & 0o077 == 0
