@@ -24,7 +24,7 @@ from ._ca import Issued
 from ._fleet import FleetStore
 from ._incidents import IncidentService
 from ._messages import Drift, Enrollment, Healing, Heartbeat
-from ._sql import AGENT_CALLER, EVENT_REMEMBER, EVENT_SEEN
+from ._sql import AGENT_CALLER, EVENT_REMEMBER, EVENT_SEEN, EXECUTION_PENDING
 
 __all__ = ["AgentGone", "Channel", "Command", "Enrolled", "TokenRefused", "command_of"]
 
@@ -60,8 +60,13 @@ def command_of(command_id: str, check_type: str, runbook_id: str, steps_json: st
     return Command(command_id, check_type, str(steps[0].get("action", "")), params)
 
 
+_NO_COMMAND = json.dumps({"command": None})
+
+
 def _command_json(command: Command | None) -> str:
-    return json.dumps({"command": None if command is None else attrs.asdict(command)})
+    if command is None:
+        return _NO_COMMAND
+    return json.dumps({"command": attrs.asdict(command)})
 
 
 def _command_from(reply: str) -> Command | None:
@@ -182,11 +187,11 @@ class Channel:
     ) -> Command | None:
         """A heal command for the incident, when the tier and a runbook allow one
         and none is pending for it already (a repeated failure sends no second)."""
+        pending = {"p_incident_id": incident_id}
+        if (await conn.execute(EXECUTION_PENDING, pending)).first() is not None:
+            return None
         runbook = await self.service.runbook_in(conn, site, check)
         if runbook is None:
-            return None
-        pending = sa.select(_x.id).where(_x.incident_id == incident_id, _x.status == "pending")
-        if (await conn.execute(pending.limit(1))).first() is not None:
             return None
         command_id = str(uuid.uuid4())
         await self.service.start_execution_in(conn, incident_id, runbook.id, command_id, agent.id)

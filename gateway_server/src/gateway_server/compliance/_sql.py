@@ -21,7 +21,16 @@ import sqlalchemy as sa
 
 from ..storage import hot
 from ._errors import missing
-from ._tables import agent_checks, agent_events, agents, incidents, sessions, sites, users
+from ._tables import (
+    agent_checks,
+    agent_events,
+    agents,
+    executions,
+    incidents,
+    sessions,
+    sites,
+    users,
+)
 
 __all__ = [
     "AGENT_CALLER",
@@ -29,6 +38,7 @@ __all__ = [
     "CHECK_RECORD",
     "EVENT_REMEMBER",
     "EVENT_SEEN",
+    "EXECUTION_PENDING",
     "INCIDENT_FILTERS",
     "INCIDENT_OPEN",
     "SESSION",
@@ -172,3 +182,11 @@ async def owned_site(conn: Any, partner_id: str, site_id: str) -> Any:
     if row is None:
         raise missing("site")
     return row
+
+
+EXECUTION_PENDING = hot(
+    sa.select(executions.c.id)
+    .where(executions.c.incident_id == p("incident_id"), executions.c.status == "pending")
+    .limit(1)
+)
+"""A runbook already sent to heal the incident and not answered yet."""
