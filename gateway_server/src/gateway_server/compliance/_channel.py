@@ -17,18 +17,18 @@ import attrs
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from ..security import hash_secret
 from ..storage import Database
 from . import _tables as t
 from ._ca import Issued
 from ._fleet import FleetStore
 from ._incidents import IncidentService
 from ._messages import Drift, Enrollment, Healing, Heartbeat
+from ._sites import SiteStore
 from ._sql import AGENT_CALLER, EVENT_REMEMBER, EVENT_SEEN, EXECUTION_PENDING
 
 __all__ = ["AgentGone", "Channel", "Command", "Enrolled", "TokenRefused", "command_of"]
 
-_a, _e, _x = t.agents.c, t.enrollment_tokens.c, t.executions.c
+_a, _x = t.agents.c, t.executions.c
 
 
 class TokenRefused(PermissionError):
@@ -96,11 +96,13 @@ class Channel:
         self,
         database: Database,
         clock: Callable[[], float],
+        sites: SiteStore,
         fleet: FleetStore,
         service: IncidentService,
     ) -> None:
         self.database = database
         self.now = clock
+        self.sites = sites
         self.fleet = fleet
         self.service = service
 
@@ -109,40 +111,22 @@ class Channel:
         """Spend one use of the token (atomically: a used-up token admits no
         more agents however many enroll at once) and record the agent. The
         certificate is issued first (a bad CSR spends nothing)."""
-        agent_id, now = str(uuid.uuid4()), self.now()
+        agent_id = str(uuid.uuid4())
         issued = issue(agent_id)
-        token_hash = hash_secret(request.token)
-        spend = (
-            sa.update(t.enrollment_tokens)
-            .where(
-                _e.token_hash == token_hash,
-                _e.revoked_at.is_(None),
-                _e.expires_at > now,
-                sa.or_(_e.max_uses.is_(None), _e.uses < _e.max_uses),
-            )
-            .values(uses=_e.uses + 1, last_used_at=now)
-        )
         async with self.database.write() as conn:
-            if not request.token or (await conn.execute(spend)).rowcount != 1:
+            site_id = await self.sites.spend_token_in(conn, request.token)
+            if site_id is None:
                 raise TokenRefused("the enrollment token is not valid")
-            query = sa.select(_e.site_id).where(_e.token_hash == token_hash)
-            site_id = (await conn.execute(query)).scalar_one()
             site = await self.service.site_in(conn, site_id)
-            await conn.execute(
-                sa.insert(t.agents).values(
-                    id=agent_id,
-                    site_id=site_id,
-                    partner_id=site.partner_id,
-                    hostname=request.hostname,
-                    os_version=request.os_version,
-                    agent_version=request.agent_version,
-                    mac_address=request.mac_address,
-                    enrolled_at=now,
-                    last_checkin=now,
-                    certificate_expires_at=issued.not_after,
-                    drift_count=0,
-                    healing_count=0,
-                )
+            await self.fleet.register_in(
+                conn,
+                agent_id,
+                site,
+                request.hostname,
+                os_version=request.os_version,
+                agent_version=request.agent_version,
+                mac_address=request.mac_address,
+                certificate_expires_at=issued.not_after,
             )
         return Enrolled(agent_id, site_id, site.capability_tier, issued)
 
