@@ -269,7 +269,9 @@ async def test_an_agent_revoked_while_streaming_is_cut_off_at_its_next_event(
 
         stream = agent.stub.ReportDrift(events(), timeout=10)
         await outbox.put(drift_event(agent, "e-1", passed=True))
-        assert (await stream.read()).event_id == "e-1"
+        first = await stream.read()
+        assert isinstance(first, pb.DriftAck)  # not EOF
+        assert first.event_id == "e-1"
         r = await world.platform.call(
             "POST",
             f"/api/fleet/agents/{agent.agent_id}/revoke",
