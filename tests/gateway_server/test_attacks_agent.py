@@ -11,6 +11,7 @@ import asyncio
 import base64
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -42,7 +43,9 @@ async def _refused(world: AgentWorld, token: str) -> grpc.aio.AioRpcError:
     return info.value
 
 
-async def test_bad_expired_revoked_and_used_up_tokens_are_refused_alike(tmp_path: Path) -> None:
+async def test_bad_expired_revoked_and_used_up_tokens_are_refused_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async with agent_world(tmp_path) as world:
         admin = world.partner.users["admin"]
         once = await world.token_for(max_uses=1)
@@ -62,10 +65,20 @@ async def test_bad_expired_revoked_and_used_up_tokens_are_refused_alike(tmp_path
         assert r.status_code == 200, r.text
         expiring = await world.token_for(expires_in_seconds=300)
         world.platform.clock.advance(301)
-        for token in ("", "cet_" + "x" * 43, world.token[:-1], once, revoked, expiring):
+        issued: list[str] = []
+        real_issue = world.platform.api.ca.issue_agent
+
+        def counted(agent_id: str, csr: bytes | None) -> Any:
+            issued.append(agent_id)
+            return real_issue(agent_id, csr)
+
+        monkeypatch.setattr(world.platform.api.ca, "issue_agent", counted)
+        tokens = ("", "cet_" + "x" * 43, world.token[:-1], world.token + "x" * 200)
+        for token in (*tokens, once, revoked, expiring):
             error = await _refused(world, token)
             assert error.code() == grpc.StatusCode.UNAUTHENTICATED, token
             assert error.details() == REFUSED
+        assert issued == []  # a refused token costs no signature
         # nobody enrolled but the one use of `once`
         r = await world.platform.call(
             "GET", f"/api/fleet/sites/{world.site_id}/agents", as_user=admin

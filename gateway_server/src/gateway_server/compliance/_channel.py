@@ -110,7 +110,11 @@ class Channel:
     async def enroll(self, request: Enrollment, issue: Callable[[str], Issued]) -> Enrolled:
         """Spend one use of the token (atomically: a used-up token admits no
         more agents however many enroll at once) and record the agent. The
-        certificate is issued first (a bad CSR spends nothing)."""
+        certificate is issued before the token is spent (a bad CSR spends
+        nothing), and only for a token that is active."""
+        if not await self.sites.token_active(request.token):
+            # before any signing: a stranger's guesses cost a lookup, not a certificate
+            raise TokenRefused("the enrollment token is not valid")
         agent_id = str(uuid.uuid4())
         issued = issue(agent_id)
         async with self.database.write() as conn:
@@ -253,6 +257,7 @@ class Channel:
     async def heartbeat(self, agent_id: str, beat: Heartbeat) -> list[Command]:
         """The check-in recorded; the heal commands sent to this agent and not
         answered yet (an agent runs each command id once)."""
+        await self.caller(agent_id)
         await self.fleet.heartbeat(
             agent_id, beat.drift_count, beat.healing_count, beat.agent_version
         )
@@ -264,6 +269,5 @@ class Channel:
             .limit(32)
         )
         async with self.database.read() as conn:
-            await self._live(conn, agent_id)
             rows = (await conn.execute(query)).all()
         return [command_of(r.command_id, r.check_type, r.runbook_id, r.steps) for r in rows]

@@ -280,7 +280,6 @@ class AgentServicer(rpc.ComplianceAgentServicer):
             with _statuses():
                 agent_id = peer_agent(context)
                 beat = heartbeat(request, agent_id, self.now())
-                await self.channel.caller(agent_id)
                 commands = await self.channel.heartbeat(agent_id, beat)
         except _Abort as exc:
             await _abort(context, exc)

@@ -120,15 +120,19 @@ class Listeners:
         self.ports: dict[str, int] = {}
         self._servers: list[grpc.aio.Server] = []
         self.certificates = _Certificates(ca, server_names(settings), channel.now)
+        self._address = ""
 
     def agent_address(self) -> str:
         """Where an enrolled agent reconnects (RegisterResponse.agent_address)."""
+        return self._address
+
+    def _advertised(self) -> str:
         if self.settings.grpc_agent_address:
             return self.settings.grpc_agent_address
         host = self.settings.host
         if host in WILDCARDS:
-            host = socket.getfqdn()
-        return _bind(host, self.ports.get("agent", self.settings.grpc_agent_port))
+            host = socket.getfqdn()  # once, at start: it may ask the DNS
+        return _bind(host, self.ports["agent"])
 
     async def start(self) -> dict[str, int]:
         """Both listeners bound and serving; the bound ports by name."""
@@ -166,6 +170,7 @@ class Listeners:
                 await server.start()
                 self._servers.append(server)
                 self.ports[name] = bound
+            self._address = self._advertised()
         except BaseException:
             await self.stop(0)
             raise

@@ -127,8 +127,9 @@ def enrollment(message: pb.RegisterRequest) -> Enrollment:
     csr = renewal_csr(message)
     if csr is None and not message.needs_certificates:
         raise BadMessage("csr_pem", "required (or needs_certificates, for a key made here)")
+    token = message.enrollment_token
     return Enrollment(
-        token=message.enrollment_token[:MAX_TOKEN],
+        token=token if len(token) <= MAX_TOKEN else "",  # refused like any bad token
         hostname=_text("hostname", message.hostname, required=True),
         os_version=_text("os_version", message.os_version),
         agent_version=_text("agent_version", message.agent_version, 64),

@@ -167,6 +167,16 @@ class SiteStore:
             )
             return await self._token(conn, site_id, token_id), token
 
+    async def token_active(self, token: str) -> bool:
+        """Whether ``token`` is an active token (a read; spending it decides)."""
+        if not token:
+            return False
+        query = sa.select(_e.id).where(
+            _e.token_hash == hash_secret(token), self._status_is("active", self.now())
+        )
+        async with self.database.read() as conn:
+            return (await conn.execute(query)).first() is not None
+
     async def spend_token_in(self, conn: Any, token: str) -> str | None:
         """One use of an active token spent, in the caller's transaction (one
         conditional UPDATE: racing enrollments never exceed ``max_uses``);
