@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import shutil
 import socket
 import ssl
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -373,3 +375,20 @@ def test_the_cli_makes_an_enrollment_token_an_agent_enrolls_with(
                 await world.close()
 
     assert asyncio.run(enroll()).site_id == site_id
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+async def test_the_listeners_send_the_ca_after_their_certificate(tmp_path: Path) -> None:
+    """An agent given only the CA's fingerprint finds the CA in the handshake."""
+    async with agent_world(tmp_path) as world:
+        for listener in ("enrollment", "agent"):
+            shown = await asyncio.to_thread(
+                subprocess.run,
+                ["openssl", "s_client", "-connect", f"127.0.0.1:{world.ports[listener]}",
+                 "-showcerts", "-alpn", "h2"],
+                input=b"", capture_output=True, timeout=30, check=False,
+            )  # fmt: skip
+            chain = x509.load_pem_x509_certificates(shown.stdout)
+            assert len(chain) == 2, listener
+            assert chain[1] == _cert(world.ca_pem)
+            chain[0].verify_directly_issued_by(chain[1])

@@ -2,7 +2,8 @@
 app: the enrollment listener (server TLS only; Register with a token) and
 the agent listener (mutual TLS: a client certificate from our CA on every
 call). Both present the server certificate the agent CA issues for the
-listeners' names; it is checked at each TLS handshake and issued again when
+listeners' names, followed by the CA's own (so an agent given only the CA's
+fingerprint can find and pin it); it is checked at each TLS handshake and issued again when
 ``server_certificate_due`` says so (under 30 days left), without a restart.
 
 grpc sets SO_REUSEPORT on Linux, so the processes of ``serve --workers N``
@@ -78,9 +79,11 @@ class _Certificates:
     def configuration(
         self, cert: ServerCertificate, *, clients: bool
     ) -> grpc.ServerCertificateConfiguration:
-        roots = self.ca.cert_pem().encode() if clients else None
+        """The certificate followed by the CA's (the chain: an agent that was
+        given only the CA's fingerprint finds the CA in the handshake)."""
+        ca_pem = self.ca.cert_pem().encode()
         return grpc.ssl_server_certificate_configuration(
-            [(cert.key_pem, cert.cert_pem)], root_certificates=roots
+            [(cert.key_pem, cert.cert_pem + ca_pem)], root_certificates=ca_pem if clients else None
         )
 
     def credentials(self, *, clients: bool) -> grpc.ServerCredentials:
