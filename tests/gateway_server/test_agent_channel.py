@@ -25,6 +25,7 @@ from gateway_server.compliance._proto import compliance_pb2 as pb
 from gateway_server.compliance._rules import server_certificate_due
 from tests.compliance_support import Partner, running_platform
 from tests.gateway_server.agent_support import GRPC, AgentWorld, agent_world, csr_for, drift_event
+from tests.gateway_support import ServerProcess, free_port
 
 
 def _cert(pem: bytes) -> x509.Certificate:
@@ -368,7 +369,8 @@ def test_the_cli_makes_an_enrollment_token_an_agent_enrolls_with(
     async def enroll() -> pb.RegisterResponse:
         async with running_platform(tmp_path, **GRPC) as platform:
             ca = made["ca_cert_pem"].encode()
-            world = AgentWorld(platform, partner, site_id, made["token"], ca)
+            ports = platform.app.services.grpc_ports
+            world = AgentWorld(platform, partner, site_id, made["token"], ca, ports)
             try:
                 return (await world.enroll()).response
             finally:
@@ -392,3 +394,40 @@ async def test_the_listeners_send_the_ca_after_their_certificate(tmp_path: Path)
             assert len(chain) == 2, listener
             assert chain[1] == _cert(world.ca_pem)
             chain[0].verify_directly_issued_by(chain[1])
+
+
+async def test_serve_starts_both_listeners_and_logs_their_ports(tmp_path: Path) -> None:
+    async with running_platform(tmp_path) as platform:  # a partner, a site, a token, on disk
+        partner = await platform.partner("alpha")
+        site_id = await platform.site(partner, "Alpha Clinic", capability_tier="self_heal")
+        _, token = await platform.api.sites.create_token(
+            partner.id, site_id, created_by=None, description=None, ttl=3600, max_uses=None
+        )
+        ca_pem = platform.api.ca.cert_pem().encode()
+    ports = {"agent": free_port(), "enrollment": free_port()}
+    log = tmp_path / "serve.log"
+    server = ServerProcess(
+        tmp_path / "data",
+        "test-secret-" + "x" * 32,
+        "--grpc-enabled",
+        "--grpc-agent-port", str(ports["agent"]),
+        "--grpc-enrollment-port", str(ports["enrollment"]),
+        log=log,
+        log_level="info",
+    )  # fmt: skip
+    await asyncio.to_thread(server.start)
+    try:
+        shown = (
+            f"enrollment (TLS) on port {ports['enrollment']}, agent (mTLS) on port {ports['agent']}"
+        )
+        assert shown in log.read_text()
+        world = AgentWorld(platform, partner, site_id, token, ca_pem, ports)  # the process's
+        try:
+            agent = await world.enroll()
+            assert agent.response.agent_address == f"127.0.0.1:{ports['agent']}"
+            beat = await agent.stub.Heartbeat(pb.HeartbeatRequest(), timeout=10)
+            assert beat.acknowledged
+        finally:
+            await world.close()
+    finally:
+        await asyncio.to_thread(server.stop)
