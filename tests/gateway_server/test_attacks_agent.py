@@ -311,3 +311,55 @@ async def test_the_listeners_keys_are_private_to_the_server(tmp_path: Path) -> N
             mode = (tmp_path / "data" / "agent-ca" / name).stat().st_mode & 0o777
             assert mode == 0o600, name
         assert (tmp_path / "data" / "agent-ca").stat().st_mode & 0o077 == 0
+
+
+async def test_an_agent_cannot_report_for_another_host_or_answer_anothers_command(
+    tmp_path: Path,
+) -> None:
+    async with agent_world(tmp_path) as world:
+        mallory, victim = await world.enroll("PC-M"), await world.enroll("PC-1")
+        # the victim's firewall fails: an incident and a heal command for the victim
+        acks = [a async for a in victim.stub.ReportDrift(iter([drift_event(victim, "v-1")]))]
+        command = acks[0].heal_command
+        assert command.command_id
+        # mallory reports drift on the victim's host: not applied
+        event = drift_event(mallory, "m-1", check="defender", hostname="pc-1")
+        (ack,) = [a async for a in mallory.stub.ReportDrift(iter([event]))]
+        assert not ack.received
+        assert ack.error.startswith("hostname:")
+        # ... nor a healing of the victim's host, nor an answer to its command
+        for hostname in ("PC-1", ""):
+            result = pb.HealingResult(
+                agent_id=mallory.agent_id,
+                hostname=hostname,
+                check_type="firewall",
+                success=True,
+                command_id=command.command_id,
+            )
+            if hostname:
+                with pytest.raises(grpc.aio.AioRpcError) as info:
+                    await mallory.stub.ReportHealing(result, timeout=10)
+                assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            else:  # its own host: acked, and the victim's execution untouched
+                assert (await mallory.stub.ReportHealing(result, timeout=10)).received
+        admin = world.partner.users["admin"]
+        r = await world.platform.call(
+            "GET", "/api/incidents", params={"site_id": world.site_id}, as_user=admin
+        )
+        (incident,) = r.json()["items"]
+        assert incident["hostname"] == "PC-1"
+        assert incident["resolved"] is False
+        r = await world.platform.call(
+            "GET",
+            f"/api/runbooks/{command.params['runbook_id']}/executions",
+            as_user=admin,
+        )
+        assert [x["status"] for x in r.json()["items"]] == ["pending"]
+        # the victim's own answer still counts
+        result = pb.HealingResult(
+            agent_id=victim.agent_id, check_type="firewall", success=True,
+            command_id=command.command_id,
+        )  # fmt: skip
+        assert (await victim.stub.ReportHealing(result, timeout=10)).received
+        r = await world.platform.call("GET", f"/api/incidents/{incident['id']}", as_user=admin)
+        assert r.json()["resolved"] is True

@@ -207,7 +207,7 @@ class Channel:
                 outcome = await self.service.drift_in(
                     conn,
                     site,
-                    event.hostname or agent.hostname,
+                    event.hostname,
                     event.check_type,
                     event.passed,
                     agent_id=agent_id,
@@ -232,23 +232,24 @@ class Channel:
         """Recorded once per event id, and once per command id: a result for a
         command already finished is acknowledged without a second record."""
         async with self.database.write() as conn:
-            agent, site = await self._live(conn, agent_id)
+            _, site = await self._live(conn, agent_id)
             if await self._seen(conn, agent_id, result.event_id) is not None:
                 return
-            if result.command_id is not None:
-                query = sa.select(_x.status).where(
-                    _x.command_id == result.command_id, _x.agent_id == agent_id
-                )
-                status = (await conn.execute(query)).scalar()
-                if status is not None and status != "pending":
-                    return
+            command_id = result.command_id
+            if command_id is not None:
+                query = sa.select(_x.status, _x.agent_id).where(_x.command_id == command_id)
+                sent = (await conn.execute(query)).first()
+                if sent is None or sent.agent_id != agent_id:
+                    command_id = None  # not a command of this agent's: no execution touched
+                elif sent.status != "pending":
+                    return  # answered already: acknowledged, not recorded again
             await self.service.healing_in(
                 conn,
                 site.id,
-                result.hostname or agent.hostname,
+                result.hostname,
                 result.check_type,
                 result.success,
-                command_id=result.command_id,
+                command_id=command_id,
                 error_message=result.error_message,
                 artifacts=result.artifacts,
             )
