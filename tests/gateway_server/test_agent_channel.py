@@ -5,12 +5,14 @@ read back through the contract-checked client."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as dt
 import json
 import shutil
 import socket
 import ssl
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from gateway_server import _cli
+from gateway_server.compliance._ca import AgentCA
 from gateway_server.compliance._proto import compliance_pb2 as pb
 from gateway_server.compliance._rules import server_certificate_due
 from tests.compliance_support import Partner, running_platform
@@ -431,3 +434,25 @@ async def test_serve_starts_both_listeners_and_logs_their_ports(tmp_path: Path) 
             await world.close()
     finally:
         await asyncio.to_thread(server.stop)
+
+
+def test_workers_starting_together_make_one_ca_and_one_server_certificate(
+    tmp_path: Path,
+) -> None:
+    """As the processes of ``serve --workers N`` would: each its own AgentCA on
+    one directory, all at once (the directory's flock admits one at a time)."""
+    cas = [AgentCA(tmp_path / "agent-ca", time.time) for _ in range(8)]
+    with concurrent.futures.ThreadPoolExecutor(len(cas)) as pool:
+        made = list(pool.map(lambda ca: ca.server_certificate(["localhost"]), cas))
+    assert len({m.cert_pem for m in made}) == 1
+    assert len({ca.cert_pem() for ca in cas}) == 1
+    cert = _cert(made[0].cert_pem)
+    key = serialization.load_pem_private_key((tmp_path / "agent-ca/server.key").read_bytes(), None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    assert cert.public_key() == key.public_key()
+    ca_key = serialization.load_pem_private_key(
+        (tmp_path / "agent-ca/agent-ca.key").read_bytes(), None
+    )
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    assert _cert(cas[0].cert_pem().encode()).public_key() == ca_key.public_key()
+    cert.verify_directly_issued_by(_cert(cas[0].cert_pem().encode()))
