@@ -12,6 +12,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -22,7 +23,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from gateway_server import _cli
 from gateway_server.compliance._ca import AgentCA
 from gateway_server.compliance._proto import compliance_pb2 as pb
 from gateway_server.compliance._rules import server_certificate_due
@@ -348,9 +348,16 @@ def test_the_server_certificate_renewal_decision() -> None:
     assert not server_certificate_due(100 * day, names | {"old"}, names, 0)
 
 
-def test_the_cli_makes_an_enrollment_token_an_agent_enrolls_with(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _cli_run(*argv: str) -> subprocess.CompletedProcess[str]:
+    """``gateway-server`` as a process (in-process, its logging set-up would
+    outlive the test's captured stderr)."""
+    return subprocess.run(
+        [sys.executable, "-m", "gateway_server._cli", *argv],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_the_cli_makes_an_enrollment_token_an_agent_enrolls_with(tmp_path: Path) -> None:
     async def setup() -> tuple[Partner, str]:
         async with running_platform(tmp_path) as platform:
             partner = await platform.partner("alpha")
@@ -358,16 +365,21 @@ def test_the_cli_makes_an_enrollment_token_an_agent_enrolls_with(
 
     partner, site_id = asyncio.run(setup())
     data = str(tmp_path / "data")
-    argv = ["enrollment-token", "--data-dir", data, "--max-uses", "1", "--site", "alpha clinic"]
-    assert _cli.main(argv) == 0
-    made = json.loads(capsys.readouterr().out)
+    done = _cli_run(
+        "enrollment-token", "--data-dir", data, "--max-uses", "1", "--site", "alpha clinic"
+    )
+    assert done.returncode == 0, done.stderr
+    made = json.loads(done.stdout)
     assert made["site_id"] == site_id
     assert made["token"].startswith("cet_")
     assert made["max_uses"] == 1
-    with pytest.raises(SystemExit, match="Site not found"):
-        _cli.main(["enrollment-token", "--data-dir", data, "--site", "Nowhere"])
-    with pytest.raises(SystemExit, match=r"--expires-in"):
-        _cli.main(["enrollment-token", "--data-dir", data, "--site", site_id, "--expires-in", "5"])
+    assert made["token"] not in done.stderr  # shown once, on stdout only
+    unknown = _cli_run("enrollment-token", "--data-dir", data, "--site", "Nowhere")
+    assert unknown.returncode != 0
+    assert "Site not found" in unknown.stderr
+    short = _cli_run("enrollment-token", "--data-dir", data, "--site", site_id, "--expires-in", "5")
+    assert short.returncode != 0
+    assert "--expires-in" in short.stderr
 
     async def enroll() -> pb.RegisterResponse:
         async with running_platform(tmp_path, **GRPC) as platform:
