@@ -76,6 +76,7 @@ def create_app(
         try:
             await upgrade(services.database.engine)
             await services.start_shared()
+            await compliance.start_listeners()
             background = [
                 asyncio.create_task(gateway.every_second()),
                 asyncio.create_task(compliance.deliver_escalations()),

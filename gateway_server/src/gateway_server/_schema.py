@@ -25,6 +25,7 @@ MIGRATIONS: Sequence[tuple[int, Migration]] = (
     (4, compliance.seed_library),
     (5, device_gateway.index_run_outs),
     (6, device_gateway.widen_command_seq),
+    (7, compliance.create_channel_tables),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
