@@ -11,13 +11,15 @@ import sys
 import uuid
 from pathlib import Path
 
+import grpc
+import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from gateway_server.compliance._proto import compliance_pb2 as pb
 from tests.compliance_support import Partner, running_platform
 from tests.gateway_server.agent_support import GRPC, AgentWorld, agent_world, drift_event
-from tests.gateway_support import ServerProcess, free_port
+from tests.gateway_support import ServerProcess, _admin, backend, free_port
 
 
 def _cert(pem: bytes) -> x509.Certificate:
@@ -250,20 +252,20 @@ def test_the_cli_makes_an_enrollment_token_an_agent_enrolls_with(tmp_path: Path)
             return partner, await platform.site(partner, "Alpha Clinic")
 
     partner, site_id = asyncio.run(setup())
-    data = str(tmp_path / "data")
-    done = _cli_run(
-        "enrollment-token", "--data-dir", data, "--max-uses", "1", "--site", "alpha clinic"
-    )
+    data = tmp_path / "data"
+    url = backend().url(data)  # the platform's database: its SQLite file, or PostgreSQL's
+    where = ["--data-dir", str(data), *(["--database-url", url] if url else [])]
+    done = _cli_run("enrollment-token", *where, "--max-uses", "1", "--site", "alpha clinic")
     assert done.returncode == 0, done.stderr
     made = json.loads(done.stdout)
     assert made["site_id"] == site_id
     assert made["token"].startswith("cet_")
     assert made["max_uses"] == 1
     assert made["token"] not in done.stderr  # shown once, on stdout only
-    unknown = _cli_run("enrollment-token", "--data-dir", data, "--site", "Nowhere")
+    unknown = _cli_run("enrollment-token", *where, "--site", "Nowhere")
     assert unknown.returncode != 0
     assert "Site not found" in unknown.stderr
-    short = _cli_run("enrollment-token", "--data-dir", data, "--site", site_id, "--expires-in", "5")
+    short = _cli_run("enrollment-token", *where, "--site", site_id, "--expires-in", "5")
     assert short.returncode != 0
     assert "--expires-in" in short.stderr
 
@@ -315,3 +317,28 @@ async def test_serve_starts_both_listeners_and_logs_their_ports(tmp_path: Path) 
             await world.close()
     finally:
         await asyncio.to_thread(server.stop)
+
+
+@pytest.mark.one_backend("the test cuts PostgreSQL's connections", backend="postgresql")
+async def test_a_lost_database_is_unavailable_to_agents_then_serves_them_again(
+    tmp_path: Path,
+) -> None:
+    """An agent's call while the database is gone: UNAVAILABLE (retry later), not
+    UNKNOWN, nor UNAUTHENTICATED as if the agent were revoked."""
+    async with agent_world(tmp_path) as world:
+        agent = await world.enroll()
+        beat = pb.HeartbeatRequest(agent_id=agent.agent_id)
+        await agent.stub.Heartbeat(beat, timeout=10)
+        name = world.platform.app.services.database.engine.url.database
+        await _admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        await _admin(
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        )
+        try:
+            with pytest.raises(grpc.aio.AioRpcError) as info:
+                await agent.stub.Heartbeat(beat, timeout=10)
+            assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+            assert info.value.details() == "the database is unavailable; retry later"
+        finally:
+            await _admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await agent.stub.Heartbeat(beat, timeout=10)  # no restart

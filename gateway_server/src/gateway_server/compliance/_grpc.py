@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 
 import grpc
 
+from .._errors import Unavailable
 from ._ca import AgentCA, BadCSR, Issued
 from ._channel import AgentGone, Channel, Command, TokenRefused
 from ._messages import (
@@ -68,6 +69,8 @@ def _statuses() -> Iterator[None]:
         raise _Abort(grpc.StatusCode.PERMISSION_DENIED, str(exc)) from None
     except (TokenRefused, AgentGone) as exc:
         raise _Abort(grpc.StatusCode.UNAUTHENTICATED, str(exc)) from None
+    except Unavailable as exc:  # the database (or Redis) is down: the agent retries later
+        raise _Abort(grpc.StatusCode.UNAVAILABLE, exc.message) from None
 
 
 class _Abort(Exception):

@@ -32,15 +32,22 @@ _DROPPED = (sa.exc.OperationalError, sa.exc.InterfaceError)
 @contextlib.asynccontextmanager
 async def _reachable(transaction: AbstractAsyncContextManager[Any]) -> AsyncIterator[Any]:
     connected = False
+    raised: BaseException | None = None  # by the caller's own code, inside the block
     try:
         async with transaction as conn:
             connected = True
-            yield conn
+            try:
+                yield conn
+            except BaseException as exc:
+                raised = exc
+                raise
     except sa.exc.DBAPIError as exc:
         if connected and not (exc.connection_invalidated or isinstance(exc, _DROPPED)):
             raise  # the statement's own fault (a constraint, a bug): not the database's
         raise Unavailable("the database is unavailable; retry later") from exc
     except (sa.exc.TimeoutError, sa.exc.DisconnectionError, OSError) as exc:
+        if exc is raised and not isinstance(exc, ConnectionError | TimeoutError):
+            raise  # the caller's own (a PermissionError is an OSError): not the database's
         raise Unavailable("the database is unavailable; retry later") from exc
 
 
