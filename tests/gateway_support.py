@@ -67,6 +67,7 @@ def settings(tmp_path: Path, **overrides: Any) -> Settings:
     data_dir = tmp_path / "data"
     if "database_url" not in overrides:
         overrides["database_url"] = backend().url(data_dir)
+    overrides.setdefault("grpc_enabled", False)  # the agent channel's tests ask for it
     return Settings(data_dir=data_dir, jwt_secret="test-secret-" + "x" * 32, **overrides)
 
 
@@ -411,6 +412,8 @@ class ServerProcess:
         self.log_level = log_level
         if not any(flag.startswith("--database-url") for flag in extra):
             self.extra = (*extra, *database_flags(data_dir))
+        if "--grpc-enabled" not in extra:  # the agent channel's tests ask for it
+            self.extra = (*self.extra, "--no-grpc-enabled")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None

@@ -44,6 +44,7 @@ gateway = create_app(
         emulate="all",
         emulator_data=str(_data / "seed.json"),
         nexthink_rate_per_minute=10**9,
+        grpc_enabled=False,
     )
 )
 

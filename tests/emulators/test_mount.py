@@ -16,7 +16,7 @@ from gateway_server.emulators import EMULATORS, credentials, environment
 
 
 def test_without_emulate_there_are_no_emulators(tmp_path: Path) -> None:
-    app = create_app(Settings(data_dir=tmp_path))
+    app = create_app(Settings(data_dir=tmp_path, grpc_enabled=False))
     with TestClient(app) as http:
         answer = http.post("/emulators/_control/faults", json={"route": "/x", "kind": "drop"})
         assert answer.status_code == 404
@@ -41,7 +41,9 @@ def test_a_bad_emulator_name_stops_the_server_naming_the_flag(tmp_path: Path) ->
 def test_a_missing_seed_section_is_an_empty_vendor(tmp_path: Path) -> None:
     seed = tmp_path / "seed.json"
     seed.write_text(json.dumps({"exasperation": {"keys": [{"key": "k", "features": []}]}}))
-    settings = Settings(data_dir=tmp_path, emulate="all", emulator_data=str(seed))
+    settings = Settings(
+        data_dir=tmp_path, emulate="all", emulator_data=str(seed), grpc_enabled=False
+    )
     with TestClient(create_app(settings)) as http:
         listed = http.get("/emulators/kubenexus/api/clusters")
         assert listed.status_code == 401  # no users: nobody can sign in, nothing breaks

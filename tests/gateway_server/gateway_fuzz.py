@@ -64,6 +64,7 @@ def contract_tests(
             device_rate_per_minute=10**9,
             customer_rate_per_minute=10**9,
             auth_attempts_per_minute=10**9,
+            grpc_enabled=False,
         )
     )
     # schemathesis starts the app (its lifespan) once, and keeps it running; an app

@@ -261,6 +261,7 @@ def test_a_real_server_process_writes_no_secret_at_any_log_level(tmp_path: Path)
     server = subprocess.Popen(
         [sys.executable, "-m", "gateway_server._cli", "serve", "--port", str(port),
          "--data-dir", str(data), "--log-level", "debug", "--google-client-id", "g",
+         "--no-grpc-enabled",
          "--google-token-url", f"http://127.0.0.1:{closed_port()}/token",
          "--escalation-webhook-url", f"{hook.url}/{hook_secret}"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

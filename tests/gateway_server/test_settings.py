@@ -67,10 +67,11 @@ def test_every_setting_has_a_flag_and_a_variable(
         "ws_ping_timeout": "3.5",
     }.get(name, "42")
     if Settings.model_fields[name].annotation is bool:  # a switch: --name / --no-name
-        assert not getattr(Settings(data_dir=tmp_path), name)
+        default = Settings.model_fields[name].default
+        assert getattr(Settings(data_dir=tmp_path), name) is default
         assert getattr(parse("--data-dir", str(tmp_path), flag), name) is True
-        monkeypatch.setenv(f"GATEWAY_{name.upper()}", "true")
-        assert getattr(Settings(data_dir=tmp_path), name) is True
+        monkeypatch.setenv(f"GATEWAY_{name.upper()}", str(not default).lower())
+        assert getattr(Settings(data_dir=tmp_path), name) is not default
         assert getattr(parse("--data-dir", str(tmp_path), "--no-" + flag[2:]), name) is False
         return
     expected = type(getattr(Settings(data_dir=tmp_path), name) or "")(value)

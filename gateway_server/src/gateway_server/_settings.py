@@ -304,9 +304,9 @@ class Settings(BaseSettings):
         default=10.0, gt=0, description="seconds to wait for the webhook's answer"
     )
     grpc_enabled: bool = Field(
-        default=False,
+        default=True,
         description="serve the compliance agent channel: the gRPC enrollment and agent "
-        "(mTLS) listeners, on the --host address",
+        "(mTLS) listeners, on the --host address (--no-grpc-enabled: HTTP alone)",
     )
     grpc_agent_port: int = Field(
         default=50051,

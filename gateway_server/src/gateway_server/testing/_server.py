@@ -40,6 +40,9 @@ QUIET = {
     "customer_rate_per_minute": 1_000_000,
     "auth_attempts_per_minute": 100_000,
     "log_level": "warning",
+    # HTTP alone: a suite's servers would otherwise share 50051 (SO_REUSEPORT); ask for
+    # the agent channel with {"grpc_enabled": True, "grpc_agent_port": 0, ...}
+    "grpc_enabled": False,
 }
 
 
