@@ -1,0 +1,500 @@
+"""``AsyncComplianceAgent``: the agent on asyncio (grpc.aio); only I/O lives here.
+
+``run()`` keeps four loops until ``stop()``:
+
+- the drift stream: one ``ReportDrift`` call; a writer sends the outbox's
+  events this connection has not sent, a reader takes the acks. When the call
+  fails, the agent waits (``_rules.reconnect_delay``), moves to the next
+  discovered address, opens a new channel and re-sends every unacknowledged
+  event with its event id;
+- heartbeats every ``heartbeat_interval`` seconds (their pending commands are
+  heal commands too);
+- the heal worker: each command (by id, once) to the registered handler, its
+  result sent with ``ReportHealing`` until acknowledged;
+- renewal: a new certificate two thirds into the current one's validity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import os
+import random
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar, cast
+
+import grpc
+import grpc.aio
+
+from sdk_core import AsyncSleep, Clock, SystemClock
+
+from .._proto import compliance_pb2 as pb
+from .._proto import compliance_pb2_grpc as pb_grpc
+from . import _enrollment
+from ._channel import mtls_channel, stub
+from ._config import AgentConfig
+from ._discovery import asrv_targets
+from ._errors import AgentRefusedError, NotEnrolledError
+from ._identity import AgentIdentity
+from ._models import HealCommand, HealHandler, HealOutcome, HealResult, RMMAgent
+from ._rules import (
+    CommandLedger,
+    Endpoint,
+    Failure,
+    Outbox,
+    choose_endpoints,
+    reconnect_delay,
+    renewal_at,
+    stream_failure,
+    validate_drift,
+)
+
+__all__ = ["AsyncComplianceAgent"]
+
+_log = logging.getLogger("compliance_sdk.agent")
+_CALL_TIMEOUT = 15.0
+T = TypeVar("T")
+
+
+class _StreamEnded(Exception):
+    """The server closed the drift stream without an error status."""
+
+
+class AsyncComplianceAgent:
+    """The compliance agent on asyncio. ``enroll`` once, then ``run``."""
+
+    def __init__(
+        self,
+        config: AgentConfig | None = None,
+        *,
+        clock: Clock | None = None,
+        sleep: AsyncSleep = asyncio.sleep,
+        rand: Callable[[], float] = random.random,
+        environ: dict[str, str] | None = None,
+    ) -> None:
+        self.config = config or AgentConfig.load()
+        self._clock = clock or SystemClock()
+        self._sleep = sleep
+        self._rand = rand
+        self._environ = dict(os.environ if environ is None else environ)
+        self._identity: AgentIdentity | None = None
+        self._outbox = Outbox(self.config.max_pending)
+        self._ledger = CommandLedger()
+        self._handler: HealHandler | None = None
+        self._commands: asyncio.Queue[HealCommand] | None = None
+        self._changed = asyncio.Event()  # the outbox changed (an event queued or acked)
+        self._stopping = asyncio.Event()
+        self._channel: grpc.aio.Channel | None = None
+        self._stub: pb_grpc.ComplianceAgentAsyncStub | None = None
+        self._endpoints: list[Endpoint] = []
+        self._endpoint_index = 0
+        self.drift_count = 0
+        """Drift events acknowledged by the server."""
+        self.healing_count = 0
+        """Healing results acknowledged by the server."""
+        self.rejected: list[tuple[str, str]] = []
+        """(event_id, why) of the events the server refused (not sent again)."""
+        self.connections = 0
+        """Drift streams opened (1 + reconnects)."""
+
+    def __repr__(self) -> str:
+        agent = self._identity.state.agent_id if self._identity else None
+        return (
+            f"{type(self).__name__}(agent_id={agent!r}, state_dir={str(self.config.state_dir)!r})"
+        )
+
+    # --- identity ---------------------------------------------------------
+
+    @property
+    def identity(self) -> AgentIdentity:
+        if self._identity is None:
+            self._identity = AgentIdentity.load(self.config.state_dir)
+        if self._identity is None:
+            raise NotEnrolledError(f"no enrolled agent in {self.config.state_dir}: enroll first")
+        return self._identity
+
+    @property
+    def enrolled(self) -> bool:
+        try:
+            _ = self.identity
+        except NotEnrolledError:
+            return False
+        return True
+
+    @property
+    def agent_id(self) -> str:
+        return self.identity.state.agent_id
+
+    async def enroll(
+        self,
+        token: str,
+        ca_fingerprint: str,
+        *,
+        ca_pem: bytes | str | None = None,
+        address: str | None = None,
+    ) -> AgentIdentity:
+        """Enroll with a site's enrollment token and the CA fingerprint given with it
+        (``ca_pem``, the token's ``ca_cert_pem``, saves reading it from the server)."""
+        pem = ca_pem.encode() if isinstance(ca_pem, str) else ca_pem
+        self._identity = await _enrollment.enroll(
+            self.config, token, ca_fingerprint, ca_pem=pem, address=address
+        )
+        return self._identity
+
+    async def renew(self) -> AgentIdentity:
+        """A new certificate now (``run`` does this on its own before expiry)."""
+        self._identity = await _enrollment.renew(self.config, self.identity, self._target())
+        await self._close_channel()  # the next call reconnects with the new certificate
+        return self._identity
+
+    # --- what the user reports --------------------------------------------
+
+    def on_heal(self, handler: HealHandler) -> HealHandler:
+        """Register the heal handler (usable as a decorator)."""
+        self._handler = handler
+        return handler
+
+    async def report_drift(
+        self,
+        check_type: str,
+        passed: bool,
+        *,
+        expected: str = "",
+        actual: str = "",
+        hipaa_control: str = "",
+        metadata: dict[str, str] | None = None,
+        event_id: str | None = None,
+    ) -> str:
+        """Queue a check's result for the drift stream; its event id. Waits while
+        ``max_pending`` events are unacknowledged (none is dropped)."""
+        validate_drift(check_type, metadata, hipaa_control)
+        event = pb.DriftEvent(
+            agent_id=self.agent_id,
+            hostname=self.config.hostname,
+            check_type=check_type,
+            passed=passed,
+            expected=expected,
+            actual=actual,
+            hipaa_control=hipaa_control,
+            timestamp=int(self._clock.time()),
+            metadata=metadata or {},
+            event_id=event_id or str(uuid.uuid4()),
+        )
+        changed = self._changed
+        while self._outbox.full():
+            changed.clear()
+            await changed.wait()
+        event_id = self._outbox.add(event)
+        changed.set()
+        return event_id
+
+    async def wait_acked(self, timeout: float | None = None) -> None:
+        """Until every reported drift event is acknowledged (TimeoutError after ``timeout``)."""
+
+        async def drained() -> None:
+            changed = self._changed
+            while len(self._outbox):
+                changed.clear()
+                await changed.wait()
+
+        await asyncio.wait_for(drained(), timeout)
+
+    @property
+    def pending_events(self) -> list[str]:
+        """Event ids reported and not yet acknowledged, oldest first."""
+        return self._outbox.pending_ids()
+
+    async def report_rmm(self, agents: Sequence[RMMAgent]) -> None:
+        """Send the RMM agents found on the machine (``ReportRMMStatus``)."""
+        report = pb.RMMStatusReport(
+            agent_id=self.agent_id,
+            hostname=self.config.hostname,
+            detected_agents=[a.to_proto() for a in agents],
+            timestamp=int(self._clock.time()),
+        )
+        await self._unary(lambda s: s.ReportRMMStatus(report, timeout=_CALL_TIMEOUT), attempts=3)
+
+    async def heartbeat(self) -> pb.HeartbeatResponse:
+        """One heartbeat now; its pending commands go to the heal handler."""
+        request = pb.HeartbeatRequest(
+            agent_id=self.agent_id,
+            timestamp=int(self._clock.time()),
+            drift_count=self.drift_count,
+            healing_count=self.healing_count,
+            agent_version=self.config.agent_version,
+        )
+        response = await self._unary(
+            lambda s: s.Heartbeat(request, timeout=_CALL_TIMEOUT), attempts=1
+        )
+        for command in response.pending_commands:
+            self._dispatch(command)
+        return response
+
+    # --- running ------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Run until :meth:`stop`; raises AgentRefusedError when the server refuses
+        this agent (revoked), since reconnecting cannot help then."""
+        self.identity  # noqa: B018 - NotEnrolledError before anything starts
+        stopping = self._stopping
+        stopping.clear()
+        self._commands = asyncio.Queue()
+        tasks = [
+            asyncio.create_task(self._drift_loop(), name="drift"),
+            asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
+            asyncio.create_task(self._heal_loop(), name="heal"),
+            asyncio.create_task(self._renewal_loop(), name="renewal"),
+        ]
+        stop_waiter = asyncio.create_task(stopping.wait())
+        try:
+            done, _ = await asyncio.wait([*tasks, stop_waiter], return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task is not stop_waiter and task.exception():
+                    raise task.exception()  # type: ignore[misc]
+        finally:
+            for task in [*tasks, stop_waiter]:
+                task.cancel()
+            await asyncio.gather(*tasks, stop_waiter, return_exceptions=True)
+            await self._close_channel()
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to return (call from the agent's own loop)."""
+        self._stopping.set()
+
+    async def aclose(self) -> None:
+        self.stop()
+        await self._close_channel()
+
+    # --- the connection -----------------------------------------------------
+
+    async def _discover(self) -> list[Endpoint]:
+        srv = await asrv_targets(
+            self.config.domain,
+            nameservers=list(self.config.dns_nameservers) or None,
+            port=self.config.dns_port,
+        )
+        return choose_endpoints(
+            explicit=self.config.address,
+            srv=srv,
+            env=self._environ.get("OSIRIS_APPLIANCE_ADDR"),
+            config=self.config.appliance_addr,
+            enrolled=self.identity.state.agent_address,
+            rand=self._rand,
+        )
+
+    def _target(self) -> str:
+        if self._endpoints:
+            return self._endpoints[self._endpoint_index % len(self._endpoints)].target
+        return choose_endpoints(
+            explicit=self.config.address,
+            env=self._environ.get("OSIRIS_APPLIANCE_ADDR"),
+            config=self.config.appliance_addr,
+            enrolled=self.identity.state.agent_address,
+            rand=self._rand,
+        )[0].target
+
+    async def _connect(self) -> pb_grpc.ComplianceAgentAsyncStub:
+        if self._stub is None:
+            if not self._endpoints:
+                self._endpoints = await self._discover()
+            target = self._target()
+            _log.debug("connecting to %s", target)
+            self._channel = mtls_channel(target, self.identity, self.config.tls_server_name)
+            self._stub = stub(self._channel)
+        return self._stub
+
+    async def _close_channel(self) -> None:
+        channel, self._channel, self._stub = self._channel, None, None
+        if channel is not None:
+            await channel.close()
+
+    async def _next_endpoint(self) -> None:
+        await self._close_channel()
+        self._endpoint_index += 1
+        if self._endpoints and self._endpoint_index % len(self._endpoints) == 0:
+            self._endpoints = []  # every address failed once: ask DNS again
+
+    async def _unary(
+        self,
+        call: Callable[[pb_grpc.ComplianceAgentAsyncStub], Awaitable[T]],
+        *,
+        attempts: int | None,
+    ) -> T:
+        """One unary call with the agent's backoff; ``attempts`` None: until it succeeds."""
+        attempt = 0
+        while True:
+            try:
+                return await call(await self._connect())
+            except grpc.aio.AioRpcError as exc:
+                attempt += 1
+                if stream_failure(exc.code()) is Failure.STOP:
+                    raise AgentRefusedError(f"refused: {exc.details()}", exc.code()) from None
+                if stream_failure(exc.code()) is Failure.DROP_IN_FLIGHT or (
+                    attempts is not None and attempt >= attempts
+                ):
+                    raise
+                await self._sleep(reconnect_delay(attempt - 1, self._rand))
+
+    # --- the loops ------------------------------------------------------------
+
+    async def _drift_loop(self) -> None:
+        failures = 0
+        while True:
+            acked_before = self.drift_count
+            sent: list[int] = [0]  # the connection's cursor, shared with its writer
+            try:
+                await self._drift_stream(await self._connect(), sent)
+            except (grpc.aio.AioRpcError, _StreamEnded) as exc:
+                code = exc.code() if isinstance(exc, grpc.aio.AioRpcError) else None
+                decision = stream_failure(code)
+                if decision is Failure.STOP and isinstance(exc, grpc.aio.AioRpcError):
+                    raise AgentRefusedError(f"refused: {exc.details()}", code) from None
+                if decision is Failure.DROP_IN_FLIGHT:
+                    self._drop_in_flight(sent[0], exc)
+                if self.drift_count > acked_before:
+                    failures = 0
+                _log.info("drift stream ended (%s); reconnecting", code.name if code else "closed")
+            await self._next_endpoint()
+            await self._sleep(reconnect_delay(failures, self._rand))
+            failures += 1
+
+    def _drop_in_flight(self, cursor: int, exc: BaseException) -> None:
+        """The server refused the oldest event this connection sent: it would be
+        refused again, so it is dropped (and listed in ``rejected``)."""
+        oldest = self._outbox.oldest()
+        if oldest is not None and cursor > 0:
+            self._outbox.ack(oldest.event_id)
+            details = exc.details() if isinstance(exc, grpc.aio.AioRpcError) else str(exc)
+            self.rejected.append((oldest.event_id, details or "INVALID_ARGUMENT"))
+            self._changed.set()
+
+    async def _drift_stream(self, agent: pb_grpc.ComplianceAgentAsyncStub, sent: list[int]) -> None:
+        call = agent.ReportDrift()
+        self.connections += 1
+        writer = asyncio.create_task(self._write_events(call, sent))
+        try:
+            while True:
+                ack = await call.read()
+                if ack is grpc.aio.EOF:
+                    await call.wait_for_connection()
+                    raise _StreamEnded()
+                assert isinstance(ack, pb.DriftAck)
+                self._on_ack(ack)
+        finally:
+            writer.cancel()
+            call.cancel()
+
+    async def _write_events(
+        self, call: grpc.aio.StreamStreamCall[pb.DriftEvent, pb.DriftAck], sent: list[int]
+    ) -> None:
+        changed = self._changed
+        try:
+            while True:
+                batch = self._outbox.after(sent[0])
+                if not batch:
+                    changed.clear()
+                    await changed.wait()
+                    continue
+                for seq, event in batch:
+                    await call.write(event)
+                    sent[0] = seq + 1
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the reader sees the call's status
+            _log.debug("drift writer stopped: %r", exc)
+            call.cancel()
+
+    def _on_ack(self, ack: pb.DriftAck) -> None:
+        event = self._outbox.ack(ack.event_id)
+        if event is None:
+            return  # a second ack of a re-sent event
+        if ack.error:
+            self.rejected.append((ack.event_id, ack.error))
+            _log.warning("drift event %s not applied: %s", ack.event_id, ack.error)
+        else:
+            self.drift_count += 1
+        self._changed.set()
+        if ack.HasField("heal_command"):
+            self._dispatch(ack.heal_command)
+
+    def _dispatch(self, message: pb.HealCommand) -> None:
+        if message.command_id and self._ledger.take(message.command_id):
+            assert self._commands is not None
+            self._commands.put_nowait(HealCommand.from_proto(message))
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            try:
+                response = await self.heartbeat()
+                if response.config_changed:
+                    await self.renew()  # Register again: the new config with a new certificate
+            except grpc.aio.AioRpcError as exc:
+                if stream_failure(exc.code()) is Failure.STOP:
+                    raise AgentRefusedError(f"refused: {exc.details()}", exc.code()) from None
+                _log.info("heartbeat failed: %s", exc.code().name)
+            await self._sleep(self.config.heartbeat_interval)
+
+    async def _heal_loop(self) -> None:
+        assert self._commands is not None
+        while True:
+            command = await self._commands.get()
+            outcome = await self._heal(command)
+            result = pb.HealingResult(
+                agent_id=self.agent_id,
+                hostname=self.config.hostname,
+                check_type=command.check_type,
+                success=outcome.success,
+                error_message=outcome.error_message,
+                timestamp=int(self._clock.time()),
+                artifacts=dict(outcome.artifacts),
+                command_id=command.command_id,
+                event_id=str(uuid.uuid4()),
+            )
+            await self._report_healing(result)
+
+    async def _report_healing(self, result: pb.HealingResult) -> None:
+        """Sent until acknowledged; its event id makes a re-sent result count once."""
+        await self._unary(lambda s: s.ReportHealing(result, timeout=_CALL_TIMEOUT), attempts=None)
+        self.healing_count += 1
+
+    async def _heal(self, command: HealCommand) -> HealOutcome:
+        handler = self._handler
+        if handler is None:
+            return HealOutcome(False, "no heal handler registered on this agent")
+
+        async def call() -> HealResult:
+            answer: object
+            if inspect.iscoroutinefunction(handler):
+                answer = handler(command)
+            else:  # a plain function may block: a worker thread runs it
+                answer = await asyncio.to_thread(
+                    cast(Callable[[HealCommand], object], handler), command
+                )
+            if inspect.isawaitable(answer):
+                answer = await answer
+            return cast(HealResult, answer)
+
+        try:
+            result = await asyncio.wait_for(call(), command.timeout_seconds)
+        except TimeoutError:
+            return HealOutcome(False, f"timed out after {command.timeout_seconds:g} s")
+        except Exception as exc:  # the handler's failure is the healing's result
+            return HealOutcome(False, f"{type(exc).__name__}: {exc}")
+        return result if isinstance(result, HealOutcome) else HealOutcome(bool(result))
+
+    async def _renewal_loop(self) -> None:
+        failures = 0
+        while True:
+            not_before, not_after = self.identity.validity
+            delay = renewal_at(not_before, not_after) - self._clock.time()
+            if delay > 0:
+                await self._sleep(delay)
+            try:
+                await self.renew()
+                failures = 0
+            except (grpc.aio.AioRpcError, OSError) as exc:
+                _log.warning("certificate renewal failed: %r", exc)
+                await self._sleep(reconnect_delay(failures, self._rand) + 60 * failures)
+                failures += 1
