@@ -28,7 +28,7 @@ import platform
 import socket
 import tomllib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,10 @@ DEFAULT_ENROLLMENT_PORT = 50052
 def _mac_address() -> str:
     node = uuid.getnode()
     return ":".join(f"{(node >> s) & 0xFF:02x}" for s in range(40, -8, -8))
+
+
+def _strings(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
 
 
 _ENV = {
@@ -74,9 +78,9 @@ class AgentConfig:
     os_version: str = attrs.field(factory=platform.platform)
     agent_version: str = __version__
     mac_address: str = attrs.field(factory=_mac_address)
-    installed_software: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    installed_software: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     tls_server_name: str | None = None
-    dns_nameservers: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    dns_nameservers: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     dns_port: int | None = None
     max_pending: int = 10_000
     config_file: Path | None = None
