@@ -65,7 +65,7 @@ async def test_the_agent_tries_srv_then_env_then_file_then_enrollment(tmp_path: 
             dns_port=dns_server.port,
         )
         agent = AsyncComplianceAgent(config, environ={"OSIRIS_APPLIANCE_ADDR": "env-host"})
-        endpoints = await agent._discover()
+        endpoints = await agent.discover()
     assert endpoints == [
         Endpoint("appliance.clinic.test", 50051, "srv"),
         Endpoint("backup.clinic.test", 50061, "srv"),
@@ -79,7 +79,7 @@ async def test_without_a_domain_there_is_no_lookup(tmp_path: Path) -> None:
     _enrolled(tmp_path, "10.0.0.9:50051")
     with stub_resolver(SRV) as dns_server:
         agent = AsyncComplianceAgent(AgentConfig(state_dir=tmp_path), environ={})
-        endpoints = await agent._discover()
+        endpoints = await agent.discover()
     assert dns_server.questions == []
     assert endpoints == [Endpoint("10.0.0.9", 50051, "enrollment")]
 
@@ -95,6 +95,6 @@ async def test_an_explicit_address_skips_discovery(tmp_path: Path, explicit: str
             dns_nameservers=("127.0.0.1",),
             dns_port=dns_server.port,
         )
-        endpoints = await AsyncComplianceAgent(config, environ={})._discover()
+        endpoints = await AsyncComplianceAgent(config, environ={}).discover()
     assert [e.port for e in endpoints] == [6000]
     assert endpoints[0].source == "explicit"

@@ -17,6 +17,7 @@ from ._config import AgentConfig
 from ._errors import AgentError, AgentRefusedError, EnrollmentError, NotEnrolledError, PinError
 from ._identity import AgentIdentity, AgentState
 from ._models import HealCommand, HealHandler, HealOutcome, RMMAgent
+from ._rules import Endpoint
 from ._sync_agent import ComplianceAgent
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "AgentState",
     "AsyncComplianceAgent",
     "ComplianceAgent",
+    "Endpoint",
     "EnrollmentError",
     "HealCommand",
     "HealHandler",

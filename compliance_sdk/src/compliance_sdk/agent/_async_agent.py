@@ -17,13 +17,12 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import os
 import random
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar, cast
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import grpc
 import grpc.aio
@@ -33,18 +32,16 @@ from sdk_core import AsyncSleep, Clock, SystemClock
 from .._proto import compliance_pb2 as pb
 from .._proto import compliance_pb2_grpc as pb_grpc
 from . import _enrollment
-from ._channel import mtls_channel, stub
 from ._config import AgentConfig
-from ._discovery import asrv_targets
+from ._connection import Connection
 from ._errors import AgentRefusedError, NotEnrolledError
 from ._identity import AgentIdentity
-from ._models import HealCommand, HealHandler, HealOutcome, HealResult, RMMAgent
+from ._models import HealCommand, HealHandler, RMMAgent, run_handler
 from ._rules import (
     CommandLedger,
     Endpoint,
     Failure,
     Outbox,
-    choose_endpoints,
     reconnect_delay,
     renewal_at,
     stream_failure,
@@ -78,7 +75,6 @@ class AsyncComplianceAgent:
         self._clock = clock or SystemClock()
         self._sleep = sleep
         self._rand = rand
-        self._environ = dict(os.environ if environ is None else environ)
         self._identity: AgentIdentity | None = None
         self._outbox = Outbox(self.config.max_pending)
         self._ledger = CommandLedger()
@@ -86,10 +82,13 @@ class AsyncComplianceAgent:
         self._commands: asyncio.Queue[HealCommand] | None = None
         self._changed = asyncio.Event()  # the outbox changed (an event queued or acked)
         self._stopping = asyncio.Event()
-        self._channel: grpc.aio.Channel | None = None
-        self._stub: pb_grpc.ComplianceAgentAsyncStub | None = None
-        self._endpoints: list[Endpoint] = []
-        self._endpoint_index = 0
+        self._connection = Connection(
+            self.config,
+            lambda: self.identity,
+            dict(os.environ if environ is None else environ),
+            sleep=sleep,
+            rand=rand,
+        )
         self.drift_count = 0
         """Drift events acknowledged by the server."""
         self.healing_count = 0
@@ -145,11 +144,20 @@ class AsyncComplianceAgent:
 
     async def renew(self) -> AgentIdentity:
         """A new certificate now (``run`` does this on its own before expiry)."""
-        self._identity = await _enrollment.renew(self.config, self.identity, self._target())
-        await self._close_channel()  # the next call reconnects with the new certificate
+        self._identity = await _enrollment.renew(
+            self.config, self.identity, self._connection.target()
+        )
+        await self._connection.close()  # the next call reconnects with the new certificate
         return self._identity
 
     # --- what the user reports --------------------------------------------
+
+    async def discover(self) -> list[Endpoint]:
+        """The agent listener's candidate addresses, best first: DNS SRV
+        ``_osiris-grpc._tcp.<domain>``, ``OSIRIS_APPLIANCE_ADDR``, the config file's
+        ``appliance_addr``, the address enrollment answered (an explicit
+        ``address`` is the only one)."""
+        return await self._connection.discover()
 
     def on_heal(self, handler: HealHandler) -> HealHandler:
         """Register the heal handler (usable as a decorator)."""
@@ -214,7 +222,9 @@ class AsyncComplianceAgent:
             detected_agents=[a.to_proto() for a in agents],
             timestamp=int(self._clock.time()),
         )
-        await self._unary(lambda s: s.ReportRMMStatus(report, timeout=_CALL_TIMEOUT), attempts=3)
+        await self._connection.unary(
+            lambda s: s.ReportRMMStatus(report, timeout=_CALL_TIMEOUT), attempts=3
+        )
 
     async def heartbeat(self) -> pb.HeartbeatResponse:
         """One heartbeat now; its pending commands go to the heal handler."""
@@ -225,7 +235,7 @@ class AsyncComplianceAgent:
             healing_count=self.healing_count,
             agent_version=self.config.agent_version,
         )
-        response = await self._unary(
+        response = await self._connection.unary(
             lambda s: s.Heartbeat(request, timeout=_CALL_TIMEOUT), attempts=1
         )
         for command in response.pending_commands:
@@ -257,7 +267,7 @@ class AsyncComplianceAgent:
             for task in [*tasks, stop_waiter]:
                 task.cancel()
             await asyncio.gather(*tasks, stop_waiter, return_exceptions=True)
-            await self._close_channel()
+            await self._connection.close()
 
     def stop(self) -> None:
         """Ask :meth:`run` to return (call from the agent's own loop)."""
@@ -265,77 +275,7 @@ class AsyncComplianceAgent:
 
     async def aclose(self) -> None:
         self.stop()
-        await self._close_channel()
-
-    # --- the connection -----------------------------------------------------
-
-    async def _discover(self) -> list[Endpoint]:
-        srv = await asrv_targets(
-            self.config.domain,
-            nameservers=list(self.config.dns_nameservers) or None,
-            port=self.config.dns_port,
-        )
-        return choose_endpoints(
-            explicit=self.config.address,
-            srv=srv,
-            env=self._environ.get("OSIRIS_APPLIANCE_ADDR"),
-            config=self.config.appliance_addr,
-            enrolled=self.identity.state.agent_address,
-            rand=self._rand,
-        )
-
-    def _target(self) -> str:
-        if self._endpoints:
-            return self._endpoints[self._endpoint_index % len(self._endpoints)].target
-        return choose_endpoints(
-            explicit=self.config.address,
-            env=self._environ.get("OSIRIS_APPLIANCE_ADDR"),
-            config=self.config.appliance_addr,
-            enrolled=self.identity.state.agent_address,
-            rand=self._rand,
-        )[0].target
-
-    async def _connect(self) -> pb_grpc.ComplianceAgentAsyncStub:
-        if self._stub is None:
-            if not self._endpoints:
-                self._endpoints = await self._discover()
-            target = self._target()
-            _log.debug("connecting to %s", target)
-            self._channel = mtls_channel(target, self.identity, self.config.tls_server_name)
-            self._stub = stub(self._channel)
-        return self._stub
-
-    async def _close_channel(self) -> None:
-        channel, self._channel, self._stub = self._channel, None, None
-        if channel is not None:
-            await channel.close()
-
-    async def _next_endpoint(self) -> None:
-        await self._close_channel()
-        self._endpoint_index += 1
-        if self._endpoints and self._endpoint_index % len(self._endpoints) == 0:
-            self._endpoints = []  # every address failed once: ask DNS again
-
-    async def _unary(
-        self,
-        call: Callable[[pb_grpc.ComplianceAgentAsyncStub], Awaitable[T]],
-        *,
-        attempts: int | None,
-    ) -> T:
-        """One unary call with the agent's backoff; ``attempts`` None: until it succeeds."""
-        attempt = 0
-        while True:
-            try:
-                return await call(await self._connect())
-            except grpc.aio.AioRpcError as exc:
-                attempt += 1
-                if stream_failure(exc.code()) is Failure.STOP:
-                    raise AgentRefusedError(f"refused: {exc.details()}", exc.code()) from None
-                if stream_failure(exc.code()) is Failure.DROP_IN_FLIGHT or (
-                    attempts is not None and attempt >= attempts
-                ):
-                    raise
-                await self._sleep(reconnect_delay(attempt - 1, self._rand))
+        await self._connection.close()
 
     # --- the loops ------------------------------------------------------------
 
@@ -345,7 +285,7 @@ class AsyncComplianceAgent:
             acked_before = self.drift_count
             sent: list[int] = [0]  # the connection's cursor, shared with its writer
             try:
-                await self._drift_stream(await self._connect(), sent)
+                await self._drift_stream(await self._connection.stub(), sent)
             except (grpc.aio.AioRpcError, _StreamEnded) as exc:
                 code = exc.code() if isinstance(exc, grpc.aio.AioRpcError) else None
                 decision = stream_failure(code)
@@ -356,7 +296,7 @@ class AsyncComplianceAgent:
                 if self.drift_count > acked_before:
                     failures = 0
                 _log.info("drift stream ended (%s); reconnecting", code.name if code else "closed")
-            await self._next_endpoint()
+            await self._connection.next_endpoint()
             await self._sleep(reconnect_delay(failures, self._rand))
             failures += 1
 
@@ -440,7 +380,7 @@ class AsyncComplianceAgent:
         assert self._commands is not None
         while True:
             command = await self._commands.get()
-            outcome = await self._heal(command)
+            outcome = await run_handler(self._handler, command)
             result = pb.HealingResult(
                 agent_id=self.agent_id,
                 hostname=self.config.hostname,
@@ -456,33 +396,10 @@ class AsyncComplianceAgent:
 
     async def _report_healing(self, result: pb.HealingResult) -> None:
         """Sent until acknowledged; its event id makes a re-sent result count once."""
-        await self._unary(lambda s: s.ReportHealing(result, timeout=_CALL_TIMEOUT), attempts=None)
+        await self._connection.unary(
+            lambda s: s.ReportHealing(result, timeout=_CALL_TIMEOUT), attempts=None
+        )
         self.healing_count += 1
-
-    async def _heal(self, command: HealCommand) -> HealOutcome:
-        handler = self._handler
-        if handler is None:
-            return HealOutcome(False, "no heal handler registered on this agent")
-
-        async def call() -> HealResult:
-            answer: object
-            if inspect.iscoroutinefunction(handler):
-                answer = handler(command)
-            else:  # a plain function may block: a worker thread runs it
-                answer = await asyncio.to_thread(
-                    cast(Callable[[HealCommand], object], handler), command
-                )
-            if inspect.isawaitable(answer):
-                answer = await answer
-            return cast(HealResult, answer)
-
-        try:
-            result = await asyncio.wait_for(call(), command.timeout_seconds)
-        except TimeoutError:
-            return HealOutcome(False, f"timed out after {command.timeout_seconds:g} s")
-        except Exception as exc:  # the handler's failure is the healing's result
-            return HealOutcome(False, f"{type(exc).__name__}: {exc}")
-        return result if isinstance(result, HealOutcome) else HealOutcome(bool(result))
 
     async def _renewal_loop(self) -> None:
         failures = 0

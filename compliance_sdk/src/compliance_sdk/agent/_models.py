@@ -3,13 +3,23 @@ outcomes, RMM agents. Plain frozen records; the protobuf messages stay inside.""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from collections.abc import Awaitable, Callable, Mapping
+from typing import cast
 
 import attrs
 
 from .._proto import compliance_pb2 as pb
 
-__all__ = ["DEFAULT_HEAL_TIMEOUT", "HealCommand", "HealHandler", "HealOutcome", "RMMAgent"]
+__all__ = [
+    "DEFAULT_HEAL_TIMEOUT",
+    "HealCommand",
+    "HealHandler",
+    "HealOutcome",
+    "RMMAgent",
+    "run_handler",
+]
 
 DEFAULT_HEAL_TIMEOUT = 60.0
 
@@ -70,3 +80,30 @@ HealResult = HealOutcome | bool
 HealHandler = Callable[[HealCommand], HealResult | Awaitable[HealResult]]
 """A heal handler: sync (run in a worker thread) or async; an exception or a
 timeout (the command's ``timeout_seconds``) is reported as a failed healing."""
+
+
+async def run_handler(handler: HealHandler | None, command: HealCommand) -> HealOutcome:
+    """The handler's outcome for ``command``: an exception, a timeout (the command's
+    ``timeout_seconds``) or no handler at all is a failed healing, with the reason."""
+    if handler is None:
+        return HealOutcome(False, "no heal handler registered on this agent")
+
+    async def call() -> HealResult:
+        answer: object
+        if inspect.iscoroutinefunction(handler):
+            answer = handler(command)
+        else:  # a plain function may block: a worker thread runs it
+            answer = await asyncio.to_thread(
+                cast(Callable[[HealCommand], object], handler), command
+            )
+        if inspect.isawaitable(answer):
+            answer = await answer
+        return cast(HealResult, answer)
+
+    try:
+        result = await asyncio.wait_for(call(), command.timeout_seconds)
+    except TimeoutError:
+        return HealOutcome(False, f"timed out after {command.timeout_seconds:g} s")
+    except Exception as exc:  # the handler's failure is the healing's result
+        return HealOutcome(False, f"{type(exc).__name__}: {exc}")
+    return result if isinstance(result, HealOutcome) else HealOutcome(bool(result))
