@@ -25,7 +25,8 @@ async def test_async_and_blocking_handlers() -> None:
 
     assert await run_handler(healer, COMMAND) == HealOutcome(True, "", {"ran": "enable_firewall"})
     assert await run_handler(blocking, COMMAND) == HealOutcome(True)
-    assert threads and threads[0] != threading.current_thread().name  # not on the loop
+    assert threads
+    assert threads[0] != threading.current_thread().name  # not on the loop
     assert await run_handler(lambda c: False, COMMAND) == HealOutcome(False)
 
 
