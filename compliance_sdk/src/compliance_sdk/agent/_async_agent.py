@@ -317,8 +317,7 @@ class AsyncComplianceAgent:
         try:
             while True:
                 ack = await call.read()
-                if ack is grpc.aio.EOF:
-                    await call.wait_for_connection()
+                if ack is grpc.aio.EOF:  # the server ended the stream (an error raises)
                     raise _StreamEnded()
                 assert isinstance(ack, pb.DriftAck)
                 self._on_ack(ack)

@@ -20,7 +20,7 @@ from .._proto import compliance_pb2_grpc as pb_grpc
 from ._channel import mtls_channel, stub
 from ._config import AgentConfig
 from ._discovery import asrv_targets
-from ._errors import AgentRefusedError
+from ._errors import AgentError, AgentRefusedError
 from ._identity import AgentIdentity
 from ._rules import (
     Endpoint,
@@ -80,12 +80,17 @@ class Connection:
         """The address in use (without asking DNS when discovery has not run yet)."""
         if self._endpoints:
             return self._endpoints[self._index % len(self._endpoints)].target
-        return self._choose()[0].target
+        found = self._choose()
+        if not found:
+            raise AgentError("no address for the agent listener: give --address")
+        return found[0].target
 
     async def stub(self) -> pb_grpc.ComplianceAgentAsyncStub:
         if self._stub is None:
             if not self._endpoints:
                 self._endpoints = await self.discover()
+            if not self._endpoints:
+                raise AgentError("no address for the agent listener: give --address")
             target = self.target()
             _log.debug("connecting to %s", target)
             self._channel = mtls_channel(target, self._identity(), self.config.tls_server_name)

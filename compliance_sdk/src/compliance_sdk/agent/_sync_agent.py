@@ -144,7 +144,12 @@ class ComplianceAgent:
 
     @property
     def pending_events(self) -> list[str]:
-        return self.agent.pending_events
+        """Event ids not yet acknowledged, oldest first (read on the agent's loop)."""
+
+        async def read() -> list[str]:
+            return self.agent.pending_events
+
+        return self._call(read())
 
     def report_rmm(self, agents: Sequence[RMMAgent]) -> None:
         self._call(self.agent.report_rmm(agents))

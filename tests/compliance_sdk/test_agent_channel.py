@@ -1,0 +1,185 @@
+"""The agent against our own server, in-process: both gRPC listeners on free
+ports of 127.0.0.1 with the agent CA's real certificates, the REST API read
+back through ``AsyncComplianceClient``. Enrollment with a CSR and the pinned CA,
+drift to incident to heal handler to healing to the incident resolved,
+heartbeats and RMM in the fleet view, renewal, and what the server refuses."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import stat
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+
+from compliance_sdk import AsyncComplianceClient, EnrollmentTokenCreated
+from compliance_sdk.agent import (
+    AgentConfig,
+    AgentRefusedError,
+    AsyncComplianceAgent,
+    EnrollmentError,
+    HealCommand,
+    HealOutcome,
+    PinError,
+    RMMAgent,
+)
+from compliance_sdk.agent._identity import fingerprint
+from tests.compliance_sdk.agent_support import make_ca
+from tests.compliance_support import BASE, PASSWORD
+from tests.gateway_server.agent_support import AgentWorld, agent_world
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Until ``check()`` holds (bounded): for what the agent does in its own tasks."""
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(0.01)
+
+
+def rest(world: AgentWorld) -> AsyncComplianceClient:
+    return AsyncComplianceClient(
+        BASE,
+        username=world.partner.users["admin"],
+        password=PASSWORD,
+        http_client=world.platform.http,
+    )
+
+
+async def new_token(client: AsyncComplianceClient, site_id: str, **body: int) -> EnrollmentTokenCreated:
+    return await client.sites.create_enrollment_token(site_id, **body)  # type: ignore[arg-type]
+
+
+def make_agent(world: AgentWorld, tmp_path: Path, **config: object) -> AsyncComplianceAgent:
+    values: dict[str, object] = {
+        "state_dir": tmp_path / "agent",
+        "hostname": "PC-1",
+        "enrollment_addr": f"127.0.0.1:{world.ports['enrollment']}",
+        "heartbeat_interval": 0.2,
+        **config,
+    }
+    return AsyncComplianceAgent(AgentConfig(**values), environ={})  # type: ignore[arg-type]
+
+
+@contextlib.asynccontextmanager
+async def running(agent: AsyncComplianceAgent) -> AsyncIterator[asyncio.Task[None]]:
+    task = asyncio.create_task(agent.run())
+    try:
+        yield task
+    finally:
+        agent.stop()
+        with contextlib.suppress(AgentRefusedError):
+            await asyncio.wait_for(task, 10)
+
+
+async def test_enroll_drift_heal_resolved_seen_through_rest(tmp_path: Path) -> None:
+    async with agent_world(tmp_path) as world, rest(world) as client:
+        token = await new_token(client, world.site_id)
+        agent = make_agent(world, tmp_path)
+        identity = await agent.enroll(
+            token.token, token.ca_fingerprint_sha256, ca_pem=token.ca_cert_pem
+        )
+        assert identity.state.site_id == world.site_id
+        assert identity.state.agent_address == f"127.0.0.1:{world.ports['agent']}"
+        assert identity.state.capability_tier == "SELF_HEAL"
+        files = sorted((tmp_path / "agent").iterdir())
+        assert {stat.S_IMODE(f.stat().st_mode) for f in files} == {0o600}
+        cert = x509.load_pem_x509_certificate(identity.cert_pem)
+        assert agent.agent_id in cert.subject.rfc4514_string()
+
+        healed: list[HealCommand] = []
+
+        @agent.on_heal
+        async def heal(command: HealCommand) -> HealOutcome:
+            healed.append(command)
+            return HealOutcome(True, artifacts={"netsh": "ok"})
+
+        async with running(agent):
+            await agent.report_drift("bitlocker", True)
+            event_id = await agent.report_drift(
+                "firewall", False, expected="on", actual="off", metadata={"profile": "domain"}
+            )
+            await agent.wait_acked(10)
+            assert event_id not in agent.pending_events
+            await eventually(lambda: agent.healing_count == 1)
+            await agent.report_rmm([RMMAgent("ScreenConnect", "23.9", True, "ScreenConnect")])
+            await eventually(lambda: agent.drift_count == 2)
+
+        assert [c.action for c in healed] == ["enable_firewall"]
+        (incident,) = (await client.incidents.list(site_id=world.site_id)).items
+        assert incident.check_type == "firewall"
+        assert incident.hostname == "PC-1"
+        detail = await client.incidents.get(incident.id)
+        assert detail.resolved
+        assert detail.resolved_by == "agent"
+        assert detail.drift.metadata == {"profile": "domain"}
+        assert detail.runbook_execution is not None
+        assert detail.runbook_execution.status == "succeeded"
+        seen = await client.fleet.agent(agent.agent_id)
+        assert seen.hostname == "PC-1"
+        assert seen.last_checkin is not None  # heartbeats arrived
+        assert seen.rmm is not None
+        assert [a.name for a in seen.rmm.agents] == ["ScreenConnect"]
+
+
+async def test_a_wrong_pin_sends_nothing(tmp_path: Path) -> None:
+    async with agent_world(tmp_path) as world, rest(world) as client:
+        token = await new_token(client, world.site_id, max_uses=1)
+        agent = make_agent(world, tmp_path)
+        other_ca = fingerprint(make_ca().cert)
+        with pytest.raises(PinError):
+            await agent.enroll(token.token, other_ca, ca_pem=token.ca_cert_pem)
+        assert not agent.enrolled
+        assert not (tmp_path / "agent").exists()
+        # the single-use token was not spent: nothing reached the server
+        await agent.enroll(token.token, token.ca_fingerprint_sha256, ca_pem=token.ca_cert_pem)
+        assert agent.enrolled
+
+
+async def test_refused_tokens_save_nothing(tmp_path: Path) -> None:
+    async with agent_world(tmp_path) as world, rest(world) as client:
+        token = await new_token(client, world.site_id)
+        await client.sites.revoke_enrollment_token(world.site_id, token.id)
+        agent = make_agent(world, tmp_path)
+        for bad in (token.token, "cet_" + "x" * 43):
+            with pytest.raises(EnrollmentError) as info:
+                await agent.enroll(bad, token.ca_fingerprint_sha256, ca_pem=token.ca_cert_pem)
+            assert info.value.code is not None
+            assert info.value.code.name == "UNAUTHENTICATED"
+        assert not agent.enrolled
+
+
+async def test_renewal_a_new_key_and_the_stream_goes_on(tmp_path: Path) -> None:
+    async with agent_world(tmp_path) as world, rest(world) as client:
+        token = await new_token(client, world.site_id)
+        agent = make_agent(world, tmp_path)
+        first = await agent.enroll(token.token, token.ca_fingerprint_sha256, ca_pem=token.ca_cert_pem)
+        async with running(agent):
+            await agent.report_drift("patches", True)
+            await agent.wait_acked(10)
+            renewed = await agent.renew()
+            await agent.report_drift("patches", True)
+            await agent.wait_acked(10)
+        assert renewed.state.agent_id == first.state.agent_id
+        assert renewed.key_pem != first.key_pem
+        old = x509.load_pem_x509_certificate(first.cert_pem)
+        new = x509.load_pem_x509_certificate(renewed.cert_pem)
+        assert new.serial_number != old.serial_number
+        assert (tmp_path / "agent" / "agent.key").read_bytes() == renewed.key_pem
+        assert agent.drift_count == 2
+        assert agent.connections >= 2  # the stream reopened with the new certificate
+
+
+async def test_a_revoked_agent_stops(tmp_path: Path) -> None:
+    async with agent_world(tmp_path) as world, rest(world) as client:
+        token = await new_token(client, world.site_id)
+        agent = make_agent(world, tmp_path)
+        await agent.enroll(token.token, token.ca_fingerprint_sha256, ca_pem=token.ca_cert_pem)
+        await client.fleet.revoke_agent(agent.agent_id)
+        await agent.report_drift("firewall", False)
+        with pytest.raises(AgentRefusedError) as info:
+            await asyncio.wait_for(agent.run(), 10)
+        assert info.value.code is not None
+        assert info.value.code.name in ("UNAUTHENTICATED", "PERMISSION_DENIED")
