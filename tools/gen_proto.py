@@ -30,9 +30,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTO = ROOT / "contracts" / "compliance.proto"
-# Each directory that holds a generated copy. gateway_server adds its own here when
-# it serves the agent channel (it may not import compliance_sdk).
-TARGETS = (ROOT / "compliance_sdk" / "src" / "compliance_sdk" / "_proto",)
+# Each directory that holds a generated copy: the client's, and the server's own (it
+# serves the agent channel and may not import compliance_sdk).
+TARGETS = (
+    ROOT / "compliance_sdk" / "src" / "compliance_sdk" / "_proto",
+    ROOT / "gateway_server" / "src" / "gateway_server" / "compliance" / "_proto",
+)
 GENERATED = (
     "compliance_pb2.py",
     "compliance_pb2.pyi",

@@ -28,9 +28,14 @@ def test_an_edited_proto_is_reported_as_drift(tmp_path: Path) -> None:
     text = gen.PROTO.read_text()
     edited.write_text(text.replace("message RMMAck {", "message RMMAck {\n  string note = 2;"))
     stale = gen.drift(gen.generate(edited))
-    target = gen.TARGETS[0]
-    # the messages and their types change; the service and its stub do not
-    assert stale == [target / "compliance_pb2.py", target / "compliance_pb2.pyi"]
+    # in every target (the client's, the server's): the messages and their types
+    # change; the service and its stub do not
+    assert stale == [
+        target / name
+        for target in gen.TARGETS
+        for name in ("compliance_pb2.py", "compliance_pb2.pyi")
+    ]
+    assert len(gen.TARGETS) == 2
 
 
 def test_write_fills_a_target_and_then_finds_nothing_to_do(tmp_path: Path) -> None:

@@ -75,6 +75,7 @@ def create_app(
         services.prepare_storage()
         try:
             await upgrade(services.database.engine)
+            await compliance.start_listeners()
             background = [
                 asyncio.create_task(gateway.every_second()),
                 asyncio.create_task(compliance.deliver_escalations()),

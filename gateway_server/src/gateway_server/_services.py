@@ -24,6 +24,9 @@ class Services:
     broker: Broker
     build: str = "dev"
     started: float = attrs.field(factory=time.monotonic)
+    grpc_ports: dict[str, int] = attrs.field(factory=dict)
+    """The agent channel's bound gRPC ports by listener (``enrollment``, ``agent``)
+    while the app runs with ``grpc_enabled``; empty otherwise."""
 
     @property
     def broker_name(self) -> str:

@@ -276,6 +276,29 @@ class Settings(BaseSettings):
     escalation_timeout: float = Field(
         default=10.0, gt=0, description="seconds to wait for the webhook's answer"
     )
+    grpc_enabled: bool = Field(
+        default=False,
+        description="serve the compliance agent channel: the gRPC enrollment and agent "
+        "(mTLS) listeners, on the --host address",
+    )
+    grpc_agent_port: int = Field(
+        default=50051,
+        ge=0,
+        le=65535,
+        description="the agent (mTLS) gRPC listener's port; 0 picks a free one",
+    )
+    grpc_enrollment_port: int = Field(
+        default=50052,
+        ge=0,
+        le=65535,
+        description="the enrollment (TLS, Register with a token) gRPC listener's port; "
+        "0 picks a free one",
+    )
+    grpc_agent_address: str | None = Field(
+        default=None,
+        description="host:port agents reconnect to after enrolling, also a name in the "
+        "listeners' certificate (default: --host and the agent port)",
+    )
 
     @property
     def effective_database_url(self) -> str:

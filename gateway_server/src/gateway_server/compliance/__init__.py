@@ -31,7 +31,7 @@ from ._demo import seed_demo
 from ._incidents import DriftOutcome, IncidentService
 from ._library import seed_library
 from ._rules import Role
-from ._tables import create_tables
+from ._tables import create_channel_tables, create_tables
 
 __all__ = [
     "CONTRACT",
@@ -39,6 +39,7 @@ __all__ = [
     "DriftOutcome",
     "IncidentService",
     "Role",
+    "create_channel_tables",
     "create_tables",
     "seed_demo",
     "seed_library",

@@ -17,6 +17,7 @@ from ..security import Cipher, Passwords, load_key
 from ._auth import Guard
 from ._auth_routes import AuthRoutes
 from ._ca import AgentCA
+from ._channel import Channel
 from ._errors import render
 from ._escalations import EscalationStore
 from ._fleet import FleetStore
@@ -24,6 +25,7 @@ from ._incident_routes import IncidentRoutes
 from ._incidents import IncidentService, IncidentStore
 from ._integration_routes import IntegrationRoutes
 from ._integrations import IntegrationStore
+from ._listeners import Listeners
 from ._routing import Prefixed, grouped
 from ._runbooks import LearningStore, RunbookStore
 from ._site_routes import SiteRoutes
@@ -58,7 +60,7 @@ class Compliance:
         )
         self.users = UserStore(database, clock, passwords)
         self.guard = Guard(settings, clock, self.users)
-        self.ca = AgentCA(settings.data_dir / "agent-ca")
+        self.ca = AgentCA(settings.data_dir / "agent-ca", clock)
         self.sites = SiteStore(database, clock)
         self.fleet = FleetStore(database, clock, settings.compliance_check_interval)
         self.incidents = IncidentStore(database, clock)
@@ -69,6 +71,8 @@ class Compliance:
         self.integrations = IntegrationStore(database, settings, clock, Cipher(key), self.http)
         self.escalations = EscalationStore(database, settings, clock, self.http)
         self.error_format = ErrorFormat(ROUTERS, render)
+        self.channel = Channel(database, clock, self.fleet, self.service)
+        self.listeners = Listeners(settings, self.channel, self.ca)
 
     def http(self) -> httpx.AsyncClient:
         """The client for the server's own outbound calls (OAuth, the webhook)."""
@@ -105,7 +109,15 @@ class Compliance:
             except Exception:
                 log.exception("delivering escalations failed; retrying in a second")
 
+    async def start_listeners(self) -> None:
+        """The agent channel's gRPC listeners, when the settings enable them;
+        their bound ports go to ``services.grpc_ports``."""
+        if self.services.settings.grpc_enabled:
+            self.services.grpc_ports.update(await self.listeners.start())
+
     async def stop(self) -> None:
+        await self.listeners.stop(1.0)
+        self.services.grpc_ports.clear()
         if self._http is not None:
             await self._http.aclose()
             self._http = None

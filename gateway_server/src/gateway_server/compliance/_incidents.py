@@ -116,7 +116,9 @@ class DriftOutcome:
 
 class IncidentService:
     """What the agents' reports do: the one entry point of the agent channel
-    (issue 19) into incidents, executions and learning; tests call it directly."""
+    (issue 19) into incidents, executions and learning; tests call it directly.
+    Each public method is one transaction; the ``*_in`` ones run inside the
+    caller's (the agent channel applies a batch of events in one)."""
 
     def __init__(
         self, database: Database, clock: Callable[[], float], learning_threshold: int
@@ -125,7 +127,7 @@ class IncidentService:
         self.now = clock
         self.learning_threshold = learning_threshold
 
-    async def _site(self, conn: Any, site_id: str) -> Any:
+    async def site_in(self, conn: Any, site_id: str) -> Any:
         row = (await conn.execute(sa.select(t.sites).where(t.sites.c.id == site_id))).first()
         if row is None:
             raise missing("site")
@@ -134,6 +136,20 @@ class IncidentService:
     async def drift(
         self,
         site_id: str,
+        hostname: str,
+        check_type: str,
+        passed: bool,
+        **details: Any,
+    ) -> DriftOutcome:
+        """``details``: agent_id, expected, actual, hipaa_control, observed_at, metadata."""
+        async with self.database.write() as conn:
+            site = await self.site_in(conn, site_id)
+            return await self.drift_in(conn, site, hostname, check_type, passed, **details)
+
+    async def drift_in(
+        self,
+        conn: Any,
+        site: Any,
         hostname: str,
         check_type: str,
         passed: bool,
@@ -148,116 +164,133 @@ class IncidentService:
         now = self.now()
         observed = now if observed_at is None else observed_at
         control = hipaa_control or CONTROLS[check_type]
-        async with self.database.write() as conn:
-            site = await self._site(conn, site_id)
-            if agent_id is not None:
-                await conn.execute(
-                    sa.delete(t.agent_checks).where(
-                        _k.agent_id == agent_id, _k.check_type == check_type
-                    )
+        site_id = site.id
+        if agent_id is not None:
+            await conn.execute(
+                sa.delete(t.agent_checks).where(
+                    _k.agent_id == agent_id, _k.check_type == check_type
                 )
-                await conn.execute(
-                    sa.insert(t.agent_checks).values(
-                        agent_id=agent_id,
-                        check_type=check_type,
-                        site_id=site_id,
-                        passed=passed,
-                        observed_at=observed,
-                    )
-                )
-            open_query = sa.select(_i.id, _i.occurrences).where(
-                _i.site_id == site_id,
-                _i.hostname == hostname,
-                _i.check_type == check_type,
-                _i.resolved.is_(False),
             )
-            current = (await conn.execute(open_query)).first()
-            action = drift_action(passed, current is not None)
-            drift = {
-                "agent_id": agent_id,
-                "expected": expected,
-                "actual": actual,
-                "hipaa_control": control,
-                "metadata": json.dumps(dict(metadata or {})),
-                "observed_at": observed,
-                "last_seen_at": observed,
-            }
-            if action is DriftAction.OPEN:
-                incident_id = str(uuid.uuid4())
-                await conn.execute(
-                    sa.insert(t.incidents).values(
-                        id=incident_id,
-                        site_id=site_id,
-                        partner_id=site.partner_id,
-                        hostname=hostname,
-                        check_type=check_type,
-                        severity=SEVERITY[check_type],
-                        resolved=False,
-                        hipaa_controls=json.dumps([control]),
-                        occurrences=1,
-                        created_at=now,
-                        **drift,
-                    )
+            await conn.execute(
+                sa.insert(t.agent_checks).values(
+                    agent_id=agent_id,
+                    check_type=check_type,
+                    site_id=site_id,
+                    passed=passed,
+                    observed_at=observed,
                 )
-                return DriftOutcome(incident_id, True)
-            if action is DriftAction.UPDATE:
-                assert current is not None
-                await conn.execute(
-                    sa.update(t.incidents)
-                    .where(_i.id == current.id)
-                    .values(occurrences=current.occurrences + 1, **drift)
+            )
+        open_query = sa.select(_i.id, _i.occurrences).where(
+            _i.site_id == site_id,
+            _i.hostname == hostname,
+            _i.check_type == check_type,
+            _i.resolved.is_(False),
+        )
+        current = (await conn.execute(open_query)).first() if not passed else None
+        action = drift_action(passed, current is not None)
+        drift = {
+            "agent_id": agent_id,
+            "expected": expected,
+            "actual": actual,
+            "hipaa_control": control,
+            "metadata": json.dumps(dict(metadata or {})),
+            "observed_at": observed,
+            "last_seen_at": observed,
+        }
+        if action is DriftAction.OPEN:
+            incident_id = str(uuid.uuid4())
+            await conn.execute(
+                sa.insert(t.incidents).values(
+                    id=incident_id,
+                    site_id=site_id,
+                    partner_id=site.partner_id,
+                    hostname=hostname,
+                    check_type=check_type,
+                    severity=SEVERITY[check_type],
+                    resolved=False,
+                    hipaa_controls=json.dumps([control]),
+                    occurrences=1,
+                    created_at=now,
+                    **drift,
                 )
-                return DriftOutcome(current.id, False)
-            return DriftOutcome(None, False)
+            )
+            return DriftOutcome(incident_id, True)
+        if action is DriftAction.UPDATE:
+            assert current is not None
+            await conn.execute(
+                sa.update(t.incidents)
+                .where(_i.id == current.id)
+                .values(occurrences=current.occurrences + 1, **drift)
+            )
+            return DriftOutcome(current.id, False)
+        return DriftOutcome(None, False)
 
     async def runbook_for(self, site_id: str, check_type: str) -> Any | None:
         """The runbook that heals ``check_type`` on the site, as its tier allows:
         the partner's own (newest first), then the built-in ones."""
         async with self.database.read() as conn:
-            site = await self._site(conn, site_id)
-            query = (
-                sa.select(t.runbooks)
-                .where(
-                    _r.check_type == check_type,
-                    sa.or_(_r.partner_id.is_(None), _r.partner_id == site.partner_id),
-                )
-                .order_by(_r.partner_id.is_(None), _r.created_at.desc(), _r.id)
+            return await self.runbook_in(conn, await self.site_in(conn, site_id), check_type)
+
+    async def runbook_in(self, conn: Any, site: Any, check_type: str) -> Any | None:
+        query = (
+            sa.select(t.runbooks)
+            .where(
+                _r.check_type == check_type,
+                sa.or_(_r.partner_id.is_(None), _r.partner_id == site.partner_id),
             )
-            for row in (await conn.execute(query)).all():
-                if heals(site.capability_tier, row.level, bool(row.is_disruptive)):
-                    return row
+            .order_by(_r.partner_id.is_(None), _r.created_at.desc(), _r.id)
+        )
+        for row in (await conn.execute(query)).all():
+            if heals(site.capability_tier, row.level, bool(row.is_disruptive)):
+                return row
         return None
 
     async def start_execution(
         self, incident_id: str, runbook_id: str, command_id: str, agent_id: str | None = None
     ) -> str:
         """A runbook sent to heal the incident: its execution, pending until the result."""
-        execution_id = str(uuid.uuid4())
         async with self.database.write() as conn:
-            incident = (
-                await conn.execute(sa.select(t.incidents).where(_i.id == incident_id))
-            ).first()
-            if incident is None:
-                raise missing("incident")
-            await conn.execute(
-                sa.insert(t.executions).values(
-                    id=execution_id,
-                    runbook_id=runbook_id,
-                    site_id=incident.site_id,
-                    partner_id=incident.partner_id,
-                    agent_id=agent_id or incident.agent_id,
-                    hostname=incident.hostname,
-                    incident_id=incident_id,
-                    command_id=command_id,
-                    status="pending",
-                    artifacts="{}",
-                    started_at=self.now(),
-                )
+            return await self.start_execution_in(
+                conn, incident_id, runbook_id, command_id, agent_id
             )
+
+    async def start_execution_in(
+        self, conn: Any, incident_id: str, runbook_id: str, command_id: str, agent_id: str | None
+    ) -> str:
+        execution_id = str(uuid.uuid4())
+        incident = (await conn.execute(sa.select(t.incidents).where(_i.id == incident_id))).first()
+        if incident is None:
+            raise missing("incident")
+        await conn.execute(
+            sa.insert(t.executions).values(
+                id=execution_id,
+                runbook_id=runbook_id,
+                site_id=incident.site_id,
+                partner_id=incident.partner_id,
+                agent_id=agent_id or incident.agent_id,
+                hostname=incident.hostname,
+                incident_id=incident_id,
+                command_id=command_id,
+                status="pending",
+                artifacts="{}",
+                started_at=self.now(),
+            )
+        )
         return execution_id
 
     async def healing(
+        self, site_id: str, hostname: str, check_type: str, success: bool, **details: Any
+    ) -> str | None:
+        """An agent's healing result: the execution finished, the incident
+        resolved on success (by the agent), the resolution learned from.
+        The incident resolved, if one was. ``details``: command_id,
+        error_message, artifacts."""
+        async with self.database.write() as conn:
+            return await self.healing_in(conn, site_id, hostname, check_type, success, **details)
+
+    async def healing_in(
         self,
+        conn: Any,
         site_id: str,
         hostname: str,
         check_type: str,
@@ -267,50 +300,46 @@ class IncidentService:
         error_message: str | None = None,
         artifacts: Mapping[str, str] | None = None,
     ) -> str | None:
-        """An agent's healing result: the execution finished, the incident
-        resolved on success (by the agent), the resolution learned from.
-        The incident resolved, if one was."""
         now = self.now()
-        async with self.database.write() as conn:
-            execution = None
-            if command_id is not None:
-                query = sa.select(t.executions).where(
-                    _x.command_id == command_id, _x.site_id == site_id
-                )
-                execution = (await conn.execute(query)).first()
-            if execution is not None and execution.status == "pending":
-                await conn.execute(
-                    sa.update(t.executions)
-                    .where(_x.id == execution.id)
-                    .values(
-                        status="succeeded" if success else "failed",
-                        error_message=error_message,
-                        artifacts=json.dumps(dict(artifacts or {})),
-                        finished_at=now,
-                    )
-                )
-            if execution is not None and execution.incident_id is not None:
-                incident_q = sa.select(t.incidents).where(_i.id == execution.incident_id)
-            else:
-                incident_q = sa.select(t.incidents).where(
-                    _i.site_id == site_id,
-                    _i.hostname == hostname,
-                    _i.check_type == check_type,
-                    _i.resolved.is_(False),
-                )
-            incident = (await conn.execute(incident_q)).first()
-            if incident is None:
-                return None
-            if execution is not None:
-                await self._learn(conn, incident, execution.runbook_id, success, now)
-            if not healing_resolves(success, bool(incident.resolved)):
-                return None
-            await conn.execute(
-                sa.update(t.incidents)
-                .where(_i.id == incident.id, _i.resolved.is_(False))
-                .values(resolved=True, resolved_at=now, resolved_by="agent")
+        execution = None
+        if command_id is not None:
+            query = sa.select(t.executions).where(
+                _x.command_id == command_id, _x.site_id == site_id
             )
-            return str(incident.id)
+            execution = (await conn.execute(query)).first()
+        if execution is not None and execution.status == "pending":
+            await conn.execute(
+                sa.update(t.executions)
+                .where(_x.id == execution.id)
+                .values(
+                    status="succeeded" if success else "failed",
+                    error_message=error_message,
+                    artifacts=json.dumps(dict(artifacts or {})),
+                    finished_at=now,
+                )
+            )
+        if execution is not None and execution.incident_id is not None:
+            incident_q = sa.select(t.incidents).where(_i.id == execution.incident_id)
+        else:
+            incident_q = sa.select(t.incidents).where(
+                _i.site_id == site_id,
+                _i.hostname == hostname,
+                _i.check_type == check_type,
+                _i.resolved.is_(False),
+            )
+        incident = (await conn.execute(incident_q)).first()
+        if incident is None:
+            return None
+        if execution is not None:
+            await self._learn(conn, incident, execution.runbook_id, success, now)
+        if not healing_resolves(success, bool(incident.resolved)):
+            return None
+        await conn.execute(
+            sa.update(t.incidents)
+            .where(_i.id == incident.id, _i.resolved.is_(False))
+            .values(resolved=True, resolved_at=now, resolved_by="agent")
+        )
+        return str(incident.id)
 
     async def _learn(
         self, conn: Any, incident: Any, runbook_id: str, success: bool, now: float

@@ -17,6 +17,7 @@ these out in transactions; the routes never decide.
 | a candidate is decided once (409) | ``check_pending`` |
 | which runbook heals a check on a site of a given tier | ``heals`` |
 | escalations retried with doubling backoff until accepted or out of tries | ``next_attempt`` |
+| the agent channel's certificate is issued again under 30 days left | ``server_certificate_due`` |
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ __all__ = [
     "next_attempt",
     "pattern_key",
     "rate",
+    "server_certificate_due",
     "token_status",
 ]
 
@@ -74,6 +76,7 @@ SEVERITY = {
 }
 TIERS = ("monitor_only", "self_heal", "full_remediation")
 MAX_BACKOFF = 3600.0
+RENEW_BEFORE = 30 * 86_400.0
 
 
 def check_role(role: str, allowed: frozenset[Role]) -> None:
@@ -165,3 +168,11 @@ def next_attempt(attempts: int, now: float, backoff: float, max_attempts: int) -
         return None
     delay: float = min(backoff * 2 ** (attempts - 1), MAX_BACKOFF)
     return now + delay
+
+
+def server_certificate_due(
+    not_after: float, names: frozenset[str], wanted: frozenset[str], now: float
+) -> bool:
+    """Issue the listeners' certificate again? When under 30 days remain (or it
+    expired), or when it does not name every host the listeners answer as."""
+    return not_after - now < RENEW_BEFORE or not wanted <= names

@@ -15,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = [
     "agent_checks",
+    "agent_events",
     "agents",
     "candidates",
     "connectors",
+    "create_channel_tables",
     "create_tables",
     "enrollment_tokens",
     "escalations",
@@ -266,7 +268,25 @@ escalations = sa.Table(
     sa.Column("log", sa.Text, nullable=False),
 )
 
+agent_events = sa.Table(
+    # What the agent channel answered each event id an agent chose (drift events,
+    # healing results): a re-sent event gets the same answer and is not applied again.
+    "cp_agent_events",
+    metadata,
+    sa.Column("agent_id", sa.String(_ID), primary_key=True),
+    sa.Column("event_id", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # drift, healing
+    sa.Column("reply", sa.Text, nullable=False),  # JSON: the heal command sent, if any
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
 
 async def create_tables(conn: AsyncConnection) -> None:
     """Version 3: the compliance platform's tables."""
     await conn.run_sync(metadata.create_all)
+
+
+async def create_channel_tables(conn: AsyncConnection) -> None:
+    """Version 5: the agent channel's table of answered events (on a database
+    made at version 3 from these definitions, already there)."""
+    await conn.run_sync(lambda sync: agent_events.create(sync, checkfirst=True))
