@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import stat
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -32,13 +32,6 @@ from tests.compliance_support import BASE, PASSWORD
 from tests.gateway_server.agent_support import AgentWorld, agent_world
 
 
-async def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Until ``check()`` holds (bounded): for what the agent does in its own tasks."""
-    async with asyncio.timeout(timeout):
-        while not check():
-            await asyncio.sleep(0.01)
-
-
 def rest(world: AgentWorld) -> AsyncComplianceClient:
     return AsyncComplianceClient(
         BASE,
@@ -48,7 +41,9 @@ def rest(world: AgentWorld) -> AsyncComplianceClient:
     )
 
 
-async def new_token(client: AsyncComplianceClient, site_id: str, **body: int) -> EnrollmentTokenCreated:
+async def new_token(
+    client: AsyncComplianceClient, site_id: str, **body: int
+) -> EnrollmentTokenCreated:
     return await client.sites.create_enrollment_token(site_id, **body)  # type: ignore[arg-type]
 
 
@@ -103,9 +98,10 @@ async def test_enroll_drift_heal_resolved_seen_through_rest(tmp_path: Path) -> N
             )
             await agent.wait_acked(10)
             assert event_id not in agent.pending_events
-            await eventually(lambda: agent.healing_count == 1)
+            await agent.wait_idle(10)  # the heal command ran, its result acknowledged
+            assert agent.healing_count == 1
+            assert agent.drift_count == 2
             await agent.report_rmm([RMMAgent("ScreenConnect", "23.9", True, "ScreenConnect")])
-            await eventually(lambda: agent.drift_count == 2)
 
         assert [c.action for c in healed] == ["enable_firewall"]
         (incident,) = (await client.incidents.list(site_id=world.site_id)).items
@@ -155,7 +151,9 @@ async def test_renewal_a_new_key_and_the_stream_goes_on(tmp_path: Path) -> None:
     async with agent_world(tmp_path) as world, rest(world) as client:
         token = await new_token(client, world.site_id)
         agent = make_agent(world, tmp_path)
-        first = await agent.enroll(token.token, token.ca_fingerprint_sha256, ca_pem=token.ca_cert_pem)
+        first = await agent.enroll(
+            token.token, token.ca_fingerprint_sha256, ca_pem=token.ca_cert_pem
+        )
         async with running(agent):
             await agent.report_drift("patches", True)
             await agent.wait_acked(10)

@@ -79,7 +79,8 @@ class AsyncComplianceAgent:
         self._outbox = Outbox(self.config.max_pending)
         self._ledger = CommandLedger()
         self._handler: HealHandler | None = None
-        self._commands: asyncio.Queue[HealCommand] | None = None
+        self._commands: asyncio.Queue[HealCommand] = asyncio.Queue()
+        self._heals_open = 0  # commands taken whose result is not acknowledged yet
         self._changed = asyncio.Event()  # the outbox changed (an event queued or acked)
         self._stopping = asyncio.Event()
         self._connection = Connection(
@@ -209,6 +210,17 @@ class AsyncComplianceAgent:
 
         await asyncio.wait_for(drained(), timeout)
 
+    async def wait_idle(self, timeout: float | None = None) -> None:
+        """Until every drift event is acknowledged and every heal command received so
+        far has run and its result been acknowledged (TimeoutError after ``timeout``)."""
+
+        async def idle() -> None:
+            while len(self._outbox) or self._heals_open:
+                self._changed.clear()
+                await self._changed.wait()
+
+        await asyncio.wait_for(idle(), timeout)
+
     @property
     def pending_events(self) -> list[str]:
         """Event ids reported and not yet acknowledged, oldest first."""
@@ -250,7 +262,6 @@ class AsyncComplianceAgent:
         self.identity  # noqa: B018 - NotEnrolledError before anything starts
         stopping = self._stopping
         stopping.clear()
-        self._commands = asyncio.Queue()
         tasks = [
             asyncio.create_task(self._drift_loop(), name="drift"),
             asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
@@ -316,7 +327,13 @@ class AsyncComplianceAgent:
         writer = asyncio.create_task(self._write_events(call, sent))
         try:
             while True:
-                ack = await call.read()
+                try:
+                    ack = await call.read()
+                except asyncio.CancelledError:
+                    task = asyncio.current_task()
+                    if task is not None and task.cancelling():
+                        raise  # the agent is stopping
+                    raise _StreamEnded("the channel was closed") from None  # renewal
                 if ack is grpc.aio.EOF:  # the server ended the stream (an error raises)
                     raise _StreamEnded()
                 assert isinstance(ack, pb.DriftAck)
@@ -360,7 +377,7 @@ class AsyncComplianceAgent:
 
     def _dispatch(self, message: pb.HealCommand) -> None:
         if message.command_id and self._ledger.take(message.command_id):
-            assert self._commands is not None
+            self._heals_open += 1
             self._commands.put_nowait(HealCommand.from_proto(message))
 
     async def _heartbeat_loop(self) -> None:
@@ -376,7 +393,6 @@ class AsyncComplianceAgent:
             await self._sleep(self.config.heartbeat_interval)
 
     async def _heal_loop(self) -> None:
-        assert self._commands is not None
         while True:
             command = await self._commands.get()
             outcome = await run_handler(self._handler, command)
@@ -392,6 +408,8 @@ class AsyncComplianceAgent:
                 event_id=str(uuid.uuid4()),
             )
             await self._report_healing(result)
+            self._heals_open -= 1
+            self._changed.set()
 
     async def _report_healing(self, result: pb.HealingResult) -> None:
         """Sent until acknowledged; its event id makes a re-sent result count once."""

@@ -142,6 +142,9 @@ class ComplianceAgent:
     def wait_acked(self, timeout: float | None = None) -> None:
         self._call(self.agent.wait_acked(timeout))
 
+    def wait_idle(self, timeout: float | None = None) -> None:
+        self._call(self.agent.wait_idle(timeout))
+
     @property
     def pending_events(self) -> list[str]:
         """Event ids not yet acknowledged, oldest first (read on the agent's loop)."""
