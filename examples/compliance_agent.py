@@ -48,9 +48,8 @@ def main() -> None:
         if site is None:
             site = admin.sites.create(name=SITE, capability_tier="self_heal")
         token = admin.sites.create_enrollment_token(site.id, max_uses=1, expires_in_seconds=600)
-        print(
-            f"token {token.token_prefix}... for site {site.name}, CA {token.ca_fingerprint_sha256[:16]}..."
-        )
+        pin = token.ca_fingerprint_sha256
+        print(f"token {token.token_prefix}... for site {site.name}, CA {pin[:16]}...")
 
         state_dir = Path(tempfile.mkdtemp(prefix="compliance-agent-"))
         config = AgentConfig(
@@ -81,9 +80,8 @@ def main() -> None:
             agent.wait_idle(timeout=30)  # drift acknowledged, the heal ran and was reported
             agent.heartbeat()
             agent_id = agent.agent_id
-            print(
-                f"acknowledged: {agent.agent.drift_count} drift, {agent.agent.healing_count} healing"
-            )
+            counts = agent.agent.drift_count, agent.agent.healing_count
+            print(f"acknowledged: {counts[0]} drift, {counts[1]} healing")
 
         incident = admin.incidents.list(site_id=site.id, check_type="firewall").items[0]
         detail = admin.incidents.get(incident.id)
