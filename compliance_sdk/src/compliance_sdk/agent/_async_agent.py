@@ -33,8 +33,8 @@ from .._proto import compliance_pb2 as pb
 from .._proto import compliance_pb2_grpc as pb_grpc
 from . import _enrollment
 from ._config import AgentConfig
-from ._connection import Connection
-from ._errors import AgentRefusedError, NotEnrolledError
+from ._connection import Connection, closed_under_us
+from ._errors import AgentError, AgentRefusedError, NotEnrolledError
 from ._identity import AgentIdentity
 from ._models import HealCommand, HealHandler, RMMAgent, run_handler
 from ._rules import (
@@ -272,8 +272,13 @@ class AsyncComplianceAgent:
         try:
             done, _ = await asyncio.wait([*tasks, stop_waiter], return_when=asyncio.FIRST_COMPLETED)
             for task in done:
-                if task is not stop_waiter and task.exception():
-                    raise task.exception()  # type: ignore[misc]
+                if task is stop_waiter:
+                    continue
+                if task.cancelled():
+                    raise AgentError(f"the {task.get_name()} loop was cancelled")
+                error = task.exception()
+                if error is not None:
+                    raise error
         finally:
             for task in [*tasks, stop_waiter]:
                 task.cancel()
@@ -330,8 +335,7 @@ class AsyncComplianceAgent:
                 try:
                     ack = await call.read()
                 except asyncio.CancelledError:
-                    task = asyncio.current_task()
-                    if task is not None and task.cancelling():
+                    if not closed_under_us():
                         raise  # the agent is stopping
                     raise _StreamEnded("the channel was closed") from None  # renewal
                 if ack is grpc.aio.EOF:  # the server ended the stream (an error raises)

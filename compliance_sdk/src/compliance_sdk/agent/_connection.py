@@ -7,6 +7,7 @@ once every address failed, discovery runs again (DNS may have changed).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
@@ -31,10 +32,17 @@ from ._rules import (
     stream_failure,
 )
 
-__all__ = ["Connection"]
+__all__ = ["Connection", "closed_under_us"]
 
 _log = logging.getLogger("compliance_sdk.agent")
 T = TypeVar("T")
+
+
+def closed_under_us() -> bool:
+    """Whether a CancelledError came from grpc (the call's channel was closed, as
+    renewal does) rather than from cancelling the task that waits on it."""
+    task = asyncio.current_task()
+    return task is not None and not task.cancelling()
 
 
 class Connection:
@@ -121,6 +129,10 @@ class Connection:
         while True:
             try:
                 return await call(await self.stub())
+            except asyncio.CancelledError:
+                if not closed_under_us():
+                    raise  # the caller is being cancelled
+                # the channel was closed under the call (a renewal): a new one is ready
             except grpc.aio.AioRpcError as exc:
                 attempt += 1
                 failure = stream_failure(exc.code())
