@@ -183,13 +183,15 @@ async def agent_world(
 def drift_event(
     agent: Agent, event_id: str, check: str = "firewall", passed: bool = False, **extra: Any
 ) -> pb.DriftEvent:
-    return pb.DriftEvent(
-        agent_id=agent.agent_id,
-        hostname="PC-1",
-        check_type=check,
-        passed=passed,
-        expected="on",
-        actual="off",
-        event_id=event_id,
+    """A drift event of ``agent`` (host PC-1, firewall off unless told otherwise)."""
+    fields: dict[str, Any] = {
+        "agent_id": agent.agent_id,
+        "hostname": "PC-1",
+        "check_type": check,
+        "passed": passed,
+        "expected": "on",
+        "actual": "off",
+        "event_id": event_id,
         **extra,
-    )
+    }
+    return pb.DriftEvent(**fields)

@@ -4,14 +4,25 @@ read back through the contract-checked client."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import json
+import socket
+import ssl
 import uuid
 from pathlib import Path
 
+import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from gateway_server import _cli
 from gateway_server.compliance._proto import compliance_pb2 as pb
-from tests.gateway_server.agent_support import agent_world, drift_event
+from gateway_server.compliance._rules import server_certificate_due
+from tests.compliance_support import Partner, running_platform
+from tests.gateway_server.agent_support import GRPC, AgentWorld, agent_world, csr_for, drift_event
 
 
 def _cert(pem: bytes) -> x509.Certificate:
@@ -83,3 +94,282 @@ async def test_drift_acked_and_healed_then_resolved_seen_through_rest(tmp_path: 
         r = await world.platform.call("GET", f"/api/incidents/{incident['id']}", as_user=admin)
         assert r.json()["resolved"] is True
         assert r.json()["resolved_by"] == "agent"
+
+
+async def test_enrollment_without_a_csr_returns_a_key_made_once(tmp_path: Path) -> None:
+    async with agent_world(tmp_path) as world:
+        response = await world.stub("enrollment").Register(
+            pb.RegisterRequest(
+                hostname="PC-2", enrollment_token=world.token, needs_certificates=True
+            ),
+            timeout=10,
+        )
+        key = serialization.load_pem_private_key(response.agent_key_pem, None)
+        assert isinstance(key, ec.EllipticCurvePrivateKey)
+        assert isinstance(key.curve, ec.SECP256R1)
+        cert = _cert(response.agent_cert_pem)
+        assert cert.public_key() == key.public_key()
+        stub = world.stub("agent", response.agent_key_pem, response.agent_cert_pem)
+        beat = await stub.Heartbeat(pb.HeartbeatRequest(agent_id=response.agent_id), timeout=10)
+        assert beat.acknowledged
+        # the key is not kept: the data directory holds the CA's and the server's only
+        keys = sorted(p.name for p in (tmp_path / "data").rglob("*.key"))
+        assert keys == ["agent-ca.key", "server.key"]
+
+
+async def test_a_resent_event_is_acked_again_and_applied_once(tmp_path: Path) -> None:
+    async with agent_world(tmp_path) as world:
+        agent = await world.enroll()
+        first = [a async for a in agent.stub.ReportDrift(iter([drift_event(agent, "e-1")]))]
+        again = [
+            a
+            async for a in agent.stub.ReportDrift(
+                iter([drift_event(agent, "e-1"), drift_event(agent, "e-1")])
+            )
+        ]
+        assert [a.event_id for a in again] == ["e-1", "e-1"]
+        # the same answer, the same command: the agent may have missed the first ack
+        assert all(a.heal_command == first[0].heal_command for a in again)
+        admin = world.partner.users["admin"]
+        r = await world.platform.call(
+            "GET", "/api/incidents", params={"site_id": world.site_id}, as_user=admin
+        )
+        (incident,) = r.json()["items"]
+        row, _ = await world.platform.api.incidents.get(world.partner.id, incident["id"])
+        assert row.occurrences == 1  # (not in the REST view)
+        r = await world.platform.call(
+            "GET",
+            f"/api/runbooks/{first[0].heal_command.params['runbook_id']}/executions",
+            as_user=admin,
+        )
+        assert r.json()["total"] == 1
+        result = pb.HealingResult(
+            agent_id=agent.agent_id,
+            check_type="firewall",
+            success=True,
+            command_id=first[0].heal_command.command_id,
+            event_id="h-1",
+        )
+        for _ in range(3):
+            assert (await agent.stub.ReportHealing(result, timeout=10)).received
+        result.event_id = "h-2"  # a new id for a command already answered: acked, not recorded
+        assert (await agent.stub.ReportHealing(result, timeout=10)).received
+        r = await world.platform.call("GET", "/api/learning/candidates", as_user=admin)
+        assert r.json()["total"] == 0
+        # a new failure after the resolution opens a new incident: a new event id
+        more = [a async for a in agent.stub.ReportDrift(iter([drift_event(agent, "e-2")]))]
+        assert more[0].heal_command.command_id != first[0].heal_command.command_id
+
+
+async def test_events_without_an_id_get_one_from_the_server(tmp_path: Path) -> None:
+    async with agent_world(tmp_path) as world:
+        agent = await world.enroll()
+        events = [drift_event(agent, "", passed=True), drift_event(agent, "", passed=True)]
+        acks = [a async for a in agent.stub.ReportDrift(iter(events), timeout=10)]
+        ids = [a.event_id for a in acks]
+        assert all(uuid.UUID(i) for i in ids)
+        assert ids[0] != ids[1]
+
+
+async def test_a_monitor_only_site_gets_no_heal_command(tmp_path: Path) -> None:
+    async with agent_world(tmp_path, tier="monitor_only") as world:
+        agent = await world.enroll()
+        acks = [a async for a in agent.stub.ReportDrift(iter([drift_event(agent, "e-1")]))]
+        assert acks[0].received
+        assert not acks[0].HasField("heal_command")
+        # a disruptive runbook (bitlocker) is not sent to a self_heal site either
+        assert agent.response.capability_tier == pb.MONITOR_ONLY
+
+
+async def test_a_disruptive_runbook_waits_for_full_remediation(tmp_path: Path) -> None:
+    async with agent_world(tmp_path, tier="self_heal") as world:
+        agent = await world.enroll()
+        event = drift_event(agent, "e-1", check="bitlocker")
+        acks = [a async for a in agent.stub.ReportDrift(iter([event]))]
+        assert not acks[0].HasField("heal_command")
+    async with agent_world(tmp_path / "full", tier="full_remediation") as world:
+        agent = await world.enroll()
+        event = drift_event(agent, "e-1", check="bitlocker")
+        acks = [a async for a in agent.stub.ReportDrift(iter([event]))]
+        assert acks[0].heal_command.action == "enable_bitlocker"
+
+
+async def test_heartbeat_records_the_check_in_and_returns_unanswered_commands(
+    tmp_path: Path,
+) -> None:
+    async with agent_world(tmp_path) as world:
+        agent = await world.enroll()
+        acks = [a async for a in agent.stub.ReportDrift(iter([drift_event(agent, "e-1")]))]
+        command = acks[0].heal_command
+        world.platform.clock.advance(60)
+        beat = await agent.stub.Heartbeat(
+            pb.HeartbeatRequest(
+                agent_id=agent.agent_id, drift_count=4, healing_count=1, agent_version="0.3.1"
+            ),
+            timeout=10,
+        )
+        assert [c.command_id for c in beat.pending_commands] == [command.command_id]
+        assert beat.pending_commands[0] == command
+        r = await world.platform.call(
+            "GET", f"/api/fleet/agents/{agent.agent_id}", as_user=world.partner.users["viewer"]
+        )
+        body = r.json()
+        assert body["agent_version"] == "0.3.1"
+        assert body["drift_count"] == 4
+        assert body["status"] == "online"
+        await agent.stub.ReportHealing(
+            pb.HealingResult(
+                agent_id=agent.agent_id,
+                check_type="firewall",
+                success=False,
+                command_id=command.command_id,
+                error_message="access denied",
+            ),
+            timeout=10,
+        )
+        beat = await agent.stub.Heartbeat(pb.HeartbeatRequest(), timeout=10)
+        assert list(beat.pending_commands) == []
+
+
+async def test_rmm_status_is_shown_in_the_fleet_view(tmp_path: Path) -> None:
+    async with agent_world(tmp_path) as world:
+        agent = await world.enroll()
+        report = pb.RMMStatusReport(
+            agent_id=agent.agent_id,
+            hostname="PC-1",
+            detected_agents=[
+                pb.RMMAgent(
+                    name="ConnectWise Automate",
+                    version="2023.11",
+                    running=True,
+                    service_name="LTService",
+                ),
+            ],
+        )
+        assert (await agent.stub.ReportRMMStatus(report, timeout=10)).received
+        r = await world.platform.call(
+            "GET", f"/api/fleet/agents/{agent.agent_id}", as_user=world.partner.users["viewer"]
+        )
+        assert r.json()["rmm"]["agents"] == [
+            {
+                "name": "ConnectWise Automate",
+                "version": "2023.11",
+                "running": True,
+                "service_name": "LTService",
+            }
+        ]
+
+
+async def test_register_on_the_agent_listener_renews_the_callers_certificate(
+    tmp_path: Path,
+) -> None:
+    async with agent_world(tmp_path) as world:
+        agent = await world.enroll()
+        world.platform.clock.advance(300 * 86_400)
+        key = ec.generate_private_key(ec.SECP256R1())
+        response = await agent.stub.Register(
+            pb.RegisterRequest(hostname="PC-1", csr_pem=csr_for(key, "other-name")),
+            timeout=10,
+        )
+        assert response.agent_id == agent.agent_id
+        cert = _cert(response.agent_cert_pem)
+        assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == agent.agent_id
+        assert cert.public_key() == key.public_key()
+        assert response.certificate_expires_at > agent.response.certificate_expires_at
+        r = await world.platform.call(
+            "GET", f"/api/fleet/agents/{agent.agent_id}", as_user=world.partner.users["viewer"]
+        )
+        expires = r.json()["certificate_expires_at"]
+        assert dt.datetime.fromisoformat(expires).timestamp() == pytest.approx(
+            response.certificate_expires_at, abs=1
+        )
+        # without a CSR: the config again, no certificate
+        plain = await agent.stub.Register(pb.RegisterRequest(), timeout=10)
+        assert plain.agent_cert_pem == b""
+        assert plain.check_interval_seconds == 300
+
+
+def _served_certificate(port: int) -> x509.Certificate:
+    """The certificate the enrollment listener presents in a TLS handshake (not
+    verified here: one issued at a clock moved ahead is not valid yet)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.set_alpn_protocols(["h2"])
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
+        der = tls.getpeercert(binary_form=True)
+    assert der is not None
+    return x509.load_der_x509_certificate(der)
+
+
+async def test_the_server_certificate_is_renewed_under_thirty_days_without_a_restart(
+    tmp_path: Path,
+) -> None:
+    async with agent_world(tmp_path) as world:
+        port = world.ports["enrollment"]
+        first = await asyncio.to_thread(_served_certificate, port)
+        names = first.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        assert set(names.get_values_for_type(x509.DNSName)) == {"localhost"}
+        assert {str(a) for a in names.get_values_for_type(x509.IPAddress)} == {"127.0.0.1"}
+        world.platform.clock.advance(300 * 86_400)  # 65 days left: kept
+        same = await asyncio.to_thread(_served_certificate, port)
+        assert same.serial_number == first.serial_number
+        world.platform.clock.advance(40 * 86_400)  # 25 days left: a new one
+        await asyncio.to_thread(_served_certificate, port)  # asks for it
+        renewed = await asyncio.to_thread(_served_certificate, port)
+        assert renewed.serial_number != first.serial_number
+        assert renewed.not_valid_after_utc > first.not_valid_after_utc
+        renewed.verify_directly_issued_by(x509.load_pem_x509_certificate(world.ca_pem))
+        assert renewed.extensions.get_extension_for_class(x509.SubjectAlternativeName) == (
+            first.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        )
+        # kept in the data directory for the next start
+        kept = x509.load_pem_x509_certificate((tmp_path / "data/agent-ca/server.pem").read_bytes())
+        assert kept.serial_number == renewed.serial_number
+
+
+def test_the_server_certificate_renewal_decision() -> None:
+    day = 86_400.0
+    names = frozenset({"localhost", "127.0.0.1"})
+    assert not server_certificate_due(100 * day, names, names, 0)
+    assert not server_certificate_due(30 * day, names, names, 0)
+    assert server_certificate_due(30 * day - 1, names, names, 0)
+    assert server_certificate_due(10 * day, names, names, 20 * day)  # expired
+    assert server_certificate_due(100 * day, names, names | {"agents.example"}, 0)
+    assert not server_certificate_due(100 * day, names | {"old"}, names, 0)
+
+
+def test_the_cli_makes_an_enrollment_token_an_agent_enrolls_with(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def setup() -> tuple[Partner, str]:
+        async with running_platform(tmp_path) as platform:
+            partner = await platform.partner("alpha")
+            return partner, await platform.site(partner, "Alpha Clinic")
+
+    partner, site_id = asyncio.run(setup())
+    data = str(tmp_path / "data")
+    argv = ["enrollment-token", "--data-dir", data, "--max-uses", "1", "--site", "alpha clinic"]
+    assert _cli.main(argv) == 0
+    made = json.loads(capsys.readouterr().out)
+    assert made["site_id"] == site_id
+    assert made["token"].startswith("cet_")
+    assert made["max_uses"] == 1
+    with pytest.raises(SystemExit, match="Site not found"):
+        _cli.main(["enrollment-token", "--data-dir", data, "--site", "Nowhere"])
+    with pytest.raises(SystemExit, match=r"--expires-in"):
+        _cli.main(["enrollment-token", "--data-dir", data, "--site", site_id, "--expires-in", "5"])
+
+    async def enroll() -> pb.RegisterResponse:
+        async with running_platform(tmp_path, **GRPC) as platform:
+            ca = made["ca_cert_pem"].encode()
+            world = AgentWorld(platform, partner, site_id, made["token"], ca)
+            try:
+                return (await world.enroll()).response
+            finally:
+                await world.close()
+
+    assert asyncio.run(enroll()).site_id == site_id

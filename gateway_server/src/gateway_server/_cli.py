@@ -1,4 +1,5 @@
-"""``gateway-server``: serve, demo, provision, mint-customer-token, create-user.
+"""``gateway-server``: serve, demo, provision, mint-customer-token, create-user,
+enrollment-token.
 
 Every setting of :class:`Settings` is a flag (``--max-claims 8``), built from
 the class itself; a flag wins over its ``GATEWAY_*`` environment variable,
@@ -28,7 +29,7 @@ from ._errors import DomainError
 from ._schema import upgrade
 from ._services import Services
 from ._settings import Settings
-from .compliance import Compliance, seed_demo
+from .compliance import Compliance, enrollment_token, seed_demo
 from .device_gateway import DeviceGateway, customer_verifier
 from .edge import RedactSecrets, with_deadlines
 from .emulators import environment
@@ -236,6 +237,18 @@ def _password(from_stdin: bool) -> str:
     return first
 
 
+async def _enrollment_token(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    services = Services.create(settings)
+    services.prepare_storage()
+    await upgrade(services.database.engine)
+    try:
+        return await enrollment_token(
+            Compliance(services), args.site, args.expires_in, args.max_uses, args.description
+        )
+    finally:
+        await services.database.close()
+
+
 async def _provision(settings: Settings, customer: str, device_id: str, name: str | None) -> Any:
     services, gateway = await _with_gateway(settings)
     try:
@@ -285,6 +298,18 @@ def _parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     _add_settings(user, _USERS)
+
+    token = sub.add_parser(
+        "enrollment-token",
+        help="create a compliance agent enrollment token for a site (printed once, as JSON)",
+    )
+    token.add_argument("--site", required=True, help="the site's id, or its name if unique")
+    token.add_argument(
+        "--expires-in", type=int, default=86_400, help="seconds, 300 to 2592000 (default a day)"
+    )
+    token.add_argument("--max-uses", type=int, default=None, help="agents it may enroll")
+    token.add_argument("--description", default=None)
+    _add_settings(token, ("data_dir", "database_url"))
     return parser
 
 
@@ -349,6 +374,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         except DomainError as exc:
             raise SystemExit(f"gateway-server: {exc.message}") from None
         print(json.dumps(created))
+        return 0
+    if args.command == "enrollment-token":
+        if not 300 <= args.expires_in <= 2_592_000 or (args.max_uses or 1) < 1:
+            raise SystemExit("gateway-server: --expires-in 300..2592000, --max-uses 1 or more")
+        try:
+            made = asyncio.run(_enrollment_token(_settings(args), args))
+        except DomainError as exc:
+            raise SystemExit(f"gateway-server: {exc.message}") from None
+        except ValueError as exc:
+            raise SystemExit(f"gateway-server: {exc}") from None
+        print(json.dumps(made))
         return 0
     return 2
 

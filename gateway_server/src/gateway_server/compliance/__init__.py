@@ -16,7 +16,11 @@ Where things happen:
   ``_integrations.py`` (connectors, OAuth; ``_providers.py`` the
   providers' endpoints), ``_escalations.py`` (notifications and delivery);
 - ``_auth.py``: who is calling (sessions, roles) and login limits;
-  ``_ca.py``: the agent CA;
+  ``_ca.py``: the agent CA (agent and server certificates);
+- the agent channel (gRPC, issue 19): ``_messages.py`` each message checked
+  (I/O-free), ``_channel.py`` its transactions, ``_grpc.py`` the servicers,
+  ``_listeners.py`` the two listeners and their certificate; ``_proto/`` the
+  generated stubs (``tools/gen_proto.py``); ``_admin.py`` the CLI's tokens;
 - ``_views.py``: rows to wire JSON; ``_schemas.py``: request bodies;
   ``_parsing.py``: bodies, queries and path ids, every failing field listed;
   ``_errors.py``: the codes and the error format;
@@ -26,6 +30,7 @@ Where things happen:
 - ``_api.py``: all of it assembled over the server's shared services.
 """
 
+from ._admin import enrollment_token
 from ._api import CONTRACT, Compliance
 from ._demo import seed_demo
 from ._incidents import DriftOutcome, IncidentService
@@ -41,6 +46,7 @@ __all__ = [
     "Role",
     "create_channel_tables",
     "create_tables",
+    "enrollment_token",
     "seed_demo",
     "seed_library",
 ]
