@@ -6,6 +6,7 @@ occurrence count, read through the REST client, is the number of events."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -83,3 +84,39 @@ def test_the_stream_survives_a_killed_server_with_nothing_lost_or_doubled(
         seen = client.fleet.agent(agent_id)
         assert seen.drift_count == 50
         assert seen.last_checkin is not None
+
+
+def test_the_cli_enrolls_then_runs_a_plugin(server: ServerProcess, tmp_path: Path) -> None:
+    enrollment_port = server.extra[server.extra.index("--grpc-enrollment-port") + 1]
+    with ComplianceClient(server.url, username="ops-admin", password=PASSWORD) as client:
+        site = client.sites.create(name="CLI Clinic", capability_tier="self_heal")
+        token = client.sites.create_enrollment_token(site.id)
+        ca_file = tmp_path / "ca.pem"
+        ca_file.write_text(token.ca_cert_pem)
+        config = tmp_path / "agent.toml"
+        config.write_text(
+            f'state_dir = "{tmp_path / "state"}"\nhostname = "CLI-PC"\n'
+            f'enrollment_addr = "127.0.0.1:{enrollment_port}"\n'
+        )
+        cli = [sys.executable, "-m", "compliance_sdk.agent._cli"]
+        env = {**os.environ, "COMPLIANCE_AGENT_CONFIG": str(config)}
+        env.pop("COMPLIANCE_ENROLLMENT_TOKEN", None)
+        enrolled = subprocess.run(
+            [*cli, "enroll", "--ca-fingerprint", token.ca_fingerprint_sha256,
+             "--ca-file", str(ca_file)],
+            input=token.token + "\n", env=env, text=True, capture_output=True, timeout=60,
+            check=False,
+        )  # fmt: skip
+        assert enrolled.returncode == 0, enrolled.stderr
+        assert enrolled.stdout.startswith("enrolled: agent ")
+        assert token.token not in enrolled.stdout + enrolled.stderr
+        ran = subprocess.run(
+            [*cli, "run", "--plugin", "tests.compliance_sdk.agent_plugin:start",
+             "--heartbeat-interval", "0.5"],
+            env=env, text=True, capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert ran.returncode == 0, ran.stderr
+        assert "plugin: 1 drift, 1 healing" in ran.stdout
+        (incident,) = client.incidents.list(site_id=site.id).items
+        assert incident.hostname == "CLI-PC"
+        assert incident.resolved
