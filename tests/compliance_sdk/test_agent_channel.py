@@ -19,6 +19,7 @@ from compliance_sdk import AsyncComplianceClient, EnrollmentTokenCreated
 from compliance_sdk._proto import compliance_pb2 as pb
 from compliance_sdk.agent import (
     AgentConfig,
+    AgentIdentity,
     AgentRefusedError,
     AsyncComplianceAgent,
     EnrollmentError,
@@ -29,6 +30,7 @@ from compliance_sdk.agent import (
 )
 from compliance_sdk.agent._channel import mtls_channel, stub
 from compliance_sdk.agent._identity import fingerprint
+from sdk_core import AsyncSleep
 from tests.compliance_sdk.agent_support import make_ca
 from tests.compliance_support import BASE, PASSWORD
 from tests.gateway_server.agent_support import AgentWorld, agent_world
@@ -49,7 +51,9 @@ async def new_token(
     return await client.sites.create_enrollment_token(site_id, **body)  # type: ignore[arg-type]
 
 
-def make_agent(world: AgentWorld, tmp_path: Path, **config: object) -> AsyncComplianceAgent:
+def make_agent(
+    world: AgentWorld, tmp_path: Path, sleep: AsyncSleep = asyncio.sleep, **config: object
+) -> AsyncComplianceAgent:
     values: dict[str, object] = {
         "state_dir": tmp_path / "agent",
         "hostname": "PC-1",
@@ -57,7 +61,16 @@ def make_agent(world: AgentWorld, tmp_path: Path, **config: object) -> AsyncComp
         "heartbeat_interval": 0.2,
         **config,
     }
-    return AsyncComplianceAgent(AgentConfig(**values), environ={})  # type: ignore[arg-type]
+    return AsyncComplianceAgent(AgentConfig(**values), environ={}, sleep=sleep)  # type: ignore[arg-type]
+
+
+async def enrolled(
+    world: AgentWorld, client: AsyncComplianceClient, agent: AsyncComplianceAgent
+) -> AgentIdentity:
+    """``agent`` enrolled with a new token of the world's site, as an admin hands it
+    over: the token, the CA's fingerprint and its PEM."""
+    token = await new_token(client, world.site_id)
+    return await agent.enroll(token.token, token.ca_fingerprint_sha256, ca_pem=token.ca_cert_pem)
 
 
 @contextlib.asynccontextmanager
@@ -73,11 +86,8 @@ async def running(agent: AsyncComplianceAgent) -> AsyncIterator[asyncio.Task[Non
 
 async def test_enroll_drift_heal_resolved_seen_through_rest(tmp_path: Path) -> None:
     async with agent_world(tmp_path) as world, rest(world) as client:
-        token = await new_token(client, world.site_id)
         agent = make_agent(world, tmp_path)
-        identity = await agent.enroll(
-            token.token, token.ca_fingerprint_sha256, ca_pem=token.ca_cert_pem
-        )
+        identity = await enrolled(world, client, agent)
         assert identity.state.site_id == world.site_id
         assert identity.state.agent_address == f"127.0.0.1:{world.ports['agent']}"
         assert identity.state.capability_tier == "SELF_HEAL"
@@ -151,11 +161,8 @@ async def test_refused_tokens_save_nothing(tmp_path: Path) -> None:
 
 async def test_renewal_a_new_key_and_the_stream_goes_on(tmp_path: Path) -> None:
     async with agent_world(tmp_path) as world, rest(world) as client:
-        token = await new_token(client, world.site_id)
         agent = make_agent(world, tmp_path)
-        first = await agent.enroll(
-            token.token, token.ca_fingerprint_sha256, ca_pem=token.ca_cert_pem
-        )
+        first = await enrolled(world, client, agent)
         async with running(agent):
             await agent.report_drift("patches", True)
             await agent.wait_acked(10)
@@ -174,9 +181,8 @@ async def test_renewal_a_new_key_and_the_stream_goes_on(tmp_path: Path) -> None:
 
 async def test_a_revoked_agent_stops(tmp_path: Path) -> None:
     async with agent_world(tmp_path) as world, rest(world) as client:
-        token = await new_token(client, world.site_id)
         agent = make_agent(world, tmp_path)
-        await agent.enroll(token.token, token.ca_fingerprint_sha256, ca_pem=token.ca_cert_pem)
+        await enrolled(world, client, agent)
         await client.fleet.revoke_agent(agent.agent_id)
         await agent.report_drift("firewall", False)
         with pytest.raises(AgentRefusedError) as info:
@@ -187,11 +193,8 @@ async def test_a_revoked_agent_stops(tmp_path: Path) -> None:
 
 async def test_a_heal_command_whose_ack_was_lost_comes_with_a_heartbeat(tmp_path: Path) -> None:
     async with agent_world(tmp_path) as world, rest(world) as client:
-        token = await new_token(client, world.site_id)
         agent = make_agent(world, tmp_path, heartbeat_interval=3600)
-        identity = await agent.enroll(
-            token.token, token.ca_fingerprint_sha256, ca_pem=token.ca_cert_pem
-        )
+        identity = await enrolled(world, client, agent)
         # the drift reaches the server, but its ack (with the command) never reaches the agent
         event = pb.DriftEvent(
             agent_id=agent.agent_id, hostname="PC-1", check_type="firewall", event_id="lost-ack"
@@ -233,16 +236,8 @@ async def test_the_renewal_loop_renews_when_its_time_comes(tmp_path: Path) -> No
             await asyncio.Event().wait()
 
     async with agent_world(tmp_path) as world, rest(world) as client:
-        token = await new_token(client, world.site_id)
-        config = AgentConfig(
-            state_dir=tmp_path / "agent",
-            hostname="PC-1",
-            enrollment_addr=f"127.0.0.1:{world.ports['enrollment']}",
-        )
-        agent = AsyncComplianceAgent(config, environ={}, sleep=sleep)
-        first = await agent.enroll(
-            token.token, token.ca_fingerprint_sha256, ca_pem=token.ca_cert_pem
-        )
+        agent = make_agent(world, tmp_path, sleep=sleep)
+        first = await enrolled(world, client, agent)
         async with running(agent):
             await asyncio.wait_for(back.wait(), 10)
             await agent.report_drift("screenlock", True)

@@ -9,6 +9,7 @@ SRV record" (an empty list), so discovery falls through to
 from __future__ import annotations
 
 import logging
+from typing import TypeVar
 
 import dns.asyncresolver
 import dns.exception
@@ -22,23 +23,22 @@ __all__ = ["SRV_SERVICE", "asrv_targets", "srv_name", "srv_targets"]
 SRV_SERVICE = "_osiris-grpc._tcp"
 _LOOKUP_ERRORS = (dns.exception.DNSException,)
 _log = logging.getLogger("compliance_sdk.agent")
+R = TypeVar("R", dns.resolver.Resolver, dns.asyncresolver.Resolver)
 
 
 def srv_name(domain: str) -> str:
     return f"{SRV_SERVICE}.{domain.strip().rstrip('.')}."
 
 
-def _configure(
-    resolver: dns.resolver.Resolver | dns.asyncresolver.Resolver,
-    nameservers: list[str] | None,
-    port: int | None,
-    timeout: float,
-) -> None:
+def _resolver(kind: type[R], nameservers: list[str] | None, port: int | None, timeout: float) -> R:
+    """A resolver of ``kind`` (sync or async): the system's, or the given servers."""
+    resolver = kind(configure=not nameservers)
     if nameservers:
         resolver.nameservers = list(nameservers)
     if port:
         resolver.port = port
     resolver.lifetime = timeout
+    return resolver
 
 
 def _targets(answer: dns.resolver.Answer) -> list[SrvTarget]:
@@ -47,6 +47,11 @@ def _targets(answer: dns.resolver.Answer) -> list[SrvTarget]:
         assert isinstance(rdata, dns.rdtypes.IN.SRV.SRV)
         out.append(SrvTarget(rdata.priority, rdata.weight, rdata.port, rdata.target.to_text()))
     return out
+
+
+def _none(domain: str, exc: Exception) -> list[SrvTarget]:
+    _log.info("no SRV record %s: %s", srv_name(domain), type(exc).__name__)
+    return []
 
 
 def srv_targets(
@@ -59,13 +64,11 @@ def srv_targets(
     """The SRV records of ``_osiris-grpc._tcp.<domain>``; [] when there are none."""
     if not domain:
         return []
-    resolver = dns.resolver.Resolver(configure=not nameservers)
-    _configure(resolver, nameservers, port, timeout)
+    resolver = _resolver(dns.resolver.Resolver, nameservers, port, timeout)
     try:
         return _targets(resolver.resolve(srv_name(domain), "SRV"))
     except _LOOKUP_ERRORS as exc:
-        _log.info("no SRV record %s: %s", srv_name(domain), type(exc).__name__)
-        return []
+        return _none(domain, exc)
 
 
 async def asrv_targets(
@@ -78,10 +81,8 @@ async def asrv_targets(
     """:func:`srv_targets`, awaited."""
     if not domain:
         return []
-    resolver = dns.asyncresolver.Resolver(configure=not nameservers)
-    _configure(resolver, nameservers, port, timeout)
+    resolver = _resolver(dns.asyncresolver.Resolver, nameservers, port, timeout)
     try:
         return _targets(await resolver.resolve(srv_name(domain), "SRV"))
     except _LOOKUP_ERRORS as exc:
-        _log.info("no SRV record %s: %s", srv_name(domain), type(exc).__name__)
-        return []
+        return _none(domain, exc)
