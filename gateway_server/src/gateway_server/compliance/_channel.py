@@ -24,10 +24,11 @@ from ._ca import Issued
 from ._fleet import FleetStore
 from ._incidents import IncidentService
 from ._messages import Drift, Enrollment, Healing, Heartbeat
+from ._sql import AGENT_CALLER, EVENT_REMEMBER, EVENT_SEEN, EXECUTION_PENDING
 
 __all__ = ["AgentGone", "Channel", "Command", "Enrolled", "TokenRefused", "command_of"]
 
-_a, _e, _x, _v = t.agents.c, t.enrollment_tokens.c, t.executions.c, t.agent_events.c
+_a, _e, _x = t.agents.c, t.enrollment_tokens.c, t.executions.c
 
 
 class TokenRefused(PermissionError):
@@ -59,13 +60,27 @@ def command_of(command_id: str, check_type: str, runbook_id: str, steps_json: st
     return Command(command_id, check_type, str(steps[0].get("action", "")), params)
 
 
+_NO_COMMAND = json.dumps({"command": None})
+
+
 def _command_json(command: Command | None) -> str:
-    return json.dumps({"command": None if command is None else attrs.asdict(command)})
+    if command is None:
+        return _NO_COMMAND
+    return json.dumps({"command": attrs.asdict(command)})
 
 
 def _command_from(reply: str) -> Command | None:
     data = json.loads(reply).get("command")
     return None if data is None else Command(**data)
+
+
+@attrs.frozen
+class _Site:
+    """What the channel needs of an agent's site."""
+
+    id: str
+    partner_id: str
+    capability_tier: str
 
 
 @attrs.frozen
@@ -132,10 +147,11 @@ class Channel:
         return Enrolled(agent_id, site_id, site.capability_tier, issued)
 
     async def _live(self, conn: Any, agent_id: str) -> tuple[Any, Any]:
-        agent = (await conn.execute(sa.select(t.agents).where(_a.id == agent_id))).first()
-        if agent is None or agent.revoked_at is not None:
+        """The agent and its site (``id``, ``partner_id``, ``capability_tier``)."""
+        row = (await conn.execute(AGENT_CALLER, {"p_agent_id": agent_id})).first()
+        if row is None or row.revoked_at is not None or row.site is None:
             raise AgentGone("this agent is revoked")
-        return agent, await self.service.site_in(conn, agent.site_id)
+        return row, _Site(row.site, row.partner_id, row.capability_tier)
 
     async def caller(self, agent_id: str) -> tuple[Any, Any]:
         """The agent (and its site) a certificate names; AgentGone if revoked."""
@@ -155,34 +171,27 @@ class Channel:
     async def _seen(self, conn: Any, agent_id: str, event_id: str) -> str | None:
         if not event_id:
             return None
-        query = sa.select(_v.reply).where(_v.agent_id == agent_id, _v.event_id == event_id)
-        reply: str | None = (await conn.execute(query)).scalar()
+        params = {"p_agent_id": agent_id, "p_event_id": event_id}
+        reply: str | None = (await conn.execute(EVENT_SEEN, params)).scalar()
         return reply
 
     async def _remember(
         self, conn: Any, agent_id: str, event_id: str, kind: str, reply: str
     ) -> None:
         if event_id:
-            await conn.execute(
-                sa.insert(t.agent_events).values(
-                    agent_id=agent_id,
-                    event_id=event_id,
-                    kind=kind,
-                    reply=reply,
-                    created_at=self.now(),
-                )
-            )
+            params = {"p_agent_id": agent_id, "p_event_id": event_id, "p_kind": kind}
+            await conn.execute(EVENT_REMEMBER, {**params, "p_reply": reply, "p_now": self.now()})
 
     async def _heal(
         self, conn: Any, agent: Any, site: Any, incident_id: str, check: str
     ) -> Command | None:
         """A heal command for the incident, when the tier and a runbook allow one
         and none is pending for it already (a repeated failure sends no second)."""
+        pending = {"p_incident_id": incident_id}
+        if (await conn.execute(EXECUTION_PENDING, pending)).first() is not None:
+            return None
         runbook = await self.service.runbook_in(conn, site, check)
         if runbook is None:
-            return None
-        pending = sa.select(_x.id).where(_x.incident_id == incident_id, _x.status == "pending")
-        if (await conn.execute(pending.limit(1))).first() is not None:
             return None
         command_id = str(uuid.uuid4())
         await self.service.start_execution_in(conn, incident_id, runbook.id, command_id, agent.id)

@@ -32,7 +32,7 @@ from ._rules import (
     learns_from,
     pattern_key,
 )
-from ._sql import incident_page, owned_site
+from ._sql import CHECK_FORGET, CHECK_RECORD, INCIDENT_OPEN, incident_page, owned_site
 
 __all__ = ["DriftOutcome", "IncidentService", "IncidentStore"]
 
@@ -166,27 +166,16 @@ class IncidentService:
         control = hipaa_control or CONTROLS[check_type]
         site_id = site.id
         if agent_id is not None:
+            check = {"p_agent_id": agent_id, "p_check_type": check_type}
+            await conn.execute(CHECK_FORGET, check)
             await conn.execute(
-                sa.delete(t.agent_checks).where(
-                    _k.agent_id == agent_id, _k.check_type == check_type
-                )
+                CHECK_RECORD,
+                {**check, "p_site_id": site_id, "p_passed": passed, "p_observed_at": observed},
             )
-            await conn.execute(
-                sa.insert(t.agent_checks).values(
-                    agent_id=agent_id,
-                    check_type=check_type,
-                    site_id=site_id,
-                    passed=passed,
-                    observed_at=observed,
-                )
-            )
-        open_query = sa.select(_i.id, _i.occurrences).where(
-            _i.site_id == site_id,
-            _i.hostname == hostname,
-            _i.check_type == check_type,
-            _i.resolved.is_(False),
-        )
-        current = (await conn.execute(open_query)).first() if not passed else None
+        current = None
+        if not passed:  # a passing check changes no incident: no need to look
+            where = {"p_site_id": site_id, "p_hostname": hostname, "p_check_type": check_type}
+            current = (await conn.execute(INCIDENT_OPEN, where)).first()
         action = drift_action(passed, current is not None)
         drift = {
             "agent_id": agent_id,

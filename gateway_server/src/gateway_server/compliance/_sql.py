@@ -21,9 +21,31 @@ import sqlalchemy as sa
 
 from ..storage import hot
 from ._errors import missing
-from ._tables import incidents, sessions, sites, users
+from ._tables import (
+    agent_checks,
+    agent_events,
+    agents,
+    executions,
+    incidents,
+    sessions,
+    sites,
+    users,
+)
 
-__all__ = ["INCIDENT_FILTERS", "SESSION", "incident_page", "owned_site", "page"]
+__all__ = [
+    "AGENT_CALLER",
+    "CHECK_FORGET",
+    "CHECK_RECORD",
+    "EVENT_REMEMBER",
+    "EVENT_SEEN",
+    "EXECUTION_PENDING",
+    "INCIDENT_FILTERS",
+    "INCIDENT_OPEN",
+    "SESSION",
+    "incident_page",
+    "owned_site",
+    "page",
+]
 
 INCIDENT_FILTERS = ("site_id", "severity", "resolved", "check_type")
 LISTED = (
@@ -86,6 +108,59 @@ SESSION = hot(
 )
 """A session and its user, by the token's hash."""
 
+# The agent channel's per-event statements (a drift stream runs them for every
+# event: through SQLAlchemy they cost five times the SQL, bench_agent_drift.py).
+_k, _v, _a = agent_checks.c, agent_events.c, agents.c
+AGENT_CALLER = hot(
+    sa.select(
+        _a.id,
+        _a.hostname,
+        _a.revoked_at,
+        _a.site_id,
+        sites.c.id.label("site"),
+        sites.c.partner_id,
+        sites.c.capability_tier,
+    )
+    .select_from(agents.outerjoin(sites, sites.c.id == _a.site_id))
+    .where(_a.id == p("agent_id"))
+)
+"""The agent a certificate names, with what its reports need of its site."""
+CHECK_FORGET = hot(
+    sa.delete(agent_checks).where(_k.agent_id == p("agent_id"), _k.check_type == p("check_type"))
+)
+CHECK_RECORD = hot(
+    sa.insert(agent_checks).values(
+        agent_id=p("agent_id"),
+        check_type=p("check_type"),
+        site_id=p("site_id"),
+        passed=p("passed", sa.Boolean),
+        observed_at=p("observed_at", sa.Float),
+    )
+)
+"""An agent's latest state of a check (the one row of (agent, check))."""
+INCIDENT_OPEN = hot(
+    sa.select(_i.id, _i.occurrences).where(
+        _i.site_id == p("site_id"),
+        _i.hostname == p("hostname"),
+        _i.check_type == p("check_type"),
+        _i.resolved.is_(False),
+    )
+)
+"""The open incident of a site's host and check, if any."""
+EVENT_SEEN = hot(
+    sa.select(_v.reply).where(_v.agent_id == p("agent_id"), _v.event_id == p("event_id"))
+)
+EVENT_REMEMBER = hot(
+    sa.insert(agent_events).values(
+        agent_id=p("agent_id"),
+        event_id=p("event_id"),
+        kind=p("kind"),
+        reply=p("reply"),
+        created_at=p("now", sa.Float),
+    )
+)
+"""What the channel answered an event id of an agent (to answer a re-send the same)."""
+
 
 async def page(
     conn: Any,
@@ -107,3 +182,11 @@ async def owned_site(conn: Any, partner_id: str, site_id: str) -> Any:
     if row is None:
         raise missing("site")
     return row
+
+
+EXECUTION_PENDING = hot(
+    sa.select(executions.c.id)
+    .where(executions.c.incident_id == p("incident_id"), executions.c.status == "pending")
+    .limit(1)
+)
+"""A runbook already sent to heal the incident and not answered yet."""
