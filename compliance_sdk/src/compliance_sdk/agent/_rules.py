@@ -82,8 +82,18 @@ class Outbox:
         return event.event_id
 
     def after(self, cursor: int) -> list[tuple[int, pb.DriftEvent]]:
-        """The waiting events a connection whose cursor is ``cursor`` has not sent."""
-        return [(seq, ev) for seq, ev in self._events.values() if seq >= cursor]
+        """The waiting events a connection whose cursor is ``cursor`` has not sent.
+
+        Sequence numbers grow in insertion order and acks only remove, so the
+        walk goes back from the newest and stops at the first one sent: the
+        writer's cost is the new events, not everything still waiting."""
+        out = []
+        for seq, event in reversed(self._events.values()):
+            if seq < cursor:
+                break
+            out.append((seq, event))
+        out.reverse()
+        return out
 
     def ack(self, event_id: str) -> pb.DriftEvent | None:
         """Forget the acknowledged event; None when it was not waiting (a second ack)."""
