@@ -262,3 +262,24 @@ async def test_enrollment_with_the_fingerprint_alone(tmp_path: Path) -> None:
         agent = make_agent(world, tmp_path)
         await agent.enroll(token.token, token.ca_fingerprint_sha256)  # no ca_pem
         assert agent.enrolled
+
+
+async def test_an_event_the_server_refuses_is_set_aside_and_the_stream_goes_on(
+    tmp_path: Path,
+) -> None:
+    async with agent_world(tmp_path) as world, rest(world) as client:
+        agent = make_agent(world, tmp_path)
+        await enrolled(world, client, agent)
+        async with running(agent):
+            oversize = {f"k{i}": "v" for i in range(65)}  # more entries than the server takes
+            refused = await agent.report_drift("patches", False, metadata=oversize)
+            after = await agent.report_drift("patches", False, actual="KB5034441 missing")
+            await agent.wait_acked(10)
+        assert [event_id for event_id, _ in agent.rejected] == [refused]
+        assert "metadata" in agent.rejected[0][1]
+        assert agent.drift_count == 1
+        assert after not in agent.pending_events
+        (incident,) = (await client.incidents.list(site_id=world.site_id)).items
+        detail = await client.incidents.get(incident.id)
+        assert detail.drift.occurrences == 1
+        assert detail.drift.actual == "KB5034441 missing"

@@ -147,12 +147,12 @@ def test_what_a_failure_means() -> None:
 
 
 def test_drift_refused_before_queueing() -> None:
-    validate_drift("firewall", {"k": "v"}, "164.312(a)(1)")
+    validate_drift("firewall", {"k": "v"})
     with pytest.raises(InputValidationError) as info:
-        validate_drift("antivirus", None, "")
+        validate_drift("antivirus", None)
     assert info.value.field == "check_type"
     with pytest.raises(InputValidationError, match="metadata"):
-        validate_drift("firewall", {"k": 1}, "")  # type: ignore[dict-item]
+        validate_drift("firewall", {"k": 1})  # type: ignore[dict-item]
 
 
 def test_config_precedence_flags_env_file_defaults(tmp_path: Path) -> None:

@@ -178,7 +178,7 @@ class AsyncComplianceAgent:
     ) -> str:
         """Queue a check's result for the drift stream; its event id. Waits while
         ``max_pending`` events are unacknowledged (none is dropped)."""
-        validate_drift(check_type, metadata, hipaa_control)
+        validate_drift(check_type, metadata)
         event = pb.DriftEvent(
             agent_id=self.agent_id,
             hostname=self.config.hostname,

@@ -124,16 +124,15 @@ class CommandLedger:
         return True
 
 
-def validate_drift(check_type: str, metadata: dict[str, str] | None, hipaa_control: str) -> None:
-    """Refuse, before queueing, what the server would refuse (INVALID_ARGUMENT):
-    an event the server refuses would otherwise be dropped after the fact."""
+def validate_drift(check_type: str, metadata: dict[str, str] | None) -> None:
+    """Refuse, before queueing, what no server could take: a check type outside the
+    contract's list, metadata that is not strings. Sizes are the server's to judge:
+    an event it refuses is acknowledged with an error and lands in ``rejected``."""
     if check_type not in CHECK_TYPES:
         raise InputValidationError("check_type", f"must be one of {', '.join(CHECK_TYPES)}")
     for key, value in (metadata or {}).items():
         if not isinstance(key, str) or not isinstance(value, str):
             raise InputValidationError(f"metadata[{key!r}]", "keys and values must be strings")
-    if len(hipaa_control) > 64:
-        raise InputValidationError("hipaa_control", "at most 64 characters")
 
 
 # --- certificates ---------------------------------------------------------
