@@ -23,6 +23,7 @@ from compliance_sdk.agent._rules import (
     parse_address,
     reconnect_delay,
     renewal_at,
+    renewal_retry_delay,
     stream_failure,
     validate_drift,
 )
@@ -135,6 +136,9 @@ def test_backoff_is_full_jitter_with_a_ceiling() -> None:
     assert reconnect_delay(3, lambda: 1.0) == pytest.approx(4.0)
     assert reconnect_delay(50, lambda: 1.0) == pytest.approx(30.0)
     assert reconnect_delay(3, lambda: 0.0) == 0.0
+    assert renewal_retry_delay(0, lambda: 0.0) == 60.0
+    assert renewal_retry_delay(0, lambda: 1.0) == 120.0
+    assert renewal_retry_delay(20, lambda: 1.0) == 3660.0  # capped near an hour
 
 
 def test_what_a_failure_means() -> None:

@@ -34,7 +34,7 @@ from .._proto import compliance_pb2_grpc as pb_grpc
 from . import _enrollment
 from ._config import AgentConfig
 from ._connection import Connection, closed_under_us
-from ._errors import AgentError, AgentRefusedError, NotEnrolledError
+from ._errors import AgentError, AgentRefusedError, EnrollmentError, NotEnrolledError
 from ._identity import AgentIdentity
 from ._models import HealCommand, HealHandler, RMMAgent, run_handler
 from ._rules import (
@@ -44,6 +44,7 @@ from ._rules import (
     Outbox,
     reconnect_delay,
     renewal_at,
+    renewal_retry_delay,
     stream_failure,
     validate_drift,
 )
@@ -394,6 +395,8 @@ class AsyncComplianceAgent:
                 if stream_failure(exc.code()) is Failure.STOP:
                     raise AgentRefusedError(f"refused: {exc.details()}", exc.code()) from None
                 _log.info("heartbeat failed: %s", exc.code().name)
+            except EnrollmentError as exc:  # the new configuration's certificate did not check out
+                _log.warning("re-registering for the new configuration failed: %s", exc)
             await self._sleep(self.config.heartbeat_interval)
 
     async def _heal_loop(self) -> None:
@@ -432,7 +435,8 @@ class AsyncComplianceAgent:
             try:
                 await self.renew()
                 failures = 0
-            except (grpc.aio.AioRpcError, OSError) as exc:
+            except (grpc.aio.AioRpcError, EnrollmentError, OSError) as exc:
+                # the current certificate still works: keep it, try again later
                 _log.warning("certificate renewal failed: %r", exc)
-                await self._sleep(reconnect_delay(failures, self._rand) + 60 * failures)
+                await self._sleep(renewal_retry_delay(failures, self._rand))
                 failures += 1

@@ -42,6 +42,7 @@ __all__ = [
     "parse_address",
     "reconnect_delay",
     "renewal_at",
+    "renewal_retry_delay",
     "stream_failure",
 ]
 
@@ -260,6 +261,8 @@ def choose_endpoints(
 # --- failures and backoff -------------------------------------------------
 
 _RECONNECT = RetryPolicy(initial_backoff=0.5, max_backoff=30.0)
+# A failed renewal leaves a working certificate: no hurry, and no hammering.
+_RENEWAL_RETRY = RetryPolicy(initial_backoff=60.0, max_backoff=3600.0)
 
 
 def reconnect_delay(
@@ -268,6 +271,12 @@ def reconnect_delay(
     """Seconds to wait before reconnect attempt ``attempt`` (0-based): full jitter,
     ``uniform(0, min(max_backoff, initial_backoff * 2**attempt))``."""
     return policy.backoff(attempt, rand)
+
+
+def renewal_retry_delay(failures: int, rand: Callable[[], float]) -> float:
+    """Seconds before renewal attempt ``failures + 1``: at least a minute, jittered up
+    to twice that, doubling to an hour (months of validity are left by then)."""
+    return 60.0 + _RENEWAL_RETRY.backoff(failures, rand)
 
 
 class Failure(enum.Enum):
