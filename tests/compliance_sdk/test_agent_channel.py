@@ -31,8 +31,8 @@ from compliance_sdk.agent import (
 from compliance_sdk.agent._channel import mtls_channel, stub
 from compliance_sdk.agent._identity import fingerprint
 from sdk_core import AsyncSleep
-from tests.compliance_sdk.agent_support import make_ca
-from tests.compliance_support import BASE, PASSWORD
+from tests.compliance_sdk.agent_support import make_ca, stub_resolver
+from tests.compliance_support import BASE, PASSWORD, closed_port
 from tests.gateway_server.agent_support import AgentWorld, agent_world
 
 
@@ -283,3 +283,37 @@ async def test_an_event_the_server_refuses_is_set_aside_and_the_stream_goes_on(
         detail = await client.incidents.get(incident.id)
         assert detail.drift.occurrences == 1
         assert detail.drift.actual == "KB5034441 missing"
+
+
+async def test_discovery_srv_first_then_the_next_address_when_one_is_dead(
+    tmp_path: Path,
+) -> None:
+    async with agent_world(tmp_path) as world, rest(world) as client:
+        dead = closed_port()
+        live = world.ports["agent"]
+        records = {
+            "_osiris-grpc._tcp.clinic.test.": [
+                (10, 0, dead, "localhost."),  # the best record points nowhere
+                (20, 0, live, "localhost."),
+            ]
+        }
+        with stub_resolver(records) as dns_server:
+            agent = make_agent(
+                world,
+                tmp_path,
+                domain="clinic.test",
+                dns_nameservers=("127.0.0.1",),
+                dns_port=dns_server.port,
+            )
+            await enrolled(world, client, agent)
+            endpoints = await agent.discover()
+            assert [(e.port, e.source) for e in endpoints] == [
+                (dead, "srv"),
+                (live, "srv"),
+                (live, "enrollment"),  # 127.0.0.1: another host name, the same listener
+            ]
+            async with running(agent):
+                await agent.report_drift("defender", True)
+                await agent.wait_acked(20)
+        assert agent.connections >= 2  # the dead record first, then the live one
+        assert dns_server.questions[0] == "_osiris-grpc._tcp.clinic.test."
