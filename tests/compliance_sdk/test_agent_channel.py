@@ -317,3 +317,40 @@ async def test_discovery_srv_first_then_the_next_address_when_one_is_dead(
                 await agent.wait_acked(20)
         assert agent.connections >= 2  # the dead record first, then the live one
         assert dns_server.questions[0] == "_osiris-grpc._tcp.clinic.test."
+
+
+async def test_events_left_by_a_stopped_agent_are_sent_by_the_next_run(tmp_path: Path) -> None:
+    async with agent_world(tmp_path) as world, rest(world) as client:
+        first = make_agent(world, tmp_path)
+        await enrolled(world, client, first)
+        async with running(first):
+            await first.report_drift("patches", False, actual="missing 1")
+            await first.report_drift("patches", False, actual="missing 2")
+            await first.wait_acked(10)
+        # the agent no longer runs: these wait, on disk too, when its process ends
+        left = [
+            await first.report_drift("patches", False, actual=f"missing {n}") for n in (3, 4, 5)
+        ]
+        await first.aclose()
+        second = make_agent(world, tmp_path)  # a new process, the same state directory
+        async with running(second):
+            await second.wait_acked(10)
+        assert second.drift_count == 3
+        (incident,) = (await client.incidents.list(site_id=world.site_id)).items
+        detail = await client.incidents.get(incident.id)
+        assert detail.drift.occurrences == 5  # the first two not again, the three once
+        assert detail.drift.actual == "missing 5"
+        assert left == [e for e in left if e not in second.pending_events]
+
+
+async def test_events_waiting_across_a_new_enrollment_go_under_the_new_id(tmp_path: Path) -> None:
+    async with agent_world(tmp_path) as world, rest(world) as client:
+        agent = make_agent(world, tmp_path)
+        old = await enrolled(world, client, agent)
+        await agent.report_drift("screenlock", False)  # not running: it waits
+        new = await enrolled(world, client, agent)  # the machine enrolled again
+        assert new.state.agent_id != old.state.agent_id
+        async with running(agent):
+            await agent.wait_acked(10)
+        assert agent.drift_count == 1
+        assert agent.rejected == []

@@ -2,11 +2,8 @@
 
 ``run()`` keeps four loops until ``stop()``:
 
-- the drift stream: one ``ReportDrift`` call; a writer sends the outbox's
-  events this connection has not sent, a reader takes the acks. When the call
-  fails, the agent waits (``_rules.reconnect_delay``), moves to the next
-  discovered address, opens a new channel and re-sends every unacknowledged
-  event with its event id;
+- the drift stream (``_drift.DriftStream``): one ``ReportDrift`` call, and
+  after a failure a new one that re-sends every unacknowledged event;
 - heartbeats every ``heartbeat_interval`` seconds (their pending commands are
   heal commands too);
 - the heal worker: each command (by id, once) to the registered handler, its
@@ -30,10 +27,10 @@ import grpc.aio
 from sdk_core import AsyncSleep, Clock, SystemClock
 
 from .._proto import compliance_pb2 as pb
-from .._proto import compliance_pb2_grpc as pb_grpc
 from . import _enrollment
 from ._config import AgentConfig
-from ._connection import Connection, closed_under_us
+from ._connection import Connection
+from ._drift import DriftStream
 from ._errors import AgentError, AgentRefusedError, EnrollmentError, NotEnrolledError
 from ._identity import AgentIdentity
 from ._models import HealCommand, HealHandler, RMMAgent, run_handler
@@ -41,8 +38,6 @@ from ._rules import (
     CommandLedger,
     Endpoint,
     Failure,
-    Outbox,
-    reconnect_delay,
     renewal_at,
     renewal_retry_delay,
     stream_failure,
@@ -54,10 +49,6 @@ __all__ = ["AsyncComplianceAgent"]
 _log = logging.getLogger("compliance_sdk.agent")
 _CALL_TIMEOUT = 15.0
 T = TypeVar("T")
-
-
-class _StreamEnded(Exception):
-    """The server closed the drift stream without an error status."""
 
 
 class AsyncComplianceAgent:
@@ -77,12 +68,10 @@ class AsyncComplianceAgent:
         self._sleep = sleep
         self._rand = rand
         self._identity: AgentIdentity | None = None
-        self._outbox = Outbox(self.config.max_pending)
         self._ledger = CommandLedger()
         self._handler: HealHandler | None = None
         self._commands: asyncio.Queue[HealCommand] = asyncio.Queue()
         self._heals_open = 0  # commands taken whose result is not acknowledged yet
-        self._changed = asyncio.Event()  # the outbox changed (an event queued or acked)
         self._stopping = asyncio.Event()
         self._connection = Connection(
             self.config,
@@ -91,14 +80,32 @@ class AsyncComplianceAgent:
             sleep=sleep,
             rand=rand,
         )
-        self.drift_count = 0
-        """Drift events acknowledged by the server."""
+        self._drift = DriftStream(
+            self._connection,
+            self.config.state_dir,
+            self.config.max_pending,
+            self._dispatch,
+            sleep=sleep,
+            rand=rand,
+        )
+        self._changed = self._drift.changed  # also set when a heal's result is acknowledged
         self.healing_count = 0
         """Healing results acknowledged by the server."""
-        self.rejected: list[tuple[str, str]] = []
+
+    @property
+    def drift_count(self) -> int:
+        """Drift events acknowledged (and applied) by the server."""
+        return self._drift.drift_count
+
+    @property
+    def rejected(self) -> list[tuple[str, str]]:
         """(event_id, why) of the events the server refused (not sent again)."""
-        self.connections = 0
+        return self._drift.rejected
+
+    @property
+    def connections(self) -> int:
         """Drift streams opened (1 + reconnects)."""
+        return self._drift.connections
 
     def __repr__(self) -> str:
         agent = self._identity.state.agent_id if self._identity else None
@@ -142,6 +149,7 @@ class AsyncComplianceAgent:
         self._identity = await _enrollment.enroll(
             self.config, token, ca_fingerprint, ca_pem=pem, address=address
         )
+        self._drift.reassign(self._identity.state.agent_id)
         return self._identity
 
     async def renew(self) -> AgentIdentity:
@@ -192,20 +200,14 @@ class AsyncComplianceAgent:
             metadata=metadata or {},
             event_id=event_id or str(uuid.uuid4()),
         )
-        changed = self._changed
-        while self._outbox.full():
-            changed.clear()
-            await changed.wait()
-        event_id = self._outbox.add(event)
-        changed.set()
-        return event_id
+        return await self._drift.queue(event)
 
     async def wait_acked(self, timeout: float | None = None) -> None:
         """Until every reported drift event is acknowledged (TimeoutError after ``timeout``)."""
 
         async def drained() -> None:
             changed = self._changed
-            while len(self._outbox):
+            while len(self._drift):
                 changed.clear()
                 await changed.wait()
 
@@ -216,7 +218,7 @@ class AsyncComplianceAgent:
         far has run and its result been acknowledged (TimeoutError after ``timeout``)."""
 
         async def idle() -> None:
-            while len(self._outbox) or self._heals_open:
+            while len(self._drift) or self._heals_open:
                 self._changed.clear()
                 await self._changed.wait()
 
@@ -225,7 +227,7 @@ class AsyncComplianceAgent:
     @property
     def pending_events(self) -> list[str]:
         """Event ids reported and not yet acknowledged, oldest first."""
-        return self._outbox.pending_ids()
+        return self._drift.pending_ids()
 
     async def report_rmm(self, agents: Sequence[RMMAgent]) -> None:
         """Send the RMM agents found on the machine (``ReportRMMStatus``)."""
@@ -264,7 +266,7 @@ class AsyncComplianceAgent:
         stopping = self._stopping
         stopping.clear()
         tasks = [
-            asyncio.create_task(self._drift_loop(), name="drift"),
+            asyncio.create_task(self._drift.run(), name="drift"),
             asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
             asyncio.create_task(self._heal_loop(), name="heal"),
             asyncio.create_task(self._renewal_loop(), name="renewal"),
@@ -293,92 +295,9 @@ class AsyncComplianceAgent:
     async def aclose(self) -> None:
         self.stop()
         await self._connection.close()
+        self._drift.close()
 
     # --- the loops ------------------------------------------------------------
-
-    async def _drift_loop(self) -> None:
-        failures = 0
-        while True:
-            acked_before = self.drift_count
-            sent: list[int] = [0]  # the connection's cursor, shared with its writer
-            try:
-                await self._drift_stream(await self._connection.stub(), sent)
-            except (grpc.aio.AioRpcError, _StreamEnded) as exc:
-                code = exc.code() if isinstance(exc, grpc.aio.AioRpcError) else None
-                decision = stream_failure(code)
-                if decision is Failure.STOP and isinstance(exc, grpc.aio.AioRpcError):
-                    raise AgentRefusedError(f"refused: {exc.details()}", code) from None
-                if decision is Failure.DROP_IN_FLIGHT:
-                    self._drop_in_flight(sent[0], exc)
-                if self.drift_count > acked_before:
-                    failures = 0
-                _log.info("drift stream ended (%s); reconnecting", code.name if code else "closed")
-            await self._connection.next_endpoint()
-            await self._sleep(reconnect_delay(failures, self._rand))
-            failures += 1
-
-    def _drop_in_flight(self, cursor: int, exc: BaseException) -> None:
-        """The server refused the oldest event this connection sent: it would be
-        refused again, so it is dropped (and listed in ``rejected``)."""
-        oldest = self._outbox.oldest()
-        if oldest is not None and cursor > 0:
-            self._outbox.ack(oldest.event_id)
-            details = exc.details() if isinstance(exc, grpc.aio.AioRpcError) else str(exc)
-            self.rejected.append((oldest.event_id, details or "INVALID_ARGUMENT"))
-            self._changed.set()
-
-    async def _drift_stream(self, agent: pb_grpc.ComplianceAgentAsyncStub, sent: list[int]) -> None:
-        call = agent.ReportDrift()
-        self.connections += 1
-        writer = asyncio.create_task(self._write_events(call, sent))
-        try:
-            while True:
-                try:
-                    ack = await call.read()
-                except asyncio.CancelledError:
-                    if not closed_under_us():
-                        raise  # the agent is stopping
-                    raise _StreamEnded("the channel was closed") from None  # renewal
-                if ack is grpc.aio.EOF:  # the server ended the stream (an error raises)
-                    raise _StreamEnded()
-                assert isinstance(ack, pb.DriftAck)
-                self._on_ack(ack)
-        finally:
-            writer.cancel()
-            call.cancel()
-
-    async def _write_events(
-        self, call: grpc.aio.StreamStreamCall[pb.DriftEvent, pb.DriftAck], sent: list[int]
-    ) -> None:
-        changed = self._changed
-        try:
-            while True:
-                batch = self._outbox.after(sent[0])
-                if not batch:
-                    changed.clear()
-                    await changed.wait()
-                    continue
-                for seq, event in batch:
-                    await call.write(event)
-                    sent[0] = seq + 1
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the reader sees the call's status
-            _log.debug("drift writer stopped: %r", exc)
-            call.cancel()
-
-    def _on_ack(self, ack: pb.DriftAck) -> None:
-        event = self._outbox.ack(ack.event_id)
-        if event is None:
-            return  # a second ack of a re-sent event
-        if ack.error:
-            self.rejected.append((ack.event_id, ack.error))
-            _log.warning("drift event %s not applied: %s", ack.event_id, ack.error)
-        else:
-            self.drift_count += 1
-        self._changed.set()
-        if ack.HasField("heal_command"):
-            self._dispatch(ack.heal_command)
 
     def _dispatch(self, message: pb.HealCommand) -> None:
         if message.command_id and self._ledger.take(message.command_id):

@@ -107,6 +107,10 @@ class Outbox:
     def pending_ids(self) -> list[str]:
         return list(self._events)
 
+    def events(self) -> list[pb.DriftEvent]:
+        """The waiting events, oldest first."""
+        return [event for _, event in self._events.values()]
+
 
 class CommandLedger:
     """Heal command ids already taken (the newest ``capacity``)."""
