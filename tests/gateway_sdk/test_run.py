@@ -64,12 +64,14 @@ def test_run_keeps_a_whole_batch_claimed_while_it_works_through_it(
     stolen: list[list[ClaimedCommand]] = []
 
     def handler(command: ClaimedCommand) -> str:
-        time.sleep(0.6)  # three of these outlast the 1 s visibility timeout of the batch
+        # three of these outlast the batch's 3 s visibility timeout; the claims are extended
+        # every second, so a late extension (a loaded machine) has two seconds to spare
+        time.sleep(1.2)
         stolen.append(rival.claim(visibility_timeout_ms=30_000))
         ran.append(command.type)
         return command.type
 
-    stats = device.run(handler, limit=3, visibility_timeout_ms=1000, max_commands=3)
+    stats = device.run(handler, limit=3, visibility_timeout_ms=3000, max_commands=3)
     assert ran == ["first", "second", "third"]
     assert (stats.completed, stats.lost) == (3, 0)
     assert all(claimed == [] for claimed in stolen)  # the waiting ones were held too
@@ -81,11 +83,11 @@ async def test_async_run_keeps_a_whole_batch_claimed(app: Starlette) -> None:
         stolen: list[list[ClaimedCommand]] = []
 
         async def handler(command: ClaimedCommand) -> str:
-            await asyncio.sleep(0.6)
+            await asyncio.sleep(1.2)  # as above: 3.6 s of work against a 3 s timeout
             stolen.append(await rival.claim(visibility_timeout_ms=30_000))
             return command.type
 
-        stats = await device.run(handler, limit=3, visibility_timeout_ms=1000, max_commands=3)
+        stats = await device.run(handler, limit=3, visibility_timeout_ms=3000, max_commands=3)
         assert (stats.completed, stats.lost) == (3, 0)
         assert all(claimed == [] for claimed in stolen)
         commands = (await cust.sessions.get(session.id)).commands

@@ -95,11 +95,9 @@ class AgentWorld:
     site_id: str
     token: str
     ca_pem: bytes
+    ports: dict[str, int]
+    """The listeners' ports by name (the app's ``services.grpc_ports``)."""
     channels: list[grpc.aio.Channel] = attrs.field(factory=list)
-
-    @property
-    def ports(self) -> dict[str, int]:
-        return self.platform.app.services.grpc_ports
 
     def channel(
         self, listener: str, key_pem: bytes | None = None, cert_pem: bytes | None = None
@@ -173,7 +171,9 @@ async def agent_world(
         )
         assert r.status_code == 201, r.text
         body = r.json()
-        world = AgentWorld(platform, partner, site_id, body["token"], body["ca_cert_pem"].encode())
+        ca = body["ca_cert_pem"].encode()
+        ports = platform.app.services.grpc_ports
+        world = AgentWorld(platform, partner, site_id, body["token"], ca, ports)
         try:
             yield world
         finally:

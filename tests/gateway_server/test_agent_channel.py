@@ -5,10 +5,15 @@ read back through the contract-checked client."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as dt
 import json
+import shutil
 import socket
 import ssl
+import subprocess
+import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -18,11 +23,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from gateway_server import _cli
+from gateway_server.compliance._ca import AgentCA
 from gateway_server.compliance._proto import compliance_pb2 as pb
 from gateway_server.compliance._rules import server_certificate_due
 from tests.compliance_support import Partner, running_platform
 from tests.gateway_server.agent_support import GRPC, AgentWorld, agent_world, csr_for, drift_event
+from tests.gateway_support import ServerProcess, free_port
 
 
 def _cert(pem: bytes) -> x509.Certificate:
@@ -342,9 +348,16 @@ def test_the_server_certificate_renewal_decision() -> None:
     assert not server_certificate_due(100 * day, names | {"old"}, names, 0)
 
 
-def test_the_cli_makes_an_enrollment_token_an_agent_enrolls_with(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _cli_run(*argv: str) -> subprocess.CompletedProcess[str]:
+    """``gateway-server`` as a process (in-process, its logging set-up would
+    outlive the test's captured stderr)."""
+    return subprocess.run(
+        [sys.executable, "-m", "gateway_server._cli", *argv],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_the_cli_makes_an_enrollment_token_an_agent_enrolls_with(tmp_path: Path) -> None:
     async def setup() -> tuple[Partner, str]:
         async with running_platform(tmp_path) as platform:
             partner = await platform.partner("alpha")
@@ -352,24 +365,106 @@ def test_the_cli_makes_an_enrollment_token_an_agent_enrolls_with(
 
     partner, site_id = asyncio.run(setup())
     data = str(tmp_path / "data")
-    argv = ["enrollment-token", "--data-dir", data, "--max-uses", "1", "--site", "alpha clinic"]
-    assert _cli.main(argv) == 0
-    made = json.loads(capsys.readouterr().out)
+    done = _cli_run(
+        "enrollment-token", "--data-dir", data, "--max-uses", "1", "--site", "alpha clinic"
+    )
+    assert done.returncode == 0, done.stderr
+    made = json.loads(done.stdout)
     assert made["site_id"] == site_id
     assert made["token"].startswith("cet_")
     assert made["max_uses"] == 1
-    with pytest.raises(SystemExit, match="Site not found"):
-        _cli.main(["enrollment-token", "--data-dir", data, "--site", "Nowhere"])
-    with pytest.raises(SystemExit, match=r"--expires-in"):
-        _cli.main(["enrollment-token", "--data-dir", data, "--site", site_id, "--expires-in", "5"])
+    assert made["token"] not in done.stderr  # shown once, on stdout only
+    unknown = _cli_run("enrollment-token", "--data-dir", data, "--site", "Nowhere")
+    assert unknown.returncode != 0
+    assert "Site not found" in unknown.stderr
+    short = _cli_run("enrollment-token", "--data-dir", data, "--site", site_id, "--expires-in", "5")
+    assert short.returncode != 0
+    assert "--expires-in" in short.stderr
 
     async def enroll() -> pb.RegisterResponse:
         async with running_platform(tmp_path, **GRPC) as platform:
             ca = made["ca_cert_pem"].encode()
-            world = AgentWorld(platform, partner, site_id, made["token"], ca)
+            ports = platform.app.services.grpc_ports
+            world = AgentWorld(platform, partner, site_id, made["token"], ca, ports)
             try:
                 return (await world.enroll()).response
             finally:
                 await world.close()
 
     assert asyncio.run(enroll()).site_id == site_id
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+async def test_the_listeners_send_the_ca_after_their_certificate(tmp_path: Path) -> None:
+    """An agent given only the CA's fingerprint finds the CA in the handshake."""
+    async with agent_world(tmp_path) as world:
+        for listener in ("enrollment", "agent"):
+            shown = await asyncio.to_thread(
+                subprocess.run,
+                ["openssl", "s_client", "-connect", f"127.0.0.1:{world.ports[listener]}",
+                 "-showcerts", "-alpn", "h2"],
+                input=b"", capture_output=True, timeout=30, check=False,
+            )  # fmt: skip
+            chain = x509.load_pem_x509_certificates(shown.stdout)
+            assert len(chain) == 2, listener
+            assert chain[1] == _cert(world.ca_pem)
+            chain[0].verify_directly_issued_by(chain[1])
+
+
+async def test_serve_starts_both_listeners_and_logs_their_ports(tmp_path: Path) -> None:
+    async with running_platform(tmp_path) as platform:  # a partner, a site, a token, on disk
+        partner = await platform.partner("alpha")
+        site_id = await platform.site(partner, "Alpha Clinic", capability_tier="self_heal")
+        _, token = await platform.api.sites.create_token(
+            partner.id, site_id, created_by=None, description=None, ttl=3600, max_uses=None
+        )
+        ca_pem = platform.api.ca.cert_pem().encode()
+    ports = {"agent": free_port(), "enrollment": free_port()}
+    log = tmp_path / "serve.log"
+    server = ServerProcess(
+        tmp_path / "data",
+        "test-secret-" + "x" * 32,
+        "--grpc-enabled",
+        "--grpc-agent-port", str(ports["agent"]),
+        "--grpc-enrollment-port", str(ports["enrollment"]),
+        log=log,
+        log_level="info",
+    )  # fmt: skip
+    await asyncio.to_thread(server.start)
+    try:
+        shown = (
+            f"enrollment (TLS) on port {ports['enrollment']}, agent (mTLS) on port {ports['agent']}"
+        )
+        assert shown in log.read_text()
+        world = AgentWorld(platform, partner, site_id, token, ca_pem, ports)  # the process's
+        try:
+            agent = await world.enroll()
+            assert agent.response.agent_address == f"127.0.0.1:{ports['agent']}"
+            beat = await agent.stub.Heartbeat(pb.HeartbeatRequest(), timeout=10)
+            assert beat.acknowledged
+        finally:
+            await world.close()
+    finally:
+        await asyncio.to_thread(server.stop)
+
+
+def test_workers_starting_together_make_one_ca_and_one_server_certificate(
+    tmp_path: Path,
+) -> None:
+    """As the processes of ``serve --workers N`` would: each its own AgentCA on
+    one directory, all at once (the directory's flock admits one at a time)."""
+    cas = [AgentCA(tmp_path / "agent-ca", time.time) for _ in range(8)]
+    with concurrent.futures.ThreadPoolExecutor(len(cas)) as pool:
+        made = list(pool.map(lambda ca: ca.server_certificate(["localhost"]), cas))
+    assert len({m.cert_pem for m in made}) == 1
+    assert len({ca.cert_pem() for ca in cas}) == 1
+    cert = _cert(made[0].cert_pem)
+    key = serialization.load_pem_private_key((tmp_path / "agent-ca/server.key").read_bytes(), None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    assert cert.public_key() == key.public_key()
+    ca_key = serialization.load_pem_private_key(
+        (tmp_path / "agent-ca/agent-ca.key").read_bytes(), None
+    )
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    assert _cert(cas[0].cert_pem().encode()).public_key() == ca_key.public_key()
+    cert.verify_directly_issued_by(_cert(cas[0].cert_pem().encode()))

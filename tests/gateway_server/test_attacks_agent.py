@@ -11,6 +11,7 @@ import asyncio
 import base64
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -42,7 +43,9 @@ async def _refused(world: AgentWorld, token: str) -> grpc.aio.AioRpcError:
     return info.value
 
 
-async def test_bad_expired_revoked_and_used_up_tokens_are_refused_alike(tmp_path: Path) -> None:
+async def test_bad_expired_revoked_and_used_up_tokens_are_refused_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async with agent_world(tmp_path) as world:
         admin = world.partner.users["admin"]
         once = await world.token_for(max_uses=1)
@@ -62,10 +65,20 @@ async def test_bad_expired_revoked_and_used_up_tokens_are_refused_alike(tmp_path
         assert r.status_code == 200, r.text
         expiring = await world.token_for(expires_in_seconds=300)
         world.platform.clock.advance(301)
-        for token in ("", "cet_" + "x" * 43, world.token[:-1], once, revoked, expiring):
+        issued: list[str] = []
+        real_issue = world.platform.api.ca.issue_agent
+
+        def counted(agent_id: str, csr: bytes | None) -> Any:
+            issued.append(agent_id)
+            return real_issue(agent_id, csr)
+
+        monkeypatch.setattr(world.platform.api.ca, "issue_agent", counted)
+        tokens = ("", "cet_" + "x" * 43, world.token[:-1], world.token + "x" * 200)
+        for token in (*tokens, once, revoked, expiring):
             error = await _refused(world, token)
             assert error.code() == grpc.StatusCode.UNAUTHENTICATED, token
             assert error.details() == REFUSED
+        assert issued == []  # a refused token costs no signature
         # nobody enrolled but the one use of `once`
         r = await world.platform.call(
             "GET", f"/api/fleet/sites/{world.site_id}/agents", as_user=admin
@@ -269,7 +282,9 @@ async def test_an_agent_revoked_while_streaming_is_cut_off_at_its_next_event(
 
         stream = agent.stub.ReportDrift(events(), timeout=10)
         await outbox.put(drift_event(agent, "e-1", passed=True))
-        assert (await stream.read()).event_id == "e-1"
+        first = await stream.read()
+        assert isinstance(first, pb.DriftAck)  # not EOF
+        assert first.event_id == "e-1"
         r = await world.platform.call(
             "POST",
             f"/api/fleet/agents/{agent.agent_id}/revoke",
@@ -296,3 +311,55 @@ async def test_the_listeners_keys_are_private_to_the_server(tmp_path: Path) -> N
             mode = (tmp_path / "data" / "agent-ca" / name).stat().st_mode & 0o777
             assert mode == 0o600, name
         assert (tmp_path / "data" / "agent-ca").stat().st_mode & 0o077 == 0
+
+
+async def test_an_agent_cannot_report_for_another_host_or_answer_anothers_command(
+    tmp_path: Path,
+) -> None:
+    async with agent_world(tmp_path) as world:
+        mallory, victim = await world.enroll("PC-M"), await world.enroll("PC-1")
+        # the victim's firewall fails: an incident and a heal command for the victim
+        acks = [a async for a in victim.stub.ReportDrift(iter([drift_event(victim, "v-1")]))]
+        command = acks[0].heal_command
+        assert command.command_id
+        # mallory reports drift on the victim's host: not applied
+        event = drift_event(mallory, "m-1", check="defender", hostname="pc-1")
+        (ack,) = [a async for a in mallory.stub.ReportDrift(iter([event]))]
+        assert not ack.received
+        assert ack.error.startswith("hostname:")
+        # ... nor a healing of the victim's host, nor an answer to its command
+        for hostname in ("PC-1", ""):
+            result = pb.HealingResult(
+                agent_id=mallory.agent_id,
+                hostname=hostname,
+                check_type="firewall",
+                success=True,
+                command_id=command.command_id,
+            )
+            if hostname:
+                with pytest.raises(grpc.aio.AioRpcError) as info:
+                    await mallory.stub.ReportHealing(result, timeout=10)
+                assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            else:  # its own host: acked, and the victim's execution untouched
+                assert (await mallory.stub.ReportHealing(result, timeout=10)).received
+        admin = world.partner.users["admin"]
+        r = await world.platform.call(
+            "GET", "/api/incidents", params={"site_id": world.site_id}, as_user=admin
+        )
+        (incident,) = r.json()["items"]
+        assert incident["hostname"] == "PC-1"
+        assert incident["resolved"] is False
+        r = await world.platform.call(
+            "GET",
+            f"/api/runbooks/{command.params['runbook_id']}/executions",
+            as_user=admin,
+        )
+        assert [x["status"] for x in r.json()["items"]] == ["pending"]
+        # the victim's own answer still counts
+        result = pb.HealingResult(
+            agent_id=victim.agent_id, check_type="firewall", success=True,
+            command_id=command.command_id,
+        )  # fmt: skip
+        assert (await victim.stub.ReportHealing(result, timeout=10)).received
+        r = await world.platform.call("GET", f"/api/incidents/{incident['id']}", as_user=admin)
+        assert r.json()["resolved"] is True

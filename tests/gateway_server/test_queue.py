@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway_server.device_gateway import _sql as sql
 from tests.gateway_support import TIMESTAMP, Gateway, _dev, postgres_database, running_gateway
 
 
@@ -259,6 +260,22 @@ async def test_what_device_sockets_are_told(gw: Gateway) -> None:
     assert (await gw.result(device, again["id"], again["claimToken"])).status_code == 200
     gw.clock.advance(20)
     assert await store.claims_run_out(["dev-001"], claimed_at + 11, gw.clock()) == []
+
+
+async def test_the_run_out_scan_reads_the_window_by_its_index(tmp_path: Path) -> None:
+    """The once-a-second scan asks for the window's run-outs by ``visible_until``,
+    not for every device with a socket open (thousands of ids once a second)."""
+    async with running_gateway(tmp_path) as gateway:
+        database = gateway.api.services.database
+        window = sql.RUN_OUT.params(p_since=0.0, p_until=1.0, p_max_claims=10)
+        statement = window.compile(
+            database.engine.sync_engine, compile_kwargs={"literal_binds": True}
+        )
+        async with database.engine.connect() as conn:
+            plan = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}")
+            details = " ".join(str(row[-1]) for row in plan.all())
+    assert "ix_commands_visible_until" in details, details
+    assert "device_id" not in str(statement).split("WHERE", 1)[1]
 
 
 async def test_result_names_the_next_command(gw: Gateway) -> None:

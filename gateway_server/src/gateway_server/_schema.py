@@ -23,7 +23,8 @@ MIGRATIONS: Sequence[tuple[int, Migration]] = (
     (2, device_gateway.index_claim_order),
     (3, compliance.create_tables),
     (4, compliance.seed_library),
-    (5, compliance.create_channel_tables),
+    (5, device_gateway.index_run_outs),
+    (6, compliance.create_channel_tables),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

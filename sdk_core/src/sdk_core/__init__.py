@@ -41,16 +41,13 @@ from ._multi_status import (
     MultiStatusResult,
     UnmatchedFailure,
 )
+from ._pages import AsyncPage, AsyncPageRequest, BasePage, SyncPage
 from ._pagination import (
-    AsyncPage,
-    AsyncPageRequest,
     AsyncPaginator,
-    BasePage,
     OffsetPagination,
     Page,
     PageNumberPagination,
     PaginationStrategy,
-    SyncPage,
     SyncPaginator,
 )
 from ._rate_limit import RateLimitInfo, parse_retry_after

@@ -12,7 +12,8 @@ import httpx
 
 from ._base_client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, BaseClient, _Resource
 from ._clock import AsyncSleep, Clock, default_async_sleep
-from ._pagination import AsyncPage, AsyncPageRequest, Page, PaginationStrategy
+from ._pages import AsyncPage, AsyncPageRequest
+from ._pagination import Page, PaginationStrategy
 from ._rate_limiter import RateLimiter
 from ._response import APIResponse, AsyncStreamedAPIResponse, StreamStarted, streaming_requested
 from ._retry import CallState, RetryPolicy, asend_with_retries

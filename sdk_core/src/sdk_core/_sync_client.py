@@ -11,7 +11,8 @@ import httpx
 
 from ._base_client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, BaseClient, _Resource
 from ._clock import Clock, Sleep, default_sleep
-from ._pagination import Page, PaginationStrategy, SyncPage
+from ._pages import SyncPage
+from ._pagination import Page, PaginationStrategy
 from ._rate_limiter import RateLimiter
 from ._response import APIResponse, StreamedAPIResponse, StreamStarted, streaming_requested
 from ._retry import CallState, RetryPolicy, send_with_retries

@@ -71,7 +71,7 @@ class Compliance:
         self.integrations = IntegrationStore(database, settings, clock, Cipher(key), self.http)
         self.escalations = EscalationStore(database, settings, clock, self.http)
         self.error_format = ErrorFormat(ROUTERS, render)
-        self.channel = Channel(database, clock, self.fleet, self.service)
+        self.channel = Channel(database, clock, self.sites, self.fleet, self.service)
         self.listeners = Listeners(settings, self.channel, self.ca)
 
     def http(self) -> httpx.AsyncClient:

@@ -10,11 +10,13 @@ the listeners' names as SANs), kept beside it and renewed when
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import hashlib
 import ipaddress
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import attrs
@@ -77,7 +79,7 @@ def _private_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
 
 def _write_private(path: Path, data: bytes) -> None:
     """Written 0600 from the start (never readable by others, even for a moment)."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp = path.with_suffix(f"{path.suffix}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(data)
@@ -135,11 +137,26 @@ class AgentCA:
     def server_key_path(self) -> Path:
         return self.directory / "server.key"
 
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The directory to this process alone (an exclusive flock): the workers
+        of ``serve --workers N`` start together, and two making the CA or the
+        server certificate at once would leave one's key beside the other's
+        certificate."""
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(self.directory / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
     def cert_pem(self) -> str:
         if self._cert_pem is None:
-            if not self.cert_path.exists():
-                self._create()
-            self._cert_pem = self.cert_path.read_text()
+            with self._locked():
+                if not self.cert_path.exists():
+                    self._create()
+                self._cert_pem = self.cert_path.read_text()
         return self._cert_pem
 
     def fingerprint(self) -> str:
@@ -151,7 +168,6 @@ class AgentCA:
         return dt.datetime.fromtimestamp(self.now(), dt.UTC)
 
     def _create(self) -> None:
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Compliance agent CA")])
         now = self._moment()
@@ -238,11 +254,16 @@ class AgentCA:
         """The listeners' certificate for ``names``: the one kept, or a new one
         when ``server_certificate_due`` (missing, other names, under 30 days left)."""
         wanted = frozenset(names)
-        current = self._stored_server_certificate()
-        if current is not None and not server_certificate_due(
-            current.not_after, current.names, wanted, self.now()
-        ):
-            return current
+        self.cert_pem()
+        with self._locked():  # read and renewed as one: another worker may have renewed
+            current = self._stored_server_certificate()
+            if current is not None and not server_certificate_due(
+                current.not_after, current.names, wanted, self.now()
+            ):
+                return current
+            return self._new_server_certificate(wanted)
+
+    def _new_server_certificate(self, wanted: frozenset[str]) -> ServerCertificate:
         key = ec.generate_private_key(ec.SECP256R1())
         cert, not_after = self._issue(
             sorted(wanted)[0] if wanted else "localhost",

@@ -17,18 +17,18 @@ import attrs
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from ..security import hash_secret
 from ..storage import Database
 from . import _tables as t
 from ._ca import Issued
 from ._fleet import FleetStore
 from ._incidents import IncidentService
 from ._messages import Drift, Enrollment, Healing, Heartbeat
+from ._sites import SiteStore
 from ._sql import AGENT_CALLER, EVENT_REMEMBER, EVENT_SEEN, EXECUTION_PENDING
 
 __all__ = ["AgentGone", "Channel", "Command", "Enrolled", "TokenRefused", "command_of"]
 
-_a, _e, _x = t.agents.c, t.enrollment_tokens.c, t.executions.c
+_a, _x = t.agents.c, t.executions.c
 
 
 class TokenRefused(PermissionError):
@@ -96,11 +96,13 @@ class Channel:
         self,
         database: Database,
         clock: Callable[[], float],
+        sites: SiteStore,
         fleet: FleetStore,
         service: IncidentService,
     ) -> None:
         self.database = database
         self.now = clock
+        self.sites = sites
         self.fleet = fleet
         self.service = service
 
@@ -108,41 +110,27 @@ class Channel:
     async def enroll(self, request: Enrollment, issue: Callable[[str], Issued]) -> Enrolled:
         """Spend one use of the token (atomically: a used-up token admits no
         more agents however many enroll at once) and record the agent. The
-        certificate is issued first (a bad CSR spends nothing)."""
-        agent_id, now = str(uuid.uuid4()), self.now()
+        certificate is issued before the token is spent (a bad CSR spends
+        nothing), and only for a token that is active."""
+        if not await self.sites.token_active(request.token):
+            # before any signing: a stranger's guesses cost a lookup, not a certificate
+            raise TokenRefused("the enrollment token is not valid")
+        agent_id = str(uuid.uuid4())
         issued = issue(agent_id)
-        token_hash = hash_secret(request.token)
-        spend = (
-            sa.update(t.enrollment_tokens)
-            .where(
-                _e.token_hash == token_hash,
-                _e.revoked_at.is_(None),
-                _e.expires_at > now,
-                sa.or_(_e.max_uses.is_(None), _e.uses < _e.max_uses),
-            )
-            .values(uses=_e.uses + 1, last_used_at=now)
-        )
         async with self.database.write() as conn:
-            if not request.token or (await conn.execute(spend)).rowcount != 1:
+            site_id = await self.sites.spend_token_in(conn, request.token)
+            if site_id is None:
                 raise TokenRefused("the enrollment token is not valid")
-            query = sa.select(_e.site_id).where(_e.token_hash == token_hash)
-            site_id = (await conn.execute(query)).scalar_one()
             site = await self.service.site_in(conn, site_id)
-            await conn.execute(
-                sa.insert(t.agents).values(
-                    id=agent_id,
-                    site_id=site_id,
-                    partner_id=site.partner_id,
-                    hostname=request.hostname,
-                    os_version=request.os_version,
-                    agent_version=request.agent_version,
-                    mac_address=request.mac_address,
-                    enrolled_at=now,
-                    last_checkin=now,
-                    certificate_expires_at=issued.not_after,
-                    drift_count=0,
-                    healing_count=0,
-                )
+            await self.fleet.register_in(
+                conn,
+                agent_id,
+                site,
+                request.hostname,
+                os_version=request.os_version,
+                agent_version=request.agent_version,
+                mac_address=request.mac_address,
+                certificate_expires_at=issued.not_after,
             )
         return Enrolled(agent_id, site_id, site.capability_tier, issued)
 
@@ -219,7 +207,7 @@ class Channel:
                 outcome = await self.service.drift_in(
                     conn,
                     site,
-                    event.hostname or agent.hostname,
+                    event.hostname,
                     event.check_type,
                     event.passed,
                     agent_id=agent_id,
@@ -244,23 +232,24 @@ class Channel:
         """Recorded once per event id, and once per command id: a result for a
         command already finished is acknowledged without a second record."""
         async with self.database.write() as conn:
-            agent, site = await self._live(conn, agent_id)
+            _, site = await self._live(conn, agent_id)
             if await self._seen(conn, agent_id, result.event_id) is not None:
                 return
-            if result.command_id is not None:
-                query = sa.select(_x.status).where(
-                    _x.command_id == result.command_id, _x.agent_id == agent_id
-                )
-                status = (await conn.execute(query)).scalar()
-                if status is not None and status != "pending":
-                    return
+            command_id = result.command_id
+            if command_id is not None:
+                query = sa.select(_x.status, _x.agent_id).where(_x.command_id == command_id)
+                sent = (await conn.execute(query)).first()
+                if sent is None or sent.agent_id != agent_id:
+                    command_id = None  # not a command of this agent's: no execution touched
+                elif sent.status != "pending":
+                    return  # answered already: acknowledged, not recorded again
             await self.service.healing_in(
                 conn,
                 site.id,
-                result.hostname or agent.hostname,
+                result.hostname,
                 result.check_type,
                 result.success,
-                command_id=result.command_id,
+                command_id=command_id,
                 error_message=result.error_message,
                 artifacts=result.artifacts,
             )
@@ -269,6 +258,7 @@ class Channel:
     async def heartbeat(self, agent_id: str, beat: Heartbeat) -> list[Command]:
         """The check-in recorded; the heal commands sent to this agent and not
         answered yet (an agent runs each command id once)."""
+        await self.caller(agent_id)
         await self.fleet.heartbeat(
             agent_id, beat.drift_count, beat.healing_count, beat.agent_version
         )
@@ -280,6 +270,5 @@ class Channel:
             .limit(32)
         )
         async with self.database.read() as conn:
-            await self._live(conn, agent_id)
             rows = (await conn.execute(query)).all()
         return [command_of(r.command_id, r.check_type, r.runbook_id, r.steps) for r in rows]

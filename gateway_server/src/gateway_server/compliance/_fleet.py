@@ -44,28 +44,54 @@ class FleetStore:
         mac_address: str | None = None,
         certificate_expires_at: float | None = None,
     ) -> str:
-        agent_id, now = str(uuid.uuid4()), self.now()
+        agent_id = str(uuid.uuid4())
         async with self.database.write() as conn:
             site = (await conn.execute(sa.select(t.sites).where(t.sites.c.id == site_id))).first()
             if site is None:
                 raise missing("site")
-            await conn.execute(
-                sa.insert(t.agents).values(
-                    id=agent_id,
-                    site_id=site_id,
-                    partner_id=site.partner_id,
-                    hostname=hostname,
-                    os_version=os_version,
-                    agent_version=agent_version,
-                    mac_address=mac_address,
-                    enrolled_at=now,
-                    last_checkin=now,
-                    certificate_expires_at=certificate_expires_at,
-                    drift_count=0,
-                    healing_count=0,
-                )
+            await self.register_in(
+                conn,
+                agent_id,
+                site,
+                hostname,
+                os_version=os_version,
+                agent_version=agent_version,
+                mac_address=mac_address,
+                certificate_expires_at=certificate_expires_at,
             )
         return agent_id
+
+    async def register_in(
+        self,
+        conn: Any,
+        agent_id: str,
+        site: Any,
+        hostname: str,
+        *,
+        os_version: str,
+        agent_version: str,
+        mac_address: str | None,
+        certificate_expires_at: float | None,
+    ) -> None:
+        """The agent recorded, in the caller's transaction (enrollment spends its
+        token in the same one)."""
+        now = self.now()
+        await conn.execute(
+            sa.insert(t.agents).values(
+                id=agent_id,
+                site_id=site.id,
+                partner_id=site.partner_id,
+                hostname=hostname,
+                os_version=os_version,
+                agent_version=agent_version,
+                mac_address=mac_address,
+                enrolled_at=now,
+                last_checkin=now,
+                certificate_expires_at=certificate_expires_at,
+                drift_count=0,
+                healing_count=0,
+            )
+        )
 
     async def heartbeat(
         self, agent_id: str, drift_count: int, healing_count: int, agent_version: str | None

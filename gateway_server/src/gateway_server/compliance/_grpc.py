@@ -208,7 +208,7 @@ class AgentServicer(rpc.ComplianceAgentServicer):
         per event, in order."""
         try:
             with _statuses():
-                agent_id, _, _ = await self._caller(context)
+                agent_id, agent, _ = await self._caller(context)
         except _Abort as exc:
             await _abort(context, exc)
         queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=4 * BATCH)
@@ -234,7 +234,7 @@ class AgentServicer(rpc.ComplianceAgentServicer):
                     break
                 try:
                     with _statuses():
-                        acks = await self._apply(agent_id, batch)
+                        acks = await self._apply(agent_id, agent.hostname, batch)
                 except _Abort as exc:
                     await _abort(context, exc)
                 for ack in acks:
@@ -244,14 +244,16 @@ class AgentServicer(rpc.ComplianceAgentServicer):
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
 
-    async def _apply(self, agent_id: str, batch: list[pb.DriftEvent]) -> list[pb.DriftAck]:
+    async def _apply(
+        self, agent_id: str, host: str, batch: list[pb.DriftEvent]
+    ) -> list[pb.DriftAck]:
         now = self.now()
         acks: list[pb.DriftAck] = []
         valid = []
         for message in batch:
             event_id = drift_event_id(message) or str(uuid.uuid4())
             try:
-                event = drift(message, agent_id, now)
+                event = drift(message, agent_id, host, now)
             except BadMessage as exc:
                 acks.append(pb.DriftAck(event_id=event_id, received=False, error=str(exc)))
                 continue
@@ -266,8 +268,8 @@ class AgentServicer(rpc.ComplianceAgentServicer):
     async def ReportHealing(self, request: pb.HealingResult, context: Context) -> pb.HealingAck:
         try:
             with _statuses():
-                agent_id = peer_agent(context)
-                result = healing(request, agent_id, self.now())
+                agent_id, agent, _ = await self._caller(context)
+                result = healing(request, agent_id, agent.hostname, self.now())
                 await self.channel.healing(agent_id, result)
         except _Abort as exc:
             await _abort(context, exc)
@@ -280,7 +282,6 @@ class AgentServicer(rpc.ComplianceAgentServicer):
             with _statuses():
                 agent_id = peer_agent(context)
                 beat = heartbeat(request, agent_id, self.now())
-                await self.channel.caller(agent_id)
                 commands = await self.channel.heartbeat(agent_id, beat)
         except _Abort as exc:
             await _abort(context, exc)

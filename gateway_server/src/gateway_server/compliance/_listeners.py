@@ -2,7 +2,8 @@
 app: the enrollment listener (server TLS only; Register with a token) and
 the agent listener (mutual TLS: a client certificate from our CA on every
 call). Both present the server certificate the agent CA issues for the
-listeners' names; it is checked at each TLS handshake and issued again when
+listeners' names, followed by the CA's own (so an agent given only the CA's
+fingerprint can find and pin it); it is checked at each TLS handshake and issued again when
 ``server_certificate_due`` says so (under 30 days left), without a restart.
 
 grpc sets SO_REUSEPORT on Linux, so the processes of ``serve --workers N``
@@ -78,9 +79,11 @@ class _Certificates:
     def configuration(
         self, cert: ServerCertificate, *, clients: bool
     ) -> grpc.ServerCertificateConfiguration:
-        roots = self.ca.cert_pem().encode() if clients else None
+        """The certificate followed by the CA's (the chain: an agent that was
+        given only the CA's fingerprint finds the CA in the handshake)."""
+        ca_pem = self.ca.cert_pem().encode()
         return grpc.ssl_server_certificate_configuration(
-            [(cert.key_pem, cert.cert_pem)], root_certificates=roots
+            [(cert.key_pem, cert.cert_pem + ca_pem)], root_certificates=ca_pem if clients else None
         )
 
     def credentials(self, *, clients: bool) -> grpc.ServerCredentials:
@@ -120,15 +123,19 @@ class Listeners:
         self.ports: dict[str, int] = {}
         self._servers: list[grpc.aio.Server] = []
         self.certificates = _Certificates(ca, server_names(settings), channel.now)
+        self._address = ""
 
     def agent_address(self) -> str:
         """Where an enrolled agent reconnects (RegisterResponse.agent_address)."""
+        return self._address
+
+    def _advertised(self) -> str:
         if self.settings.grpc_agent_address:
             return self.settings.grpc_agent_address
         host = self.settings.host
         if host in WILDCARDS:
-            host = socket.getfqdn()
-        return _bind(host, self.ports.get("agent", self.settings.grpc_agent_port))
+            host = socket.getfqdn()  # once, at start: it may ask the DNS
+        return _bind(host, self.ports["agent"])
 
     async def start(self) -> dict[str, int]:
         """Both listeners bound and serving; the bound ports by name."""
@@ -166,6 +173,7 @@ class Listeners:
                 await server.start()
                 self._servers.append(server)
                 self.ports[name] = bound
+            self._address = self._advertised()
         except BaseException:
             await self.stop(0)
             raise

@@ -100,6 +100,15 @@ def _caller(agent_id: str, caller: str) -> None:
         raise NotYours("agent_id is not the certificate's agent")
 
 
+def _host(value: str, enrolled: str) -> str:
+    """The agent's own host: a report names the host the agent enrolled from
+    (or none); another host's incidents are not its to open or resolve."""
+    _text("hostname", value)
+    if value and value.casefold() != enrolled.casefold():
+        raise BadMessage("hostname", "not the host this agent enrolled from")
+    return enrolled
+
+
 @attrs.frozen
 class Enrollment:
     token: str
@@ -127,8 +136,9 @@ def enrollment(message: pb.RegisterRequest) -> Enrollment:
     csr = renewal_csr(message)
     if csr is None and not message.needs_certificates:
         raise BadMessage("csr_pem", "required (or needs_certificates, for a key made here)")
+    token = message.enrollment_token
     return Enrollment(
-        token=message.enrollment_token[:MAX_TOKEN],
+        token=token if len(token) <= MAX_TOKEN else "",  # refused like any bad token
         hostname=_text("hostname", message.hostname, required=True),
         os_version=_text("os_version", message.os_version),
         agent_version=_text("agent_version", message.agent_version, 64),
@@ -156,11 +166,12 @@ def drift_event_id(message: pb.DriftEvent) -> str:
     return _text("event_id", message.event_id, 64)
 
 
-def drift(message: pb.DriftEvent, caller: str, now: float) -> Drift:
+def drift(message: pb.DriftEvent, caller: str, host: str, now: float) -> Drift:
+    """``caller``, ``host``: the certificate's agent and the host it enrolled from."""
     _caller(message.agent_id, caller)
     return Drift(
         event_id=drift_event_id(message),
-        hostname=_text("hostname", message.hostname),
+        hostname=_host(message.hostname, host),
         check_type=_check("check_type", message.check_type),
         passed=message.passed,
         expected=_text("expected", message.expected, MAX_TEXT),
@@ -182,12 +193,12 @@ class Healing:
     artifacts: dict[str, str]
 
 
-def healing(message: pb.HealingResult, caller: str, now: float) -> Healing:
+def healing(message: pb.HealingResult, caller: str, host: str, now: float) -> Healing:
     _caller(message.agent_id, caller)
     _when("timestamp", message.timestamp, now)
     return Healing(
         event_id=_text("event_id", message.event_id, 64),
-        hostname=_text("hostname", message.hostname),
+        hostname=_host(message.hostname, host),
         check_type=_check("check_type", message.check_type),
         success=message.success,
         error_message=_text("error_message", message.error_message, MAX_TEXT) or None,

@@ -167,6 +167,35 @@ class SiteStore:
             )
             return await self._token(conn, site_id, token_id), token
 
+    async def token_active(self, token: str) -> bool:
+        """Whether ``token`` is an active token (a read; spending it decides)."""
+        if not token:
+            return False
+        query = sa.select(_e.id).where(
+            _e.token_hash == hash_secret(token), self._status_is("active", self.now())
+        )
+        async with self.database.read() as conn:
+            return (await conn.execute(query)).first() is not None
+
+    async def spend_token_in(self, conn: Any, token: str) -> str | None:
+        """One use of an active token spent, in the caller's transaction (one
+        conditional UPDATE: racing enrollments never exceed ``max_uses``);
+        the token's site, or None for a token that is not active."""
+        if not token:
+            return None
+        token_hash, now = hash_secret(token), self.now()
+        spend = (
+            sa.update(t.enrollment_tokens)
+            .where(_e.token_hash == token_hash, self._status_is("active", now))
+            .values(uses=_e.uses + 1, last_used_at=now)
+        )
+        if (await conn.execute(spend)).rowcount != 1:
+            return None
+        site_id: str = (
+            await conn.execute(sa.select(_e.site_id).where(_e.token_hash == token_hash))
+        ).scalar_one()
+        return site_id
+
     async def revoke_token(self, partner_id: str, site_id: str, token_id: str) -> Any:
         async with self.database.write() as conn:
             await owned_site(conn, partner_id, site_id)

@@ -287,6 +287,6 @@ async def create_tables(conn: AsyncConnection) -> None:
 
 
 async def create_channel_tables(conn: AsyncConnection) -> None:
-    """Version 5: the agent channel's table of answered events (on a database
+    """Version 6: the agent channel's table of answered events (on a database
     made at version 3 from these definitions, already there)."""
     await conn.run_sync(lambda sync: agent_events.create(sync, checkfirst=True))

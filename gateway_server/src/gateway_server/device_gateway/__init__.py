@@ -18,7 +18,7 @@ Where things happen:
 from ._api import DeviceGateway
 from ._auth import customer_verifier
 from ._rules import CommandState, DeviceState
-from ._tables import create_tables, index_claim_order
+from ._tables import create_tables, index_claim_order, index_run_outs
 
 __all__ = [
     "CommandState",
@@ -27,4 +27,5 @@ __all__ = [
     "create_tables",
     "customer_verifier",
     "index_claim_order",
+    "index_run_outs",
 ]

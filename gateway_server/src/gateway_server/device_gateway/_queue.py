@@ -197,15 +197,16 @@ class QueueStore:
         self, device_ids: Collection[str], since: float, until: float
     ) -> list[tuple[str, dict[str, Any]]]:
         """(device id, notice) of these devices' commands whose claim ran out in
-        (``since``, ``until``]: claimable again, nobody told."""
+        (``since``, ``until``]: claimable again, nobody told. The statement reads
+        the window's run-outs by the ``visible_until`` index, few whatever the
+        number of sockets; the devices are picked here."""
         if not device_ids:
             return []
         params = {
-            "p_device_ids": list(device_ids),
             "p_since": since,
             "p_until": until,
             "p_max_claims": self.settings.max_claims,
         }
         async with self.database.read() as conn:
             rows = (await conn.execute(sql.RUN_OUT, params)).all()
-        return [(str(row.device_id), notice(row)) for row in rows]
+        return [(str(row.device_id), notice(row)) for row in rows if row.device_id in device_ids]

@@ -100,7 +100,6 @@ CLAIMABLE = hot(
 RUN_OUT = (
     sa.select(_c.device_id, _c.id, _c.type, _c.priority)
     .where(
-        _c.device_id.in_(sa.bindparam("p_device_ids", expanding=True)),
         _c.state == PENDING,
         _c.visible_until > p("since"),
         _c.visible_until <= p("until"),

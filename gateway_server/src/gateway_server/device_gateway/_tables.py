@@ -76,6 +76,8 @@ commands = sa.Table(
     # The claim order itself (priority high to low, then FIFO), so that a claim
     # walks the index and stops at the first visible command instead of sorting.
     sa.Index("ix_commands_claim_order", "device_id", "state", sa.desc("priority"), "seq"),
+    # The once-a-second run-out scan asks for the claims that ran out in the last second.
+    sa.Index("ix_commands_visible_until", "visible_until"),
 )
 
 
@@ -93,4 +95,13 @@ async def index_claim_order(conn: AsyncConnection) -> None:
             "CREATE INDEX IF NOT EXISTS ix_commands_claim_order "
             "ON commands (device_id, state, priority DESC, seq)"
         )
+    )
+
+
+async def index_run_outs(conn: AsyncConnection) -> None:
+    """Version 5: the run-out scan asked about every device with a socket open
+    (``device_id IN`` thousands of ids, once a second); with claims indexed by
+    ``visible_until`` it reads the last second's run-outs alone."""
+    await conn.execute(
+        sa.text("CREATE INDEX IF NOT EXISTS ix_commands_visible_until ON commands (visible_until)")
     )

@@ -20,6 +20,9 @@ Fixtures (see docs/testing.md):
 - clients, sync and async: ``nexthink_client``, ``kubenexus_client``,
   ``exasperation_client``, ``gateway_device_client``,
   ``gateway_customer_client`` and their ``async_*`` twins.
+- ``compliance_user`` (session): the compliance platform's admin of the
+  kit's partner (``LocalGateway.compliance_user(role)`` makes the others);
+  ``compliance_client`` and ``async_compliance_client`` are logged in as it.
 - ``emulator_faults``: arms faults for the test (also from
   ``@pytest.mark.emulator_fault(route, kind, count=1, ...)``), cleared after it.
 
@@ -34,15 +37,16 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import pytest
 
-from ._server import FaultControl, LocalGateway, MovableClock, RegisteredDevice
+from ._server import ComplianceUser, FaultControl, LocalGateway, MovableClock, RegisteredDevice
 
 if TYPE_CHECKING:
+    from compliance_sdk import AsyncComplianceClient, ComplianceClient
     from exasperation_sdk import AsyncExasperationClient, ExasperationClient
     from gateway_sdk import AsyncCustomerClient, AsyncDeviceClient, CustomerClient, DeviceClient
     from kubenexus_sdk import AsyncKubeNexusClient, KubeNexusClient
     from nexthink_sdk import AsyncNexthinkClient, NexthinkClient
 
-__all__ = ["FaultControl", "LocalGateway", "MovableClock", "RegisteredDevice"]
+__all__ = ["ComplianceUser", "FaultControl", "LocalGateway", "MovableClock", "RegisteredDevice"]
 
 
 class _NexthinkArgs(TypedDict):
@@ -185,8 +189,22 @@ def gateway_device_client(
         yield c
 
 
-# The compliance platform's clients go here, beside the others, once compliance_sdk
-# exists (compliance_client / async_compliance_client, and its gRPC agent).
+@pytest.fixture(scope="session")
+def compliance_user(gateway_server: LocalGateway) -> ComplianceUser:
+    """The compliance platform's admin of the kit's partner."""
+    return gateway_server.compliance_user("admin")
+
+
+@pytest.fixture
+def compliance_client(
+    gateway_server: LocalGateway, compliance_user: ComplianceUser
+) -> Iterator[ComplianceClient]:
+    from compliance_sdk import ComplianceClient  # noqa: PLC0415
+
+    user = compliance_user
+    with ComplianceClient(gateway_server.url, username=user.username, password=user.password) as c:
+        yield c
+
 
 # Async clients: async fixtures, run by pytest-asyncio (gateway-server[testing]).
 try:
@@ -243,3 +261,15 @@ if ASYNC_FIXTURES:
         device = gateway_device
         async with AsyncDeviceClient(gateway_server.url, device.device_id, device.secret) as c:
             yield c
+
+    @pytest_asyncio.fixture
+    async def async_compliance_client(
+        gateway_server: LocalGateway, compliance_user: ComplianceUser
+    ) -> AsyncIterator[AsyncComplianceClient]:
+        from compliance_sdk import AsyncComplianceClient  # noqa: PLC0415
+
+        user = compliance_user
+        async with AsyncComplianceClient(
+            gateway_server.url, username=user.username, password=user.password
+        ) as client:
+            yield client

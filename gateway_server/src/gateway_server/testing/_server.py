@@ -3,11 +3,14 @@ thread on a free loopback port, with its clock in the test's hands."""
 
 from __future__ import annotations
 
+import asyncio
+import secrets
 import socket
 import tempfile
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +18,22 @@ import attrs
 import uvicorn
 
 from .._app import GatewayApp, create_app
-from .._cli import serving_options
+from .._cli import _create_user, serving_options
 from .._settings import Settings
 from ..emulators import PREFIX, credentials
 
-__all__ = ["CUSTOMER", "FaultControl", "LocalGateway", "MovableClock", "RegisteredDevice"]
+__all__ = [
+    "CUSTOMER",
+    "PARTNER",
+    "ComplianceUser",
+    "FaultControl",
+    "LocalGateway",
+    "MovableClock",
+    "RegisteredDevice",
+]
 
 CUSTOMER = "kit-customer"
+PARTNER = "kit-partner"  # the compliance platform's partner of the kit's users
 # Limits a test suite does not trip over; the emulators keep the vendors' own.
 QUIET = {
     "device_rate_per_minute": 1_000_000,
@@ -62,6 +74,19 @@ class RegisteredDevice:
 
     def __repr__(self) -> str:
         return f"RegisteredDevice(device_id={self.device_id!r}, customer={self.customer!r})"
+
+
+@attrs.frozen(repr=False)
+class ComplianceUser:
+    """A compliance platform user of the kit's partner: ``username``, ``password``
+    (random, made for this server) and ``role`` (admin, operator or viewer)."""
+
+    username: str
+    password: str
+    role: str
+
+    def __repr__(self) -> str:
+        return f"ComplianceUser(username={self.username!r}, role={self.role!r})"
 
 
 class FaultControl:
@@ -134,6 +159,8 @@ class LocalGateway:
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="gateway-kit", daemon=True)
         self.faults = FaultControl(self.url)
+        self._users: dict[str, ComplianceUser] = {}
+        self._users_lock = threading.Lock()
 
     @property
     def url(self) -> str:
@@ -184,3 +211,18 @@ class LocalGateway:
             secret = device.secret_store.load()
         assert secret is not None
         return RegisteredDevice(device_id, secret, customer)
+
+    def compliance_user(self, role: str = "admin") -> ComplianceUser:
+        """The compliance platform's user of ``role`` in the kit's partner, made
+        the first time it is asked for (as ``gateway-server create-user`` does,
+        beside the running server) with a random password, then reused."""
+        with self._users_lock:
+            user = self._users.get(role)
+            if user is None:
+                user = ComplianceUser(f"kit-{role}", secrets.token_urlsafe(18), role)
+                made = _create_user(self.settings, user.username, user.password, role, PARTNER)
+                # its own event loop on a thread of its own: the caller may be in a running loop
+                with ThreadPoolExecutor(1) as pool:
+                    pool.submit(asyncio.run, made).result()
+                self._users[role] = user
+            return user
