@@ -251,17 +251,16 @@ async def test_the_renewal_loop_renews_when_its_time_comes(tmp_path: Path) -> No
         assert (tmp_path / "agent" / "agent.pem").read_bytes() == renewed.cert_pem
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the enrollment listener sends its certificate without the CA, so an agent "
-    "given only the fingerprint finds no CA to pin (server side: send the chain)",
-)
 async def test_enrollment_with_the_fingerprint_alone(tmp_path: Path) -> None:
     async with agent_world(tmp_path) as world, rest(world) as client:
         token = await new_token(client, world.site_id)
         agent = make_agent(world, tmp_path)
-        await agent.enroll(token.token, token.ca_fingerprint_sha256)  # no ca_pem
-        assert agent.enrolled
+        # no ca_pem: the CA is read from the enrollment listener's chain by its fingerprint
+        identity = await agent.enroll(token.token, token.ca_fingerprint_sha256)
+        assert identity.ca_pem.decode() == token.ca_cert_pem
+        async with running(agent):
+            await agent.report_drift("rmm", True)
+            await agent.wait_acked(10)
 
 
 async def test_an_event_the_server_refuses_is_set_aside_and_the_stream_goes_on(
