@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from pathlib import Path
 
 from compliance_sdk._proto import compliance_pb2 as pb
-from compliance_sdk.agent import HealCommand, HealOutcome
+from compliance_sdk.agent import AgentConfig, AgentError, ComplianceAgent, HealCommand, HealOutcome
 from compliance_sdk.agent._models import run_handler
 
 COMMAND = HealCommand("c-1", "firewall", "enable_firewall", {"profile": "domain"}, 5)
@@ -56,3 +57,19 @@ def test_a_command_from_the_wire() -> None:
     assert command == HealCommand("c-9", "defender", "start", {"a": "b"}, 60.0)  # 0 means 60
     message.timeout_seconds = 5
     assert HealCommand.from_proto(message).timeout_seconds == 5.0
+
+
+def test_a_blocking_call_from_the_agents_own_loop_is_refused(tmp_path: Path) -> None:
+    """An async handler on the sync agent's loop that calls a blocking method would
+    wait for the loop it blocks: refused with the way out, not a hang."""
+    with ComplianceAgent(AgentConfig(state_dir=tmp_path), environ={}) as agent:
+
+        async def inside() -> str:
+            try:
+                agent.wait_acked(1)
+            except AgentError as exc:
+                return str(exc)
+            return "no error"
+
+        answer = agent._call(inside())
+    assert "await the same method on agent.agent" in answer

@@ -22,6 +22,7 @@ from sdk_core import Clock
 from .._proto import compliance_pb2 as pb
 from ._async_agent import AsyncComplianceAgent
 from ._config import AgentConfig
+from ._errors import AgentError
 from ._identity import AgentIdentity
 from ._models import HealHandler, RMMAgent
 
@@ -90,7 +91,14 @@ class ComplianceAgent:
             return self._loop
 
     def _call(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
-        future = asyncio.run_coroutine_threadsafe(coro, self._ensure_loop())
+        loop = self._ensure_loop()
+        if threading.current_thread() is self._thread:
+            coro.close()  # waiting here would block the loop that must answer
+            raise AgentError(
+                "a blocking call from the agent's own loop (an async heal handler): "
+                "await the same method on agent.agent instead"
+            )
+        future = asyncio.run_coroutine_threadsafe(coro, loop)
         try:
             return future.result(timeout)
         except concurrent.futures.TimeoutError:
