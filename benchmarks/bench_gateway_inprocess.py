@@ -8,7 +8,12 @@ The best of several batches is printed (the machine's noise only ever adds).
 Use it to see whether a change to the request path helps before measuring it
 over a socket; the targets live in bench_gateway.py.
 
-    python benchmarks/bench_gateway_inprocess.py [--batches 6] [--size 400]
+With ``--redis-url``, the heartbeat, the cycle and the enqueue are measured
+again in the same run on a gateway using that Redis (the limits counted there,
+every event published there), each as a ratio to the in-process figure: what
+sharing costs one request.
+
+    python benchmarks/bench_gateway_inprocess.py [--batches 6] [--size 400] [--redis-url URL]
 """
 
 from __future__ import annotations
@@ -91,7 +96,8 @@ async def best_of(batches: int, size: int, one: Callable[[], Awaitable[None]]) -
     return min(times)
 
 
-async def run(batches: int, size: int) -> None:
+async def measure(batches: int, size: int, **overrides: Any) -> dict[str, float]:
+    """Microseconds per bare call, heartbeat, cycle and enqueue."""
     with tempfile.TemporaryDirectory(prefix="gateway-bench-") as data:
         unlimited = 10**9
         settings = Settings(
@@ -100,6 +106,7 @@ async def run(batches: int, size: int) -> None:
             device_rate_per_minute=unlimited,
             customer_rate_per_minute=unlimited,
             auth_attempts_per_minute=unlimited,
+            **overrides,
         )
         gateway = create_app(settings)
         bare_app = Starlette(routes=[Route("/bench/bare", bare, methods=["POST"])])
@@ -153,18 +160,36 @@ async def run(batches: int, size: int) -> None:
             bare_us = await best_of(batches, size, bare_call)
             heartbeat_us = await best_of(batches, size, heartbeat)
             cycle_us = await best_of(batches, size, cycle)
+    return {
+        "bare": bare_us,
+        "heartbeat": heartbeat_us,
+        "claim + complete cycle": cycle_us,
+        "enqueue": enqueue_us,
+    }
+
+
+async def run(batches: int, size: int, redis_url: str | None) -> None:
+    local = await measure(batches, size)
+    bare_us = local.pop("bare")
     print(f"bare Starlette JSON route : {bare_us:7.1f} us")
-    for name, us in [("heartbeat", heartbeat_us), ("claim + complete cycle", cycle_us)]:
+    for name, us in local.items():
         print(f"{name:26s}: {us:7.1f} us  ({bare_us / us:.2f}x the bare route's rate)")
-    print(f"{'enqueue':26s}: {enqueue_us:7.1f} us  ({bare_us / enqueue_us:.2f}x)")
+    if redis_url is None:
+        return
+    shared = await measure(batches, size, redis_url=redis_url, redis_prefix="bench:")
+    print(f"with Redis ({redis_url}):")
+    for name, us in local.items():
+        ratio = shared[name] / us
+        print(f"{name:26s}: {shared[name]:7.1f} us  ({ratio:.2f}x the in-process time)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--batches", type=int, default=6)
     parser.add_argument("--size", type=int, default=400)
+    parser.add_argument("--redis-url", help="also measure with this Redis (keys under bench:)")
     args = parser.parse_args()
-    asyncio.run(run(args.batches, args.size))
+    asyncio.run(run(args.batches, args.size, args.redis_url))
 
 
 if __name__ == "__main__":

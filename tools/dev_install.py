@@ -5,7 +5,8 @@ pip refuses to install ``-e ./sdk_core`` beside a member that depends on
 same project conflict), and installing them one by one silently replaces the
 editable sdk_core with a copy. So: the members' third-party dependencies (read
 from their pyproject.toml files) and requirements-dev.txt in one resolve, then
-the members themselves, editable, with --no-deps.
+the members themselves, editable, with --no-deps. The members' optional extras
+(PostgreSQL's and Redis's drivers, pandas) are installed too: the tests use them.
 
 Usage: ``python tools/dev_install.py`` (run with the interpreter of the target venv)
 """
@@ -39,7 +40,10 @@ def main() -> int:
         {
             dep
             for p in projects.values()
-            for dep in p.get("dependencies", [])
+            for dep in [
+                *p.get("dependencies", []),
+                *(d for extra in p.get("optional-dependencies", {}).values() for d in extra),
+            ]
             if _name(dep) not in ours
         }
     )

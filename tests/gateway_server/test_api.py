@@ -288,13 +288,15 @@ async def test_health_version_readiness(gw: Gateway) -> None:
     assert ready.json() == {"ready": True, "checks": {"database": True}}
 
 
-def test_nothing_advertises_a_redis_backend_that_does_not_exist() -> None:
-    # Until a Redis backend exists, there is no Redis setting to configure,
-    # and readiness and system/info name only what the server uses.
-    with pytest.raises(pydantic.ValidationError):
-        Settings(redis_url="redis://127.0.0.1:6379/0")  # type: ignore[call-arg]
-    with pytest.raises(SystemExit):
-        gateway_server.main(["serve", "--redis-url", "redis://127.0.0.1:6379/0"])
+def test_without_a_redis_url_nothing_uses_or_advertises_redis(tmp_path: Path) -> None:
+    # Readiness names the database alone (above); the broker and limits are this process's.
+    app = gateway_server.create_app(Settings(data_dir=tmp_path))
+    assert app.services.redis is None
+    assert app.services.broker_name == "in-process"
+    with pytest.raises(pydantic.ValidationError, match="redis_url"):
+        Settings(redis_url="http://127.0.0.1:6379/0")  # not a Redis URL
+    with pytest.raises(SystemExit, match="--redis-url"):
+        gateway_server.main(["serve", "--redis-url", "localhost:6379"])
 
 
 async def test_readiness_fails_when_the_database_does(gw: Gateway, tmp_path: Path) -> None:

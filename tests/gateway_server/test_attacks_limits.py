@@ -5,6 +5,7 @@ Each test names the finding of issue 16 it closes."""
 
 from __future__ import annotations
 
+import contextlib
 import stat
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,9 @@ from typing import Any
 import pytest
 
 from gateway_server.device_gateway._rules import page_length
-from gateway_server.edge import RateLimiter
+from gateway_server.edge import FailureBudget, RateLimiter, in_process, redis_limits
 from tests.gateway_support import Clock, Gateway, running_gateway
+from tests.redis_support import redis_link
 
 
 def test_f7_a_flood_of_new_keys_cannot_grow_the_limiter_without_bound() -> None:
@@ -128,24 +130,36 @@ async def test_f12_the_data_directory_and_its_files_are_private(tmp_path: Path) 
         assert set(files.values()) == {0o600}, files
 
 
-def test_a_failure_budget_counts_failures_per_name_and_address_then_per_address() -> None:
-    from gateway_server.edge import FailureBudget
-
+@pytest.mark.parametrize("backend", ["in-process", "redis"])
+async def test_a_failure_budget_counts_failures_per_name_and_address_then_per_address(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    """The same budget whether counted in this process or in Redis (for every process)."""
     now = [0.0]
-    budget = FailureBudget(2, lambda: now[0], per_address=2)
-    assert budget.fail("dev-1", "10.0.0.1") is None
-    assert budget.spent("dev-1", "10.0.0.1") is None  # looking counts nothing
-    assert budget.fail("dev-1", "10.0.0.1") is None
-    refused = budget.fail("dev-1", "10.0.0.1")
+    limits = in_process(lambda: now[0])
+    async with contextlib.AsyncExitStack() as stack:
+        if backend == "redis":
+            link = await stack.enter_async_context(
+                redis_link(request.getfixturevalue("redis_server").url)
+            )
+            limits = redis_limits(link, lambda: now[0])
+        await _spend_a_budget(FailureBudget(2, lambda: now[0], per_address=2, limits=limits), now)
+
+
+async def _spend_a_budget(budget: FailureBudget, now: list[float]) -> None:
+    assert await budget.fail("dev-1", "10.0.0.1") is None
+    assert await budget.spent("dev-1", "10.0.0.1") is None  # looking counts nothing
+    assert await budget.fail("dev-1", "10.0.0.1") is None
+    refused = await budget.fail("dev-1", "10.0.0.1")
     assert refused is not None
     assert refused.code == "RATE_LIMITED"
     assert refused.headers is not None
     assert refused.headers["Retry-After"] == "60"
-    assert budget.spent("dev-1", "10.0.0.1") is not None
-    assert budget.spent("dev-1", "10.0.0.2") is None  # another address: its own budget
+    assert await budget.spent("dev-1", "10.0.0.1") is not None
+    assert await budget.spent("dev-1", "10.0.0.2") is None  # another address: its own budget
     # the address's own budget (2 x 2) counts the failures of every name from it
-    assert budget.fail("dev-2", "10.0.0.1") is None
-    assert budget.fail("dev-2", "10.0.0.1") is None
-    assert budget.fail("dev-3", "10.0.0.1") is not None
+    assert await budget.fail("dev-2", "10.0.0.1") is None
+    assert await budget.fail("dev-2", "10.0.0.1") is None
+    assert await budget.fail("dev-3", "10.0.0.1") is not None
     now[0] = 60.0  # a new minute
-    assert budget.spent("dev-1", "10.0.0.1") is None
+    assert await budget.spent("dev-1", "10.0.0.1") is None

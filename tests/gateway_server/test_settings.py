@@ -59,6 +59,7 @@ def test_every_setting_has_a_flag_and_a_variable(
         "default_visibility_ms": "60000",
         "drain_seconds": "5.5",
         "sqlite_synchronous": "FULL",
+        "redis_url": "redis://127.0.0.1:6380/1",
         "emulate": "nexthink,exasperation",
         "emulator_data": "seed.json",
         "ws_implementation": "websockets",

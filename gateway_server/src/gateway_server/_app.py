@@ -75,6 +75,7 @@ def create_app(
         services.prepare_storage()
         try:
             await upgrade(services.database.engine)
+            await services.start_shared()
             await compliance.start_listeners()
             background = [
                 asyncio.create_task(gateway.every_second()),
@@ -90,7 +91,7 @@ def create_app(
                 await gateway.stop()
                 await compliance.stop()
                 await emulators.stop()
-                await services.broker.close()
+                await services.close_shared()
                 await services.database.close()
         finally:
             running = False

@@ -157,6 +157,20 @@ class Settings(BaseSettings):
         pattern="^(OFF|NORMAL|FULL|EXTRA)$",
         description="SQLite's synchronous pragma (NORMAL: durable across a process crash)",
     )
+    redis_url: str | None = Field(
+        default=None,
+        repr=False,  # it may carry a password
+        pattern="^(redis|rediss|unix)://",
+        description="Redis shared by several server processes, e.g. redis://host:6379/0: "
+        "live events, rate limits and token revocations reach every process "
+        "(needs the redis extra; default: none, each process on its own)",
+    )
+    redis_prefix: str = Field(
+        default="gateway:",
+        min_length=1,
+        max_length=64,
+        description="the prefix of every Redis key and channel of this deployment",
+    )
 
     emulate: str | None = Field(
         default=None,

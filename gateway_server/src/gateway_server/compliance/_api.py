@@ -58,8 +58,8 @@ class Compliance:
         passwords = Passwords(
             settings.compliance_password_memory_kib, settings.compliance_password_time_cost
         )
-        self.users = UserStore(database, clock, passwords)
-        self.guard = Guard(settings, clock, self.users)
+        self.users = UserStore(database, clock, passwords, services.broker)
+        self.guard = Guard(settings, clock, self.users, services.limits)
         self.ca = AgentCA(settings.data_dir / "agent-ca", clock)
         self.sites = SiteStore(database, clock)
         self.fleet = FleetStore(database, clock, settings.compliance_check_interval)

@@ -11,7 +11,7 @@ from typing import Any
 from starlette.requests import Request
 
 from .._settings import Settings
-from ..edge import FailureBudget, header
+from ..edge import FailureBudget, LimitsFactory, header
 from ._errors import InvalidCredentials, NotAuthenticated
 from ._rules import Role, check_role
 from ._users import Caller, UserStore
@@ -22,10 +22,18 @@ COOKIE = "session_token"
 
 
 class Guard:
-    def __init__(self, settings: Settings, clock: Callable[[], float], users: UserStore) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Callable[[], float],
+        users: UserStore,
+        limits: LimitsFactory,
+    ) -> None:
         self.users = users
         self.now = clock
-        self.failures = FailureBudget(settings.compliance_login_failures_per_minute, clock)
+        self.failures = FailureBudget(
+            settings.compliance_login_failures_per_minute, clock, limits=limits, name="login"
+        )
 
     async def caller(self, request: Request, allowed: frozenset[Role]) -> Caller:
         """The caller, if their session is valid and their role may do this."""
@@ -47,11 +55,11 @@ class Guard:
         address = request.client.host if request.client else "?"
         # Passwords are guessable, unlike device secrets: a spent budget refuses
         # even the right password from that address (others still log in).
-        refused = self.failures.spent(username, address)
+        refused = await self.failures.spent(username, address)
         if refused is not None:
             raise refused
         user = await self.users.check_password(username, password)
         if user is None:
-            self.failures.fail(username, address)
+            await self.failures.fail(username, address)
             raise InvalidCredentials("Invalid credentials")
         return user

@@ -32,7 +32,14 @@ from ._rules import (
     learns_from,
     pattern_key,
 )
-from ._sql import CHECK_FORGET, CHECK_RECORD, INCIDENT_OPEN, incident_page, owned_site
+from ._sql import (
+    CHECK_FORGET,
+    CHECK_RECORD,
+    INCIDENT_OPEN,
+    RUNBOOKS_FOR,
+    incident_page,
+    owned_site,
+)
 
 __all__ = ["DriftOutcome", "IncidentService", "IncidentStore"]
 
@@ -221,15 +228,8 @@ class IncidentService:
             return await self.runbook_in(conn, await self.site_in(conn, site_id), check_type)
 
     async def runbook_in(self, conn: Any, site: Any, check_type: str) -> Any | None:
-        query = (
-            sa.select(t.runbooks)
-            .where(
-                _r.check_type == check_type,
-                sa.or_(_r.partner_id.is_(None), _r.partner_id == site.partner_id),
-            )
-            .order_by(_r.partner_id.is_(None), _r.created_at.desc(), _r.id)
-        )
-        for row in (await conn.execute(query)).all():
+        params = {"p_check_type": check_type, "p_partner_id": site.partner_id}
+        for row in (await conn.execute(RUNBOOKS_FOR, params)).all():
             if heals(site.capability_tier, row.level, bool(row.is_disruptive)):
                 return row
         return None

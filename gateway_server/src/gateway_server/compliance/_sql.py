@@ -27,6 +27,7 @@ from ._tables import (
     agents,
     executions,
     incidents,
+    runbooks,
     sessions,
     sites,
     users,
@@ -39,6 +40,7 @@ __all__ = [
     "EVENT_REMEMBER",
     "EVENT_SEEN",
     "EXECUTION_PENDING",
+    "RUNBOOKS_FOR",
     "INCIDENT_FILTERS",
     "INCIDENT_OPEN",
     "SESSION",
@@ -190,3 +192,21 @@ EXECUTION_PENDING = hot(
     .limit(1)
 )
 """A runbook already sent to heal the incident and not answered yet."""
+_r = runbooks.c
+RUNBOOKS_FOR = hot(
+    sa.select(
+        _r.id,
+        _r.name,
+        _r.level,
+        _r.check_type,
+        _r.steps,
+        # an integer: the fast path's cursor runs no boolean result processor
+        sa.type_coerce(_r.is_disruptive, sa.Integer).label("is_disruptive"),
+    )
+    .where(
+        _r.check_type == p("check_type"),
+        sa.or_(_r.partner_id.is_(None), _r.partner_id == p("partner_id")),
+    )
+    .order_by(_r.partner_id.is_(None), _r.created_at.desc(), _r.id)
+)
+"""The runbooks for a check a partner may use: its own (newest first), then the built-in."""

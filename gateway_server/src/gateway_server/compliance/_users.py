@@ -12,6 +12,7 @@ import attrs
 import sqlalchemy as sa
 
 from .._errors import Conflict, InvalidInput
+from ..events import Broker, Invalidations
 from ..security import Passwords, hash_secret, new_secret
 from ..storage import Database
 from ._errors import SessionExpired, SessionInvalid
@@ -24,8 +25,9 @@ __all__ = ["SESSION_RECHECK", "Caller", "UserStore"]
 _u, _s = users.c, sessions.c
 
 SESSION_RECHECK = 10.0
-"""Seconds a verified session is trusted before it is read again. Logout in
-this process forgets it at once; expiry is checked on every call."""
+"""Seconds a verified session is trusted before it is read again. Logout
+forgets it at once in every process (a notice through the broker,
+``sessions:revoked``); expiry is checked on every call."""
 
 
 @attrs.frozen
@@ -42,13 +44,18 @@ class Caller:
 
 class UserStore:
     def __init__(
-        self, database: Database, clock: Callable[[], float], passwords: Passwords
+        self,
+        database: Database,
+        clock: Callable[[], float],
+        passwords: Passwords,
+        broker: Broker,
     ) -> None:
         self.database = database
         self.now = clock
         self.passwords = passwords
         # Sessions already verified: token hash -> (caller, read again at).
         self._sessions: dict[str, tuple[Caller, float]] = {}
+        self._revoked = Invalidations(broker, "sessions:revoked", self.forget)
 
     # -- partners and users (the CLI and the demo) ------------------------------------------
     async def partner(self, name: str) -> str:
@@ -134,11 +141,19 @@ class UserStore:
             raise SessionExpired("Session expired")
         return caller
 
+    def forget(self, token_hash: str | None) -> None:
+        """Drop a verified session (all of them: ``None``); its next use re-reads it."""
+        if token_hash is None:
+            self._sessions.clear()
+        else:
+            self._sessions.pop(token_hash, None)
+
     async def revoke(self, caller: Caller) -> None:
-        self._sessions.pop(caller.token_hash, None)
+        """Log out: the session refused from now on, by every process."""
         async with self.database.write() as conn:
             await conn.execute(
                 sa.update(sessions)
                 .where(_s.token_hash == caller.token_hash, _s.revoked_at.is_(None))
                 .values(revoked_at=self.now())
             )
+        await self._revoked.publish(caller.token_hash)

@@ -32,11 +32,11 @@ class DeviceGateway:
         settings, clock, database = services.settings, services.clock, services.database
         pending = PendingCounts()
         self.telemetry = Telemetry(database, clock)
-        self.devices = DeviceStore(database, settings, clock, self.telemetry)
+        self.devices = DeviceStore(database, settings, clock, self.telemetry, services.broker)
         self.queue = QueueStore(database, settings, clock, pending)
         self.sessions = SessionStore(database, settings, clock, self.devices, pending)
         self.verifier = customer_verifier(settings, clock)
-        self.guard = Guard(settings, clock, self.devices, self.verifier)
+        self.guard = Guard(settings, clock, self.devices, self.verifier, services.limits)
         self.hub = Hub(services.broker)
         self.events = LiveEvents(services.broker, self.sessions, self.queue, self.hub, clock)
         self._device_routes = DeviceRoutes(self)

@@ -10,7 +10,7 @@ from starlette.requests import HTTPConnection, Request
 
 from .._errors import DomainError, Unauthenticated
 from .._settings import Settings
-from ..edge import FailureBudget, RateLimiter, check_rate, header, limited
+from ..edge import FailureBudget, Limits, LimitsFactory, check_rate, header, limited
 from ..security import CustomerVerifier
 from ._devices import DeviceStore
 from ._errors import InvalidDeviceToken
@@ -51,13 +51,16 @@ class Guard:
         clock: Callable[[], float],
         devices: DeviceStore,
         verifier: CustomerVerifier,
+        limits: LimitsFactory,
     ) -> None:
         self.devices = devices
         self.verifier = verifier
         self.now = clock
-        self.device_limiter = RateLimiter(settings.device_rate_per_minute, 60.0, clock)
-        self.customer_limiter = RateLimiter(settings.customer_rate_per_minute, 60.0, clock)
-        self.failures = FailureBudget(settings.auth_attempts_per_minute, clock)
+        self.device_limiter = limits("device", settings.device_rate_per_minute, 60.0)
+        self.customer_limiter = limits("customer", settings.customer_rate_per_minute, 60.0)
+        self.failures = FailureBudget(
+            settings.auth_attempts_per_minute, clock, limits=limits, name="device-auth"
+        )
 
     async def device(self, request: Request) -> tuple[str, str]:
         """(device id, customer id) of the request's ``X-Device-Token``, rate-limited."""
@@ -67,7 +70,7 @@ class Guard:
         found = await self.devices.device_for_token(token)
         if found is None:
             raise InvalidDeviceToken("invalid or expired device token")
-        check_rate(request, self.device_limiter, found[0])
+        await check_rate(request, self.device_limiter, found[0], self.now)
         return found
 
     async def customer(self, request: Request) -> str:
@@ -76,19 +79,21 @@ class Guard:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("Authorization: Bearer <jwt> is required")
         customer = await self.verifier.customer_id(token.strip())
-        check_rate(request, self.customer_limiter, customer)
+        await check_rate(request, self.customer_limiter, customer, self.now)
         return customer
 
-    def charge(self, limiter: RateLimiter, key: str) -> None:
+    async def charge(self, limiter: Limits, key: str) -> None:
         """Count a socket message of ``key`` (a device, a customer) against its
         rate, as its requests are; over the limit, :class:`RateLimited`."""
-        verdict = limiter.hit(key)
+        verdict = await limiter.hit(key)
         if not verdict.allowed:
             raise limited(verdict, self.now())
 
-    def failed(self, caller: HTTPConnection, device_id: str, error: DomainError) -> DomainError:
+    async def failed(
+        self, caller: HTTPConnection, device_id: str, error: DomainError
+    ) -> DomainError:
         """Count a failed attempt to prove ``device_id`` from the caller's
         address; the error to answer it with: ``error``, or 429 once this
         device id from this address, or this address, failed too often."""
         address = caller.client.host if caller.client else "?"
-        return self.failures.fail(device_id, address) or error
+        return await self.failures.fail(device_id, address) or error

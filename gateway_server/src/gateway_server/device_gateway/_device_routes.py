@@ -52,7 +52,7 @@ class DeviceRoutes:
                 body.deviceId, body.activationCode, metadata
             )
         except (Unauthenticated, NotFound) as exc:  # a wrong or expired code, an unknown id
-            raise self.api.guard.failed(request, body.deviceId, exc) from None
+            raise await self.api.guard.failed(request, body.deviceId, exc) from None
         await self.api.events.device_status(
             body.deviceId, {"deviceId": body.deviceId, "status": "registered"}
         )
@@ -65,7 +65,7 @@ class DeviceRoutes:
         try:
             token, ttl = await self.api.devices.authenticate(body.deviceId, body.deviceSecret)
         except InvalidDeviceCredentials as exc:
-            raise self.api.guard.failed(request, body.deviceId, exc) from None
+            raise await self.api.guard.failed(request, body.deviceId, exc) from None
         return JSONResponse({"token": token, "expiresIn": ttl, "deviceId": body.deviceId})
 
     async def heartbeat(self, request: Request) -> Response:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._settings import Settings
+from ..events import Broker, Invalidations
 from ..security import activation_code, hash_secret, new_secret, same_hash
 from ..storage import Database
 from . import _sql as sql
@@ -25,7 +26,9 @@ __all__ = ["DeviceStore", "TOKEN_RECHECK"]
 
 TOKEN_RECHECK = 10.0
 """Seconds a verified session token is trusted before it is read again, so a
-suspension or revocation made elsewhere takes effect within that time."""
+change made elsewhere without a notice takes effect within that time.
+:meth:`DeviceStore.revoke_tokens` notifies every process through the broker
+(``tokens:revoked``): there the refusal is immediate."""
 
 
 class DeviceStore:
@@ -35,6 +38,7 @@ class DeviceStore:
         settings: Settings,
         clock: Callable[[], float],
         telemetry: Telemetry,
+        broker: Broker,
     ) -> None:
         self.database = database
         self.settings = settings
@@ -42,6 +46,7 @@ class DeviceStore:
         self.telemetry = telemetry
         # Session tokens already verified: token hash -> (device, customer, expires, recheck at).
         self._tokens: dict[str, tuple[str, str, float, float]] = {}
+        self._revoked = Invalidations(broker, "tokens:revoked", self.forget_tokens)
 
     # -- customers: provisioning and reading ----------------------------------------------
     async def provision(
@@ -190,10 +195,10 @@ class DeviceStore:
             self._tokens = {k: v for k, v in self._tokens.items() if v[0] != device_id}
 
     async def revoke_tokens(self, device_id: str) -> None:
-        """End every session of a device at once."""
+        """End every session of a device at once, in every process."""
         async with self.database.write() as conn:
             await conn.execute(sql.REVOKE_TOKENS, {"p_device_id": device_id})
-        self.forget_tokens(device_id)
+        await self._revoked.publish(device_id)
 
     async def _read_token(self, key: str) -> tuple[str, str, float] | None:
         async with self.database.read() as conn:

@@ -1,10 +1,12 @@
-"""Routes for operations: liveness, readiness (every dependency checked now),
+"""Routes for operations: liveness, readiness (every dependency checked now:
+the database, and Redis when the server uses it),
 the version, and the API's description (``/openapi.json``, ``/docs``)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -39,14 +41,20 @@ class OpsRoutes:
         return JSONResponse({"status": "ok", "timestamp": iso(time.time())})
 
     async def readyz(self, request: Request) -> Response:
+        probes: dict[str, Callable[[], Awaitable[object]]] = {
+            "database": self.services.database.ping
+        }
+        if self.services.redis is not None:  # commands answered, and the topics heard
+            probes["redis"] = self.services.broker.ping
         checks: dict[str, bool] = {}
         errors: list[str] = []
-        try:
-            await asyncio.wait_for(self.services.database.ping(), 5)
-            checks["database"] = True
-        except Exception as exc:
-            checks["database"] = False
-            errors.append(f"database: {type(exc).__name__}: {exc}")
+        for name, probe in probes.items():  # each checked now, none remembered
+            try:
+                await asyncio.wait_for(probe(), 5)
+                checks[name] = True
+            except Exception as exc:
+                checks[name] = False
+                errors.append(f"{name}: {type(exc).__name__}: {exc}")
         ready = all(checks.values())
         body: dict[str, Any] = {"ready": ready, "checks": checks}
         if errors:

@@ -221,7 +221,7 @@ class Sockets:
             return
 
         async def on_message(message: dict[str, Any], peer: _Peer) -> None:
-            api.guard.charge(api.guard.device_limiter, device_id)  # as its requests are
+            await api.guard.charge(api.guard.device_limiter, device_id)  # as its requests are
             kind = message["type"]
             data = message.get("data")
             if kind == "status":
@@ -277,7 +277,7 @@ class Sockets:
         if valid_id and secret and await api.devices.check_device_secret(device_id, secret):
             return True
         error = InvalidDeviceCredentials("invalid device credentials")
-        await _refuse(ws, api.guard.failed(ws, device_id if valid_id else "?", error))
+        await _refuse(ws, await api.guard.failed(ws, device_id if valid_id else "?", error))
         return False
 
     async def customer(self, ws: WebSocket) -> None:
@@ -302,7 +302,7 @@ class Sockets:
             if self.clock() >= verified.expires_at:
                 await ws.close(code=1008, reason="credentials expired")
                 return
-            api.guard.charge(api.guard.customer_limiter, customer)  # as its requests are
+            await api.guard.charge(api.guard.customer_limiter, customer)  # as its requests are
             kind = message["type"]
             device_id = message.get("deviceId")
             if kind not in ("subscribe", "unsubscribe"):

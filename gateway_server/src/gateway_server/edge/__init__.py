@@ -5,7 +5,19 @@ Imports no API; the APIs import it."""
 
 from ._docs import docs_routes, load_contract
 from ._errors import STATUS, ErrorFormat, error_response, exception_handlers, status_of
-from ._limits import VERDICT, FailureBudget, RateLimiter, Verdict, check_rate, limited
+from ._limits import (
+    VERDICT,
+    FailureBudget,
+    Limits,
+    LimitsFactory,
+    LocalLimits,
+    RateLimiter,
+    Verdict,
+    check_rate,
+    in_process,
+    limited,
+    window,
+)
 from ._middleware import Edge, FastLane, redacted_path
 from ._parsing import (
     header,
@@ -18,6 +30,7 @@ from ._parsing import (
 )
 from ._protocol import with_deadlines
 from ._redaction import RedactSecrets, redact
+from ._redis_limits import RedisLimits, redis_limits
 from ._responses import JSONResponse, ok
 from ._schemas import Body, JsonInt, JsonValue, Timestamp, text
 
@@ -32,8 +45,12 @@ __all__ = [
     "JSONResponse",
     "JsonInt",
     "JsonValue",
+    "Limits",
+    "LimitsFactory",
+    "LocalLimits",
     "RateLimiter",
     "RedactSecrets",
+    "RedisLimits",
     "Timestamp",
     "Verdict",
     "check_rate",
@@ -41,6 +58,7 @@ __all__ = [
     "error_response",
     "exception_handlers",
     "header",
+    "in_process",
     "known_query",
     "limited",
     "load_contract",
@@ -50,9 +68,11 @@ __all__ = [
     "read_body",
     "read_json",
     "redact",
+    "redis_limits",
     "redacted_path",
     "status_of",
     "text",
     "validation_error",
+    "window",
     "with_deadlines",
 ]
