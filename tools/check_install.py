@@ -31,7 +31,12 @@ PROBES = {
     # versions that generated them: the declared floors must satisfy that
     "compliance_sdk": (
         "from compliance_sdk._proto import compliance_pb2, compliance_pb2_grpc; "
-        "assert compliance_pb2_grpc.ComplianceAgentStub"
+        "assert compliance_pb2_grpc.ComplianceAgentStub; "
+        # the agent: its dependencies (dnspython, cryptography) and its console script
+        "from compliance_sdk.agent import AsyncComplianceAgent, ComplianceAgent; "
+        "import dns.asyncresolver; "
+        "from importlib.metadata import entry_points; "
+        "assert [e for e in entry_points(group='console_scripts') if e.name == 'compliance-agent']"
     ),
     # the contract it serves and the emulators' seed data ship inside the wheel
     "gateway_server": (

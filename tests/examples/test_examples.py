@@ -9,10 +9,24 @@ import sys
 from pathlib import Path
 
 from tests.examples.demo_server import demo_server
+from tests.gateway_support import free_port
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 # the examples that take the demo's credentials file (the others read the environment)
-DEMO_FILE_EXAMPLES = ("device_worker.py", "customer_portal.py", "compliance_dashboard.py")
+DEMO_FILE_EXAMPLES = (
+    "device_worker.py",
+    "customer_portal.py",
+    "compliance_dashboard.py",
+    "compliance_agent.py",
+)
+
+
+def grpc_flags() -> tuple[list[str], str]:
+    """The demo's agent channel on free ports: its flags, and the enrollment
+    address the agent example reads from COMPLIANCE_AGENT_ENROLLMENT_ADDR."""
+    agent, enrollment = free_port(), free_port()
+    flags = ["--grpc-enabled", "--grpc-agent-port", str(agent)]
+    return [*flags, "--grpc-enrollment-port", str(enrollment)], f"127.0.0.1:{enrollment}"
 
 
 def run(name: str, *args: str, env: dict[str, str] | None = None) -> str:
@@ -83,7 +97,8 @@ def test_kubenexus_quickstart_demo() -> None:
 
 
 def test_gateway_examples_against_gateway_server_demo(tmp_path: Path) -> None:
-    with demo_server(tmp_path) as creds:
+    flags, enrollment = grpc_flags()
+    with demo_server(tmp_path, *flags) as creds:
         worker = run("device_worker.py", creds["file"])
         assert "demo-device-1: heartbeat ok, 3 pending" in worker
         assert "running collect_logs (priority 5)" in worker
@@ -104,13 +119,21 @@ def test_gateway_examples_against_gateway_server_demo(tmp_path: Path) -> None:
         )
         assert "escalated: delivery not_configured" in dashboard
         assert "viewer may not resolve: INSUFFICIENT_ROLE" in dashboard
+        agent = run("compliance_agent.py", creds["file"], "--enrollment-address", enrollment)
+        assert "enrolled: tier SELF_HEAL, files ['0o600']" in agent
+        assert "heal command: enable_firewall for firewall" in agent
+        assert "acknowledged: 2 drift, 1 healing" in agent
+        assert "incident FRONTDESK-07 firewall (high): resolved=True by agent" in agent
+        assert "fleet: FRONTDESK-07 online, 2 drift, 1 healing, RMM: ScreenConnect" in agent
 
 
 def test_every_example_runs_against_the_demo_with_emulators(tmp_path: Path) -> None:
     """`bash scripts/demo --emulate all`, and every example as it is: the vendor
     quickstarts find the emulators through the variables the demo prints."""
-    with demo_server(tmp_path, "--emulate", "all", "--nexthink-export-seconds", "1") as creds:
-        env = {**os.environ, **creds["emulators"]}
+    flags, enrollment = grpc_flags()
+    demo = ("--emulate", "all", "--nexthink-export-seconds", "1", *flags)
+    with demo_server(tmp_path, *demo) as creds:
+        env = {**os.environ, **creds["emulators"], "COMPLIANCE_AGENT_ENROLLMENT_ADDR": enrollment}
         out = {}
         for example in sorted(EXAMPLES.glob("*.py")):
             # the gateway's examples take the credentials file; the others, the environment
@@ -118,6 +141,7 @@ def test_every_example_runs_against_the_demo_with_emulators(tmp_path: Path) -> N
             out[example.name] = run(example.name, *args, env=env)
     assert set(out) >= {*DEMO_FILE_EXAMPLES, "nexthink_quickstart.py", "kubenexus_quickstart.py"}
     assert "LAPTOP-1: 3 crashes" in out["nexthink_quickstart.py"]
+    assert "resolved=True by agent" in out["compliance_agent.py"]
     assert "export COMPLETED" in out["nexthink_quickstart.py"]
     assert "enrichment: HTTP 207, 1 applied, 1 failed" in out["nexthink_quickstart.py"]
     assert "GHOST-9: Object GHOST-9 not found" in out["nexthink_quickstart.py"]

@@ -1,6 +1,7 @@
 """compliance_sdk: typed clients for the compliance platform's REST API
-(``ComplianceClient`` / ``AsyncComplianceClient``), and the agent channel's
-generated gRPC stubs (``compliance_sdk._proto``, for the agent of issue 19)."""
+(``ComplianceClient`` / ``AsyncComplianceClient``); the agent that speaks its gRPC
+channel is ``compliance_sdk.agent`` (over the generated stubs in
+``compliance_sdk._proto``)."""
 
 from sdk_core import (
     NOT_GIVEN,
