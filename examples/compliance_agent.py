@@ -1,7 +1,7 @@
 """A compliance agent on a managed machine, against the reference server.
 
-    gateway-server demo --credentials-file creds.json --grpc-enabled &
-    python examples/compliance_agent.py creds.json --enrollment-address 127.0.0.1:50052
+    gateway-server demo --credentials-file creds.json &
+    python examples/compliance_agent.py creds.json
 
 As the partner's admin (REST client) it makes a site that may self-heal and an
 enrollment token for it. Then, as the machine: enrolls (its own key, a CSR,
@@ -12,7 +12,8 @@ answers with a heal command; the handler "turns the firewall on", the result
 goes back, and the incident is resolved. Back as the admin, it reads the
 incident and the agent's fleet line (heartbeat counts, RMM report).
 
-The enrollment address also comes from ``COMPLIANCE_AGENT_ENROLLMENT_ADDR``.
+The enrollment address is the demo's (``agentEnrollmentAddress`` in its
+credentials), else ``--enrollment-address`` or ``COMPLIANCE_AGENT_ENROLLMENT_ADDR``.
 """
 
 from __future__ import annotations
@@ -37,10 +38,11 @@ def main() -> None:
         "--enrollment-address", default=os.environ.get("COMPLIANCE_AGENT_ENROLLMENT_ADDR")
     )
     args = parser.parse_args()
-    if not args.enrollment_address:
-        parser.error("give --enrollment-address (the server's --grpc-enrollment-port)")
     creds = json.loads(Path(args.credentials).read_text())
     demo = creds["compliance"]
+    args.enrollment_address = args.enrollment_address or demo.get("agentEnrollmentAddress")
+    if not args.enrollment_address:
+        parser.error("give --enrollment-address (the server's --grpc-enrollment-port)")
     with ComplianceClient(
         creds["baseUrl"], username=demo["username"], password=demo["password"]
     ) as admin:

@@ -22,6 +22,8 @@ def demo_server(tmp_path: Path, *extra: str) -> Iterator[dict[str, Any]]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     creds = tmp_path / "creds.json"
+    if "--grpc-enabled" not in extra:  # HTTP alone unless the test asks for the agent channel
+        extra = (*extra, "--no-grpc-enabled")
     server = subprocess.Popen(
         [sys.executable, "-m", "gateway_server._cli", "demo", "--port", str(port),
          "--data-dir", str(tmp_path / "data"), "--credentials-file", str(creds), *extra],

@@ -119,7 +119,10 @@ def test_gateway_examples_against_gateway_server_demo(tmp_path: Path) -> None:
         )
         assert "escalated: delivery not_configured" in dashboard
         assert "viewer may not resolve: INSUFFICIENT_ROLE" in dashboard
-        agent = run("compliance_agent.py", creds["file"], "--enrollment-address", enrollment)
+        # the demo's credentials say where agents enroll (and its printed environment)
+        assert creds["compliance"]["agentEnrollmentAddress"] == enrollment
+        assert creds["environment"]["COMPLIANCE_AGENT_ENROLLMENT_ADDR"] == enrollment
+        agent = run("compliance_agent.py", creds["file"])
         assert "enrolled: tier SELF_HEAL, files ['0o600']" in agent
         assert "heal command: enable_firewall for firewall" in agent
         assert "acknowledged: 2 drift, 1 healing" in agent
@@ -133,7 +136,8 @@ def test_every_example_runs_against_the_demo_with_emulators(tmp_path: Path) -> N
     flags, enrollment = grpc_flags()
     demo = ("--emulate", "all", "--nexthink-export-seconds", "1", *flags)
     with demo_server(tmp_path, *demo) as creds:
-        env = {**os.environ, **creds["emulators"], "COMPLIANCE_AGENT_ENROLLMENT_ADDR": enrollment}
+        assert creds["environment"]["COMPLIANCE_AGENT_ENROLLMENT_ADDR"] == enrollment
+        env = {**os.environ, **creds["emulators"]}
         out = {}
         for example in sorted(EXAMPLES.glob("*.py")):
             # the gateway's examples take the credentials file; the others, the environment

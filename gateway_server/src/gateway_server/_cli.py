@@ -355,6 +355,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "COMPLIANCE_USERNAME": seeded["compliance"]["username"],
             "COMPLIANCE_PASSWORD": seeded["compliance"]["password"],
         }
+        if settings.grpc_enabled and settings.grpc_enrollment_port:
+            # where an agent enrolls (examples/compliance_agent.py, `compliance-agent enroll`)
+            enrollment = f"{settings.host}:{settings.grpc_enrollment_port}"
+            credentials["compliance"]["agentEnrollmentAddress"] = enrollment
+            variables["COMPLIANCE_AGENT_ENROLLMENT_ADDR"] = enrollment
         if settings.emulators:
             # the clients read these variables: `export` them and run examples/*.py
             credentials["emulators"] = environment(settings, base_url)
