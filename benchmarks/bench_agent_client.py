@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from bench_agent_drift import ECHO, SERVER, _events, _stream
+from bench_agent_drift import ECHO, _events, _stream, platform_server
 from cryptography import x509
 
 from compliance_sdk.agent import AgentConfig, AsyncComplianceAgent
@@ -117,24 +115,8 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as data, tempfile.TemporaryDirectory() as state:
-        server = subprocess.Popen(
-            [sys.executable, "-c", SERVER, data],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert server.stdout is not None
-            info = json.loads(server.stdout.readline())
-            asyncio.run(run(info, Path(state), args.events, args.rounds))
-        finally:
-            if server.stdin is not None:
-                server.stdin.close()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+    with platform_server() as info, tempfile.TemporaryDirectory() as state:
+        asyncio.run(run(info, Path(state), args.events, args.rounds))
     return 0
 
 

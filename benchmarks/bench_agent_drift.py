@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import statistics
 import subprocess
@@ -31,7 +32,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import grpc
@@ -187,6 +188,15 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    with platform_server() as info:
+        asyncio.run(run(info, args.events, args.rounds))
+    return 0
+
+
+@contextlib.contextmanager
+def platform_server() -> Iterator[dict[str, Any]]:
+    """The platform (:data:`SERVER`) in a process of its own, on a fresh data
+    directory, until the block ends: what it printed (ports, token, CA)."""
     with tempfile.TemporaryDirectory() as data:
         server = subprocess.Popen(
             [sys.executable, "-c", SERVER, data],
@@ -196,16 +206,14 @@ def main() -> int:
         )
         try:
             assert server.stdout is not None
-            info = json.loads(server.stdout.readline())
-            asyncio.run(run(info, args.events, args.rounds))
+            yield json.loads(server.stdout.readline())
         finally:
             if server.stdin is not None:
-                server.stdin.close()
+                server.stdin.close()  # its cue to stop
             try:
                 server.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 server.kill()
-    return 0
 
 
 if __name__ == "__main__":
