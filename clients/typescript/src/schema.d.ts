@@ -760,9 +760,10 @@ export interface components {
          *     | OAUTH_PROVIDER_ERROR | 400 | callback: the provider answered error= |
          *     | RATE_LIMITED | 429 | too many failed logins |
          *     | OAUTH_EXCHANGE_FAILED | 502 | callback: the provider's token endpoint failed |
+         *     | SERVICE_UNAVAILABLE | 503 | any operation while the database is down, or login while the failed-login budget (Redis) cannot be counted; nothing was kept, retry |
          * @enum {string}
          */
-        ErrorCode: "NOT_AUTHENTICATED" | "SESSION_INVALID" | "SESSION_EXPIRED" | "INVALID_CREDENTIALS" | "INSUFFICIENT_ROLE" | "NOT_FOUND" | "SITE_NOT_FOUND" | "PARTNER_NOT_FOUND" | "AGENT_NOT_FOUND" | "INCIDENT_NOT_FOUND" | "RUNBOOK_NOT_FOUND" | "CANDIDATE_NOT_FOUND" | "CONNECTOR_NOT_FOUND" | "NOTIFICATION_NOT_FOUND" | "ENROLLMENT_TOKEN_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SITE_NAME_CONFLICT" | "INCIDENT_ALREADY_RESOLVED" | "CANDIDATE_ALREADY_DECIDED" | "CONNECTOR_EXISTS" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_ERROR" | "OAUTH_STATE_INVALID" | "OAUTH_PROVIDER_ERROR" | "RATE_LIMITED" | "OAUTH_EXCHANGE_FAILED";
+        ErrorCode: "NOT_AUTHENTICATED" | "SESSION_INVALID" | "SESSION_EXPIRED" | "INVALID_CREDENTIALS" | "INSUFFICIENT_ROLE" | "NOT_FOUND" | "SITE_NOT_FOUND" | "PARTNER_NOT_FOUND" | "AGENT_NOT_FOUND" | "INCIDENT_NOT_FOUND" | "RUNBOOK_NOT_FOUND" | "CANDIDATE_NOT_FOUND" | "CONNECTOR_NOT_FOUND" | "NOTIFICATION_NOT_FOUND" | "ENROLLMENT_TOKEN_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SITE_NAME_CONFLICT" | "INCIDENT_ALREADY_RESOLVED" | "CANDIDATE_ALREADY_DECIDED" | "CONNECTOR_EXISTS" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_ERROR" | "OAUTH_STATE_INVALID" | "OAUTH_PROVIDER_ERROR" | "RATE_LIMITED" | "OAUTH_EXCHANGE_FAILED" | "SERVICE_UNAVAILABLE";
         /**
          * @description The document's error format.
          * @example {
@@ -1757,6 +1758,15 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description SERVICE_UNAVAILABLE: a server run with Redis (several processes sharing the failed-login budget) cannot count logins while Redis is down; retry later */
+        Unavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description The provider's token endpoint failed or could not be reached: OAUTH_EXCHANGE_FAILED */
         BadGateway: {
             headers: {
@@ -1833,6 +1843,7 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
             "4XX": components["responses"]["OtherError"];
         };
     };
