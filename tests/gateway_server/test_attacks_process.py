@@ -251,6 +251,25 @@ def test_f6_a_configured_proxy_is_believed(tmp_path: Path) -> None:
         proxied.stop()
 
 
+def test_f10_a_socket_outlives_the_request_deadlines(server: ServerProcess) -> None:
+    """The upgrade request's body looked due to the deadlines, and every
+    WebSocket was dropped (no close frame) ``--body-timeout`` seconds after it
+    opened: sockets live on past both deadlines, and answer."""
+    _, secret = register(server.url, "long-001")
+    device = f"ws://127.0.0.1:{server.port}/ws/device?deviceId=long-001&deviceSecret={secret}"
+    customer = f"ws://127.0.0.1:{server.port}/ws/customer"
+    with (
+        connect(device, open_timeout=5) as ws,
+        connect(customer, open_timeout=5, additional_headers=bearer()) as watcher,
+    ):
+        with pytest.raises(TimeoutError):  # three times the deadlines: nothing comes, no close
+            ws.recv(timeout=1.5)
+        ws.send(json.dumps({"type": "status", "data": {"status": "online"}}))
+        assert json.loads(ws.recv(timeout=5))["type"] == "status_ack"
+        watcher.send(json.dumps({"type": "subscribe", "deviceId": "long-001"}))
+        assert json.loads(watcher.recv(timeout=5))["type"] == "subscribed"
+
+
 def _raw(server: ServerProcess, *parts: bytes) -> bytes:
     """Send ``parts`` on one connection, then read until the server closes it
     (a server that never does fails the test at the socket's 5 s timeout)."""

@@ -14,6 +14,11 @@ as the client liked (200 of them for 90 s in issue 16). Here:
 
 Both are timers of the connection, armed only while something is missing:
 a request whose head and body arrive together (the usual case) arms none.
+A connection upgraded to a WebSocket is no longer this protocol's: its
+timers are disarmed and none is armed again (h11 still sees the upgrade
+request's body as due, and a body timer armed after the upgrade closed every
+socket ``body_timeout`` seconds after it opened, and kept this object alive
+until then).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ class _Deadlines(H11Protocol):
     body_timeout: float = 30.0
     _head_timer: asyncio.TimerHandle | None = None
     _body_timer: asyncio.TimerHandle | None = None
+    _upgraded = False
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
@@ -50,6 +56,8 @@ class _Deadlines(H11Protocol):
 
     def handle_events(self) -> None:
         super().handle_events()
+        if self._upgraded:
+            return  # the WebSocket protocol has the connection now
         state = self.conn.their_state
         if state is h11.IDLE:
             return  # no whole head yet: the head's timer runs
@@ -64,6 +72,7 @@ class _Deadlines(H11Protocol):
             self._body_timer = None
 
     def handle_websocket_upgrade(self, event: h11.Request) -> None:
+        self._upgraded = True
         self._disarm()
         super().handle_websocket_upgrade(event)
 
