@@ -10,22 +10,26 @@ raise their open-files limit as far as the hard limit allows. Three parts:
   server; N idle sockets opened (100 at a time); the server's RSS (from
   /proc) before and after, per socket, and the time to open them all.
   Target: <= 25 KB per idle socket, 10,000 sockets in one process.
-- heartbeats: on the largest device run, heartbeats a second (20 devices
-  posting over keep-alive connections) with the N idle sockets open, then
-  with none (after the memory figure: the requests would blur it); the
-  ratio. Target: >= 0.9. The server's CPU time per heartbeat too, and its
-  ratio: the same question, less disturbed by other processes on a shared
-  machine.
+- heartbeats: on the largest device run, after the memory figure (requests
+  would blur it), heartbeats a second (20 devices posting over keep-alive
+  connections) on that server, with the N idle sockets open, and on a twin
+  server on a copy of the data with none; 32 pairs of one-second rounds taken
+  in turn, so that a machine whose speed swings from second to second (a
+  shared host: the same server's rate moves by half between rounds here)
+  weighs on both alike; the median of the pairs' ratios. Target: >= 0.9. The
+  server's CPU time per heartbeat too, and its ratio. Then the N sockets must
+  all still be open (a server that dropped them would flatter the figures).
 - fan-out: ``--subscribers`` customer sockets subscribe to one device, beside
   100 idle customer sockets, then beside enough more for the largest N in all;
   the device completes ``--results`` commands (REST result), and each
   subscriber's delay from the request to its ``command_update`` (completed)
   is collected: p50 and p99. Target: p99 < 1 s, the same order either way.
 
-    python benchmarks/bench_sockets.py [--sizes 1000,5000,10000] [--subscribers 1000]
-        [--results 10] [--server-args "--ws websockets --ws-per-message-deflate"]
+    python benchmarks/bench_sockets.py [--sizes 1000,5000,10000] [--kinds device,customer]
+        [--subscribers 1000] [--results 10]
+        [--server-args "--ws-implementation websockets --ws-per-message-deflate"]
 
-About 5 minutes with the defaults on 2 cores. The figures go in
+About 6 minutes with the defaults on 2 cores. The figures go in
 docs/gateway.md ("Capacity").
 """
 
@@ -37,19 +41,21 @@ import json
 import os
 import resource
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import httpx
 from bench_gateway import HEARTBEAT, RawConnection, cpu_seconds, free_port, timed
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.protocol import State
 
 SECRET = "bench-secret-" + "z" * 32
 OWNER = "owner"  # the customer of the device the subscribers watch
@@ -120,7 +126,8 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         flags = ["--data-dir", str(data_dir), "--port", str(self.port), "--jwt-secret", SECRET]
-        flags += ["--log-level", "warning", *(x for kv in LOAD.items() for x in kv), *extra]
+        flags += ["--log-level", "warning", *(x for kv in LOAD.items() for x in kv)]
+        flags += ["--no-grpc-enabled", *extra]  # HTTP alone: two run at once in the heartbeats
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop())
         self.proc = subprocess.Popen(
             [sys.executable, __file__, "serve", *flags], stdout=self.log, stderr=self.log
@@ -146,14 +153,6 @@ class Server:
         self.proc.kill()  # the measurements are taken; no need to close 10,000 sockets politely
         self.proc.wait(30)
         self.log.close()
-
-
-async def system_info(server: Server) -> dict[str, Any]:
-    bearer = {"Authorization": f"Bearer {customer_token(OWNER)}"}
-    async with httpx.AsyncClient(base_url=server.url) as http:
-        answer = await http.get("/api/v1/customer/system/info", headers=bearer)
-    services: dict[str, Any] = answer.json()["services"]
-    return services
 
 
 def device_url(server: Server, device_id: str, secret: str) -> str:
@@ -189,53 +188,92 @@ async def close_all(conns: list[ClientConnection]) -> None:
         conn.transport.abort()  # the server is gone already, or about to be
 
 
-async def heartbeaters(
-    server: Server, secrets: dict[str, str]
-) -> Callable[[], Awaitable[tuple[float, float]]]:
-    """A measurement of heartbeats: a second (20 devices, each over a
-    keep-alive connection of its own, opened for each measurement: uvicorn
-    closes idle ones after 5 s), and the server's CPU time for each, which
-    other processes on a shared machine disturb far less."""
-    headers = []
-    async with httpx.AsyncClient(base_url=server.url) as http:
-        for i in range(BEATERS):
-            device_id = f"beat-{i}"
-            body = {"deviceId": device_id, "deviceSecret": secrets[device_id]}
-            answer = await http.post("/api/v1/device/auth", json=body)
-            headers.append({"X-Device-Token": answer.json()["token"]})
-    beat = json.dumps(HEARTBEAT).encode()
+class Heartbeats:
+    """Heartbeats a second on one server (20 devices, each over a keep-alive
+    connection of its own, opened for each round: uvicorn closes idle ones
+    after 5 s), and the server's CPU time for each, which other processes on
+    a shared machine disturb far less."""
 
-    async def measure(rounds: int = 5, seconds: float = 2.0) -> tuple[float, float]:
-        conns = [RawConnection("127.0.0.1", server.port) for _ in range(BEATERS)]
+    def __init__(self, server: Server, headers: list[dict[str, str]]) -> None:
+        self.server = server
+        self.headers = headers
+        self.beat = json.dumps(HEARTBEAT).encode()
+
+    @classmethod
+    async def on(cls, server: Server, secrets: dict[str, str]) -> Heartbeats:
+        headers = []
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            for i in range(BEATERS):
+                device_id = f"beat-{i}"
+                body = {"deviceId": device_id, "deviceSecret": secrets[device_id]}
+                answer = await http.post("/api/v1/device/auth", json=body)
+                headers.append({"X-Device-Token": answer.json()["token"]})
+        return cls(server, headers)
+
+    async def round(self, seconds: float = 2.0) -> tuple[float, float]:
+        """One round (after a quarter of a second of warm-up): heartbeats a second, and
+        the server's CPU microseconds for each."""
+        conns = [RawConnection("127.0.0.1", self.server.port) for _ in range(BEATERS)]
 
         async def heartbeat(i: int) -> None:
-            status, _ = await conns[i].post("/api/v1/device/heartbeat", beat, headers[i])
+            status, _ = await conns[i].post("/api/v1/device/heartbeat", self.beat, self.headers[i])
             assert status == 200, status
 
-        rates, cpu = [], []
         try:
-            await timed(BEATERS, 0.5, heartbeat)
-            for _ in range(rounds):
-                cpu_before, started = cpu_seconds(server.proc.pid), time.perf_counter()
-                rate = await timed(BEATERS, seconds, heartbeat)
-                wall, cpu_after = time.perf_counter() - started, cpu_seconds(server.proc.pid)
-                rates.append(rate)
-                if cpu_before is not None and cpu_after is not None:
-                    cpu.append((cpu_after - cpu_before) / (rate * wall) * 1e6)
-            return statistics.median(rates), statistics.median(cpu) if cpu else float("nan")
+            await timed(BEATERS, 0.25, heartbeat)
+            pid = self.server.proc.pid
+            cpu_before, started = cpu_seconds(pid), time.perf_counter()
+            rate = await timed(BEATERS, seconds, heartbeat)
+            wall, cpu_after = time.perf_counter() - started, cpu_seconds(pid)
+            cpu = float("nan")
+            if cpu_before is not None and cpu_after is not None:
+                cpu = (cpu_after - cpu_before) / (rate * wall) * 1e6
+            return rate, cpu
         finally:
             for conn in conns:
                 if conn.writer is not None:
                     conn.writer.close()
 
-    return measure
+
+async def compare_heartbeats(
+    loaded: Heartbeats, bare: Heartbeats, n: int, pairs: int = 32, seconds: float = 1.0
+) -> None:
+    """Rounds on the server with ``n`` idle sockets and on its twin with none,
+    in pairs taken in turn (loaded first, then bare first: ABBA), so that a
+    machine whose speed drifts from second to second (a shared host) weighs
+    on both alike. Each pair gives a ratio; their median is the figure."""
+    taken = []
+    for i in range(pairs):
+        if i % 2 == 0:
+            w = await loaded.round(seconds)
+            b = await bare.round(seconds)
+        else:
+            b = await bare.round(seconds)
+            w = await loaded.round(seconds)
+        taken.append((w, b))
+    rates = sorted(w[0] / b[0] for w, b in taken)
+    cpus = sorted(b[1] / w[1] for w, b in taken)
+    quartiles = statistics.quantiles(rates, n=4)
+    print(
+        f"  heartbeats: {statistics.median(b[0] for _, b in taken):.0f}/s with no socket, "
+        f"{statistics.median(w[0] for w, _ in taken):.0f}/s with {n} idle device sockets: "
+        f"ratio {statistics.median(rates):.2f} (target >= 0.9; median of {pairs} pairs, "
+        f"quartiles {quartiles[0]:.2f} to {quartiles[2]:.2f}); server CPU per heartbeat "
+        f"{statistics.median(b[1] for _, b in taken):.0f} -> "
+        f"{statistics.median(w[1] for w, _ in taken):.0f} us: ratio {statistics.median(cpus):.2f}",
+        flush=True,
+    )
 
 
 async def memory(
-    data_dir: Path, secrets: dict[str, str], n: int, kind: str, extra: list[str], beats: bool
+    data_dir: Path, secrets: dict[str, str], n: int, kind: str, extra: list[str], twin: Path | None
 ) -> None:
+    """Memory per idle socket and the time to open them; with ``twin`` (a
+    copy of the seeded data), heartbeats with the sockets open against a
+    second server on the copy with none (:func:`compare_heartbeats`)."""
     server = Server(data_dir, extra)
     server.wait_ready()
+    bare: Server | None = None
     conns: list[ClientConnection] = []
     try:
         if kind == "device":
@@ -259,24 +297,18 @@ async def memory(
             f"opened in {seconds:.1f} s ({n / seconds:.0f}/s)",
             flush=True,
         )
-        if beats:  # with the sockets open, then without (the memory figure stays clean)
-            heartbeats = await heartbeaters(server, secrets)
-            with_sockets, with_us = await heartbeats()
-            await close_all(conns)
-            for _ in range(600):  # the server notices them gone (a minute at most)
-                if not (await system_info(server))["websockets"]:
-                    break
-                await asyncio.sleep(0.1)
-            none, none_us = await heartbeats()
-            print(
-                f"  heartbeats: {none:.0f}/s with no socket, {with_sockets:.0f}/s with {n} "
-                f"idle device sockets: ratio {with_sockets / none:.2f} (target >= 0.9); "
-                f"server CPU per heartbeat {none_us:.0f} -> {with_us:.0f} us: "
-                f"ratio {none_us / with_us:.2f}",
-                flush=True,
-            )
+        if twin is not None:  # after the memory figure, which the requests would blur
+            bare = Server(twin, extra)
+            bare.wait_ready()
+            loaded = await Heartbeats.on(server, secrets)
+            await compare_heartbeats(loaded, await Heartbeats.on(bare, secrets), n)
+        gone = sum(conn.state is not State.OPEN for conn in conns)
+        if gone:  # the figures above would be of fewer sockets than they say
+            raise RuntimeError(f"{gone} of the {n} sockets were closed meanwhile")
     finally:
         server.stop()
+        if bare is not None:
+            bare.stop()
         await close_all(conns)
 
 
@@ -383,15 +415,18 @@ async def run(
     print(f"open files: {raise_open_files()} per process (client and server)")
     print(f"server: gateway-server serve {shlex.join(extra)}".rstrip())
     with tempfile.TemporaryDirectory(prefix="gateway-bench-sockets-") as tmp:
-        data_dir = Path(tmp)
+        data_dir = Path(tmp) / "data"
+        data_dir.mkdir(mode=0o700)
         started = time.perf_counter()
         secrets = await seed(data_dir, max(sizes))
         print(f"seeded {len(secrets)} devices in {time.perf_counter() - started:.0f} s")
+        twin = Path(tmp) / "twin"  # the heartbeats' server with no socket, on a copy
+        shutil.copytree(data_dir, twin)
         print("memory per idle socket and time to open:")
         for n in sizes:
             for kind in kinds:
                 beats = n == max(sizes) and kind == "device"
-                await memory(data_dir, secrets, n, kind, extra, beats)
+                await memory(data_dir, secrets, n, kind, extra, twin if beats else None)
         if subscribers:
             print("fan-out of one command_update:")
             await fan_out(data_dir, secrets, subscribers, max(sizes), results, extra)
