@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 from websockets.asyncio.client import connect as aconnect
 from websockets.exceptions import InvalidStatus
 from websockets.frames import Close, Opcode
@@ -26,6 +27,7 @@ from websockets.sync.client import connect
 
 from gateway_server import GatewayApp, create_app
 from gateway_server._cli import socket_options
+from gateway_server.edge import LeanWebSocketProtocol
 from tests.gateway_support import TIMESTAMP, RawPeer, customer_token, message, settings
 from tests.support import LocalServer
 
@@ -217,7 +219,7 @@ def device_token(http: httpx.Client, bearer: dict[str, str], device_id: str) -> 
 
 
 @contextlib.asynccontextmanager
-async def serving(tmp_path: Path) -> AsyncIterator[tuple[str, GatewayApp]]:
+async def serving(tmp_path: Path) -> AsyncIterator[tuple[str, GatewayApp, uvicorn.Server]]:
     """The gateway under uvicorn in this test's own event loop, so its tasks can be counted."""
     configured = settings(tmp_path, **UNLIMITED)
     app = create_app(configured)
@@ -231,7 +233,7 @@ async def serving(tmp_path: Path) -> AsyncIterator[tuple[str, GatewayApp]]:
             break
         await asyncio.sleep(0.01)
     try:
-        yield f"127.0.0.1:{sock.getsockname()[1]}", app
+        yield f"127.0.0.1:{sock.getsockname()[1]}", app, server
     finally:
         server.should_exit = True
         await task
@@ -239,7 +241,7 @@ async def serving(tmp_path: Path) -> AsyncIterator[tuple[str, GatewayApp]]:
 
 
 async def test_an_idle_socket_holds_no_task_of_the_gateways(tmp_path: Path) -> None:
-    async with serving(tmp_path) as (address, app):
+    async with serving(tmp_path) as (address, app, server):
         bearer = {"Authorization": f"Bearer {customer_token(app)}"}
         urls = []
         async with httpx.AsyncClient(base_url=f"http://{address}", headers=bearer) as http:
@@ -272,5 +274,16 @@ async def test_an_idle_socket_holds_no_task_of_the_gateways(tmp_path: Path) -> N
                     break
                 await asyncio.sleep(0.01)
             assert len(asyncio.all_tasks()) - before == len(conns)
+            # Nor does uvicorn's side of an idle socket keep its handshake or a
+            # buffer (the lean protocol, the default implementation).
+            connections = server.server_state.connections  # and httpx's HTTP one
+            protocols = [c for c in connections if not isinstance(c, H11Protocol)]
+            assert len(protocols) == len(conns)
+            for protocol in protocols:
+                assert type(protocol) is LeanWebSocketProtocol
+                assert not hasattr(protocol, "request")
+                assert not hasattr(protocol, "response")
+                assert protocol.queue.qsize() == 0
+                assert protocol.writable.is_set()
             for conn in conns:
                 await conn.close()

@@ -34,7 +34,7 @@ from ._services import Services
 from ._settings import Settings
 from .compliance import Compliance, enrollment_token, seed_demo
 from .device_gateway import DeviceGateway, customer_verifier
-from .edge import RedactSecrets, with_deadlines
+from .edge import LeanWebSocketProtocol, RedactSecrets, with_deadlines
 from .emulators import environment
 
 __all__ = ["GatewayServer", "main", "serve_on", "serving_options", "socket_options"]
@@ -138,7 +138,11 @@ def socket_options(settings: Settings) -> dict[str, Any]:
     """uvicorn's WebSocket options from the settings: the implementation,
     compression and keepalive pings (a peer that misses a pong is dropped)."""
     return {
-        "ws": settings.ws_implementation,
+        "ws": (
+            LeanWebSocketProtocol
+            if settings.ws_implementation == "lean"
+            else settings.ws_implementation
+        ),
         "ws_per_message_deflate": settings.ws_per_message_deflate,
         "ws_ping_interval": settings.ws_ping_interval,
         "ws_ping_timeout": settings.ws_ping_timeout,

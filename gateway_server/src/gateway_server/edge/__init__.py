@@ -34,6 +34,7 @@ from ._redaction import RedactSecrets, redact
 from ._redis_limits import RedisLimits, redis_limits
 from ._responses import JSONResponse, ok
 from ._schemas import Body, JsonInt, JsonValue, Timestamp, text
+from ._websocket import LeanWebSocketProtocol
 
 __all__ = [
     "STATUS",
@@ -46,6 +47,7 @@ __all__ = [
     "JSONResponse",
     "JsonInt",
     "JsonValue",
+    "LeanWebSocketProtocol",
     "Limits",
     "LimitsFactory",
     "LocalLimits",

@@ -1,0 +1,142 @@
+"""uvicorn's sans-I/O WebSocket protocol, holding less while a socket is idle.
+
+A gateway's sockets are idle almost all their lives, and uvicorn's protocol
+keeps, for each, what only a busy or opening socket needs: an
+:class:`asyncio.Queue` for the messages on their way to the app (four deques
+and an event: about 3 KB), an :class:`asyncio.Event` for the transport's
+write flow (another deque), and the handshake's request and response with
+their headers (about 3 KB more), which nothing reads once the response is
+sent. Here the messages wait in a list made when one comes and dropped when
+it is read, the write flow is a flag with waiters made only while the
+transport's buffer is full, and the handshake is forgotten once answered.
+Everything else is uvicorn's own: framing, keepalive pings, closing.
+
+The class replaces uvicorn's attributes of the same names and keeps the part
+of their interface that uvicorn calls (``put_nowait``, ``get``, ``empty``;
+``set``, ``clear``, ``wait``); tests run every socket of a served gateway
+through it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+__all__ = ["LeanWebSocketProtocol"]
+
+
+class _Inbox:
+    """The messages on their way to the app, in order: a list only while
+    some wait, a future only while the app waits (uvicorn's one reader)."""
+
+    __slots__ = ("_items", "_waiters")
+
+    def __init__(self) -> None:
+        self._items: list[Any] | None = None
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    def put_nowait(self, item: Any) -> None:
+        if self._items is None:
+            self._items = [item]
+        else:
+            self._items.append(item)
+        if self._waiters:
+            waiter = self._waiters.pop(0)
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def get_nowait(self) -> Any:
+        if not self._items:
+            raise asyncio.QueueEmpty
+        item = self._items.pop(0)
+        if not self._items:
+            self._items = None
+        return item
+
+    async def get(self) -> Any:
+        while not self._items:
+            waiter = asyncio.get_running_loop().create_future()
+            if self._waiters is None:
+                self._waiters = [waiter]
+            else:
+                self._waiters.append(waiter)
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+                elif self._items:  # woken, then cancelled: the next reader takes it
+                    self._wake_next()
+                raise
+            finally:
+                if not self._waiters:
+                    self._waiters = None
+        return self.get_nowait()
+
+    def _wake_next(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.pop(0)
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def qsize(self) -> int:
+        return len(self._items) if self._items else 0
+
+
+class _Gate:
+    """Open while the transport takes writes; waiters only while it is shut."""
+
+    __slots__ = ("_open", "_waiters")
+
+    def __init__(self) -> None:
+        self._open = True
+        self._waiters: list[asyncio.Future[bool]] | None = None
+
+    def is_set(self) -> bool:
+        return self._open
+
+    def set(self) -> None:
+        self._open = True
+        waiters, self._waiters = self._waiters, None
+        for waiter in waiters or ():
+            if not waiter.done():
+                waiter.set_result(True)
+
+    def clear(self) -> None:
+        self._open = False
+
+    async def wait(self) -> bool:
+        if self._open:
+            return True
+        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        if self._waiters is None:
+            self._waiters = [waiter]
+        else:
+            self._waiters.append(waiter)
+        try:
+            return await waiter
+        finally:
+            if self._waiters is not None and waiter in self._waiters:
+                self._waiters.remove(waiter)
+
+
+class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
+    """``uvicorn.Config(ws=LeanWebSocketProtocol)``: uvicorn's websockets-sansio
+    implementation with the idle state above."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = _Inbox()  # type: ignore[assignment]
+        self.writable = _Gate()  # type: ignore[assignment]
+
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if self.handshake_complete and hasattr(self, "response"):
+            # Answered (accepted, refused or denied): the handshake is history.
+            del self.request, self.response
