@@ -64,6 +64,7 @@ LOAD = {  # rate limits out of the way: the load comes from one address
     "--device-rate-per-minute": "1000000000",
     "--customer-rate-per-minute": "1000000000",
     "--auth-attempts-per-minute": "1000000000",
+    "--max-sockets-per-customer": "100000",  # the fan-out's 1,000 subscribers are one customer's
 }
 BEATERS = 20
 RESULT = {"status": "success", "executedAt": "2024-06-01T10:00:00Z", "duration": 0.01}
