@@ -363,3 +363,28 @@ async def test_an_agent_cannot_report_for_another_host_or_answer_anothers_comman
         assert (await victim.stub.ReportHealing(result, timeout=10)).received
         r = await world.platform.call("GET", f"/api/incidents/{incident['id']}", as_user=admin)
         assert r.json()["resolved"] is True
+
+
+async def test_too_many_bad_tokens_from_one_address_shut_enrollment_for_a_minute(
+    tmp_path: Path,
+) -> None:
+    """A token guesser gets three refusals, then RESOURCE_EXHAUSTED with the
+    wait in ``retry-after``, for a valid token too, until the minute is over.
+    A malformed request is not a guess and costs nothing."""
+    async with agent_world(tmp_path, compliance_enrollment_failures_per_minute=3) as world:
+        for _ in range(5):
+            with pytest.raises(grpc.aio.AioRpcError) as info:
+                await _register(world, world.token, csr_pem=b"not a CSR")
+            assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        for _ in range(3):
+            assert (await _refused(world, "cet_" + "x" * 43)).code() == (
+                grpc.StatusCode.UNAUTHENTICATED
+            )
+        for token in ("cet_" + "y" * 43, world.token):  # the fourth guess, then the right answer
+            error = await _refused(world, token)
+            assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, token
+            wait = dict(error.trailing_metadata() or ())["retry-after"]
+            assert 0 < int(wait) <= 60
+        world.platform.clock.advance(61)
+        enrolled = await _register(world, world.token)
+        assert enrolled.site_id == world.site_id

@@ -224,6 +224,11 @@ class Settings(BaseSettings):
         description="failed compliance logins a minute per username and client address "
         "(thirty times as many per address)",
     )
+    compliance_enrollment_failures_per_minute: Positive = Field(
+        default=10,
+        description="refused agent enrollments (bad tokens) a minute per client address; "
+        "past it every enrollment from that address is refused until the minute is over",
+    )
     compliance_password_memory_kib: int = Field(
         default=19_456,
         ge=8,

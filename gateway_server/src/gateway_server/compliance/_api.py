@@ -12,7 +12,7 @@ import httpx
 from starlette.routing import BaseRoute
 
 from .._services import Services
-from ..edge import ErrorFormat, docs_routes, load_contract
+from ..edge import ErrorFormat, FailureBudget, docs_routes, load_contract
 from ..security import Cipher, Passwords, load_key
 from ._auth import Guard
 from ._auth_routes import AuthRoutes
@@ -72,7 +72,14 @@ class Compliance:
         self.escalations = EscalationStore(database, settings, clock, self.http)
         self.error_format = ErrorFormat(ROUTERS, render)
         self.channel = Channel(database, clock, self.sites, self.fleet, self.service)
-        self.listeners = Listeners(settings, self.channel, self.ca)
+        enrollments = FailureBudget(
+            settings.compliance_enrollment_failures_per_minute,
+            clock,
+            per_address=1,  # a token names no one: the address is all there is to count by
+            limits=services.limits,
+            name="enrollment-failures",
+        )
+        self.listeners = Listeners(settings, self.channel, self.ca, enrollments)
 
     def http(self) -> httpx.AsyncClient:
         """The client for the server's own outbound calls (OAuth, the webhook)."""

@@ -6,7 +6,9 @@ Translation only; errors become status codes:
   event in a stream is acked instead, ``received`` false and ``error`` set, so
   the agent stops re-sending it);
 - an ``agent_id`` that is not the certificate's: PERMISSION_DENIED;
-- a bad enrollment token, a revoked or unknown agent: UNAUTHENTICATED.
+- a bad enrollment token, a revoked or unknown agent: UNAUTHENTICATED;
+- past the budget of bad enrollment tokens from one client address:
+  RESOURCE_EXHAUSTED, with ``retry-after`` in the trailing metadata.
 
 ``EnrollmentServicer`` (the enrollment listener, no client certificate) serves
 ``Register`` only; ``AgentServicer`` (the mTLS listener) knows its caller from
@@ -23,7 +25,8 @@ from typing import Any, NoReturn
 
 import grpc
 
-from .._errors import Unavailable
+from .._errors import RateLimited, Unavailable
+from ..edge import FailureBudget
 from ._ca import AgentCA, BadCSR, Issued
 from ._channel import AgentGone, Channel, Command, TokenRefused
 from ._messages import (
@@ -41,13 +44,21 @@ from ._proto import compliance_pb2 as pb
 from ._proto import compliance_pb2_grpc as rpc
 from ._rules import CHECK_TYPES
 
-__all__ = ["AgentServicer", "ChannelConfig", "EnrollmentServicer", "Registrar", "peer_agent"]
+__all__ = [
+    "AgentServicer",
+    "ChannelConfig",
+    "EnrollmentServicer",
+    "Registrar",
+    "peer_agent",
+    "peer_host",
+]
 
 log = logging.getLogger("gateway_server.compliance.agents")
 
 Context = grpc.aio.ServicerContext[Any, Any]
 BATCH = 256  # drift events applied in one transaction, at most
 _END = object()
+_ENROLLMENT = "enrollment"  # the failure budget's name: tokens name no one before they are checked
 
 
 class ChannelConfig:
@@ -71,15 +82,38 @@ def _statuses() -> Iterator[None]:
         raise _Abort(grpc.StatusCode.UNAUTHENTICATED, str(exc)) from None
     except Unavailable as exc:  # the database (or Redis) is down: the agent retries later
         raise _Abort(grpc.StatusCode.UNAVAILABLE, exc.message) from None
+    except RateLimited as exc:
+        raise _exhausted(exc) from None
 
 
 class _Abort(Exception):
-    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+    def __init__(
+        self, code: grpc.StatusCode, message: str, metadata: tuple[tuple[str, str], ...] = ()
+    ) -> None:
         super().__init__(message)
         self.code = code
+        self.metadata = metadata
+
+
+def _exhausted(limited: RateLimited) -> _Abort:
+    wait = (limited.headers or {}).get("Retry-After", "60")
+    message = f"too many refused enrollments from this address: retry in {wait} s"
+    return _Abort(grpc.StatusCode.RESOURCE_EXHAUSTED, message, (("retry-after", wait),))
+
+
+def peer_host(peer: str) -> str:
+    """The client address of a grpc peer string (``ipv4:1.2.3.4:5``,
+    ``ipv6:[::1]:5``), without its port; anything else as it is."""
+    kind, _, rest = peer.partition(":")
+    if kind not in ("ipv4", "ipv6"):
+        return peer
+    host = rest.rpartition(":")[0] or rest
+    return host.strip("[]")
 
 
 async def _abort(context: Context, exc: _Abort) -> NoReturn:
+    if exc.metadata:
+        context.set_trailing_metadata(exc.metadata)
     await context.abort(exc.code, str(exc))
     raise AssertionError("abort returned")  # pragma: no cover
 
@@ -122,23 +156,42 @@ class Registrar:
 class EnrollmentServicer(rpc.ComplianceAgentServicer):
     """The enrollment listener: Register with a site's token, nothing else."""
 
-    def __init__(self, registrar: Registrar) -> None:
+    def __init__(self, registrar: Registrar, failures: FailureBudget) -> None:
         self.registrar = registrar
+        self.failures = failures
 
     async def Register(self, request: pb.RegisterRequest, context: Context) -> pb.RegisterResponse:
+        address = peer_host(context.peer())
         try:
             with _statuses():
+                if (spent := await self.failures.spent(_ENROLLMENT, address)) is not None:
+                    raise spent  # a guesser's right answer too, until the minute is over
                 asked = enrollment(request)
                 ca = self.registrar.ca
                 enrolled = await self.registrar.channel.enroll(
                     asked, lambda agent_id: ca.issue_agent(agent_id, asked.csr_pem)
                 )
         except _Abort as exc:
+            if exc.code == grpc.StatusCode.UNAUTHENTICATED:  # a refused token
+                exc = await self._counted(exc, address)
             await _abort(context, exc)
         log.info("agent %s enrolled in site %s", enrolled.agent_id, enrolled.site_id)
         return self.registrar.answer(
             enrolled.agent_id, enrolled.site_id, enrolled.capability_tier, enrolled.issued
         )
+
+    async def _counted(self, refusal: _Abort, address: str) -> _Abort:
+        """Count a refused token against ``address``: the refusal to send,
+        RESOURCE_EXHAUSTED once past the budget."""
+        try:
+            with _statuses():
+                over = await self.failures.fail(_ENROLLMENT, address)
+        except _Abort as unavailable:  # the shared counters are down
+            return unavailable
+        if over is None:
+            return refusal
+        log.warning("refusing enrollments from %s for a while: too many bad tokens", address)
+        return _exhausted(over)
 
     async def _only_register(self, context: Context) -> NoReturn:
         """Every method but Register is the agent listener's."""

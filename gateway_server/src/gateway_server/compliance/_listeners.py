@@ -22,6 +22,7 @@ import attrs
 import grpc
 
 from .._settings import Settings
+from ..edge import FailureBudget
 from ._ca import AgentCA, ServerCertificate
 from ._channel import Channel
 from ._grpc import AgentServicer, ChannelConfig, EnrollmentServicer, Registrar
@@ -116,10 +117,14 @@ class _Certificates:
 
 
 class Listeners:
-    def __init__(self, settings: Settings, channel: Channel, ca: AgentCA) -> None:
+    def __init__(
+        self, settings: Settings, channel: Channel, ca: AgentCA, failures: FailureBudget
+    ) -> None:
         self.settings = settings
         self.channel = channel
         self.ca = ca
+        self.failures = failures
+        """Refused enrollments, per client address."""
         self.ports: dict[str, int] = {}
         self._servers: list[grpc.aio.Server] = []
         self.certificates = _Certificates(ca, server_names(settings), channel.now)
@@ -152,7 +157,7 @@ class Listeners:
             (
                 "enrollment",
                 self.settings.grpc_enrollment_port,
-                EnrollmentServicer(registrar),
+                EnrollmentServicer(registrar, self.failures),
                 False,
             ),
             (

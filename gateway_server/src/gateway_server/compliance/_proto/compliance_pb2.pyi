@@ -111,7 +111,11 @@ class RegisterRequest(_message.Message):
     POST /api/sites/{site_id}/enrollment-tokens or the CLI, shown once, stored
     hashed, expiring, revocable). It names the site the agent joins. Required on
     the enrollment listener; an invalid, expired, revoked or used-up token is
-    UNAUTHENTICATED, with the same message for each.
+    UNAUTHENTICATED, with the same message for each. After
+    --compliance-enrollment-failures-per-minute (10) of those from one client
+    address in a minute, every Register from it is RESOURCE_EXHAUSTED, a
+    valid token's too, with the seconds to wait in the trailing metadata
+    `retry-after`.
     """
     csr_pem: _builtins.bytes
     """added: a PEM PKCS#10 certificate signing request for the agent's own
