@@ -159,6 +159,26 @@ async def test_refused_tokens_save_nothing(tmp_path: Path) -> None:
         assert not agent.enrolled
 
 
+async def test_too_many_refused_tokens_say_how_long_to_wait(tmp_path: Path) -> None:
+    async with (
+        agent_world(tmp_path, compliance_enrollment_failures_per_minute=2) as world,
+        rest(world) as client,
+    ):
+        token = await new_token(client, world.site_id)
+        agent = make_agent(world, tmp_path)
+        codes, waits = [], []
+        for bad in ("cet_" + "x" * 43, "cet_" + "y" * 43, "cet_" + "z" * 43, token.token):
+            with pytest.raises(EnrollmentError) as info:
+                await agent.enroll(bad, token.ca_fingerprint_sha256, ca_pem=token.ca_cert_pem)
+            assert info.value.code is not None
+            codes.append(info.value.code.name)
+            waits.append(info.value.retry_after)
+        assert codes == ["UNAUTHENTICATED"] * 2 + ["RESOURCE_EXHAUSTED"] * 2
+        assert waits[:2] == [None, None]
+        assert all(wait is not None and 0 < wait <= 60 for wait in waits[2:])
+        assert not agent.enrolled
+
+
 async def test_renewal_a_new_key_and_the_stream_goes_on(tmp_path: Path) -> None:
     async with agent_world(tmp_path) as world, rest(world) as client:
         agent = make_agent(world, tmp_path)

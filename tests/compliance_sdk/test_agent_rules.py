@@ -24,6 +24,7 @@ from compliance_sdk.agent._rules import (
     reconnect_delay,
     renewal_at,
     renewal_retry_delay,
+    retry_after,
     stream_failure,
     validate_drift,
 )
@@ -193,3 +194,12 @@ def test_config_errors_name_the_setting(tmp_path: Path) -> None:
     assert info.value.field == "config_file"
     with pytest.raises(InputValidationError, match="does not exist"):
         AgentConfig.load(tmp_path / "missing.toml", env={})
+
+
+def test_retry_after_is_read_from_the_trailing_metadata_when_sensible() -> None:
+    assert retry_after((("retry-after", "37"),)) == 37.0
+    assert retry_after((("other", "1"), ("retry-after", b"2.5"))) == 2.5
+    for bad in ("soon", "-1", "nan", "inf"):
+        assert retry_after((("retry-after", bad),)) is None
+    assert retry_after(()) is None
+    assert retry_after(None) is None

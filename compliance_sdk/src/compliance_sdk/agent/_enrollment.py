@@ -33,7 +33,7 @@ from ._identity import (
     normalize_fingerprint,
 )
 from ._pinning import fetch_pinned_ca
-from ._rules import DEFAULT_AGENT_PORT, Endpoint, parse_address
+from ._rules import DEFAULT_AGENT_PORT, Endpoint, parse_address, retry_after
 
 __all__ = ["enroll", "renew"]
 
@@ -109,7 +109,9 @@ async def enroll(
             response = await stub(channel).Register(request, timeout=_TIMEOUT)
         except grpc.aio.AioRpcError as exc:
             raise EnrollmentError(
-                f"enrollment refused: {exc.code().name}: {exc.details()}", exc.code()
+                f"enrollment refused: {exc.code().name}: {exc.details()}",
+                exc.code(),
+                retry_after(exc.trailing_metadata()),
             ) from None
     fallback = Endpoint(endpoint.host, DEFAULT_AGENT_PORT, "enrollment").target
     identity = _identity(response, ca, pin, key_pem(key), fallback)

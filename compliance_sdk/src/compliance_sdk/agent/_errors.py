@@ -14,11 +14,19 @@ class AgentError(SDKError):
 
 
 class EnrollmentError(AgentError):
-    """Enrollment failed: the token was refused, or the answer did not check out."""
+    """Enrollment failed: the token was refused, or the answer did not check out.
+    ``retry_after``: the seconds the server asks to wait first (after too many
+    refused tokens from this address: RESOURCE_EXHAUSTED), else None."""
 
-    def __init__(self, message: str, code: grpc.StatusCode | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        code: grpc.StatusCode | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
+        self.retry_after = retry_after
 
 
 class PinError(EnrollmentError):

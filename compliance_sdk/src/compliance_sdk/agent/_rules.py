@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import enum
+import math
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -43,6 +44,7 @@ __all__ = [
     "reconnect_delay",
     "renewal_at",
     "renewal_retry_delay",
+    "retry_after",
     "stream_failure",
 ]
 
@@ -299,3 +301,17 @@ def stream_failure(code: grpc.StatusCode | None) -> Failure:
     if code in _DROP:
         return Failure.DROP_IN_FLIGHT
     return Failure.RETRY
+
+
+def retry_after(metadata: Iterable[tuple[str, str | bytes]] | None) -> float | None:
+    """The seconds a refusal asks to wait (its ``retry-after`` trailing
+    metadata, as the enrollment listener sends with RESOURCE_EXHAUSTED);
+    None if it sets none or nothing sensible."""
+    for key, value in metadata or ():
+        if key == "retry-after":
+            try:
+                seconds = float(value)
+            except ValueError:
+                return None
+            return seconds if math.isfinite(seconds) and seconds >= 0 else None
+    return None
