@@ -46,6 +46,18 @@ async def test_a_reader_cancelled_after_its_wakeup_leaves_the_message_to_the_nex
     assert inbox._waiters is None
 
 
+async def test_a_message_put_while_a_cancelled_reader_is_still_listed_wakes_the_next() -> None:
+    inbox = _Inbox()
+    first = asyncio.create_task(inbox.get())
+    second = asyncio.create_task(inbox.get())
+    await asyncio.sleep(0)
+    first.cancel()  # its future is cancelled now; its task has not run its handler yet
+    inbox.put_nowait("message")  # skips it for the next reader
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert await asyncio.wait_for(second, 1) == "message"
+
+
 async def test_a_cancelled_waiting_reader_leaves_nothing_behind() -> None:
     inbox = _Inbox()
     reader = asyncio.create_task(inbox.get())

@@ -52,10 +52,7 @@ class _Inbox:
             self._items = [item]
         else:
             self._items.append(item)
-        if self._waiters:
-            waiter = self._waiters.pop(0)
-            if not waiter.done():
-                waiter.set_result(None)
+        self._wake_next()
 
     def get_nowait(self) -> Any:
         if not self._items:
