@@ -80,7 +80,7 @@ async def test_the_gate_holds_senders_while_shut_and_frees_them_all_when_open() 
     assert not any(sender.done() for sender in senders)
     gate.set()
     assert await asyncio.gather(*senders) == [True, True, True]
-    assert gate._waiters is None
+    assert gate._shut is None
 
 
 async def test_a_sender_cancelled_at_the_shut_gate_is_forgotten() -> None:
@@ -91,5 +91,6 @@ async def test_a_sender_cancelled_at_the_shut_gate_is_forgotten() -> None:
     sender.cancel()
     with pytest.raises(asyncio.CancelledError):
         await sender
-    assert not gate._waiters
+    assert gate._shut is not None
+    assert not gate._shut._waiters
     gate.set()

@@ -7,8 +7,8 @@ and an event: about 3 KB), an :class:`asyncio.Event` for the transport's
 write flow (another deque), and the handshake's request and response with
 their headers (about 3 KB more), which nothing reads once the response is
 sent. Here the messages wait in a list made when one comes and dropped when
-it is read, the write flow is a flag with waiters made only while the
-transport's buffer is full, and the handshake is forgotten once answered.
+it is read, the write flow's event exists only while the transport's buffer
+is full, and the handshake is forgotten once answered.
 
 Keepalive pings are uvicorn's, due on a grid of :data:`PING_TICK` seconds:
 10,000 sockets pinged every 20 s are 500 pings a second, and each timer of
@@ -97,40 +97,30 @@ class _Inbox:
 
 
 class _Gate:
-    """Open while the transport takes writes; waiters only while it is shut."""
+    """Open while the transport takes writes. An :class:`asyncio.Event` (and
+    its deque of waiters) exists only while it is shut."""
 
-    __slots__ = ("_open", "_waiters")
+    __slots__ = ("_shut",)
 
     def __init__(self) -> None:
-        self._open = True
-        self._waiters: list[asyncio.Future[bool]] | None = None
+        self._shut: asyncio.Event | None = None
 
     def is_set(self) -> bool:
-        return self._open
+        return self._shut is None
 
     def set(self) -> None:
-        self._open = True
-        waiters, self._waiters = self._waiters, None
-        for waiter in waiters or ():
-            if not waiter.done():
-                waiter.set_result(True)
+        shut, self._shut = self._shut, None
+        if shut is not None:
+            shut.set()  # every sender waiting goes on
 
     def clear(self) -> None:
-        self._open = False
+        if self._shut is None:
+            self._shut = asyncio.Event()
 
     async def wait(self) -> bool:
-        if self._open:
-            return True
-        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        if self._waiters is None:
-            self._waiters = [waiter]
-        else:
-            self._waiters.append(waiter)
-        try:
-            return await waiter
-        finally:
-            if self._waiters is not None and waiter in self._waiters:
-                self._waiters.remove(waiter)
+        if self._shut is not None:
+            await self._shut.wait()
+        return True
 
 
 class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
